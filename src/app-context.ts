@@ -1,0 +1,31 @@
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { Policy } from './policy/policy.js';
+import type { Quarantine } from './quarantine/quarantine.js';
+import type { BlobStore } from './store/blob-store.js';
+import type { ReleaseStore } from './store/release-store.js';
+
+/** What `createApp` needs: everything with state or I/O is passed in, nothing is a module singleton. */
+export interface AppDeps {
+  config: Config;
+  store: ReleaseStore;
+  blobs: BlobStore;
+  clock: Clock;
+  /** The policy, or a function returning the current one (for reloads). */
+  policy: Policy | (() => Policy);
+  /** Where operational messages go. @default console.error */
+  log?: (message: string) => void;
+}
+
+/** Shared by every route module. */
+export interface AppContext {
+  config: Config;
+  store: ReleaseStore;
+  blobs: BlobStore;
+  clock: Clock;
+  policy: () => Policy;
+  quarantine: Quarantine;
+  metrics: Metrics;
+  log: (message: string) => void;
+}

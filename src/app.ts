@@ -1,0 +1,83 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { AppContext, AppDeps } from './app-context.js';
+import { createNpmEcosystem } from './ecosystems/npm/npm-ecosystem.js';
+import { createPypiEcosystem } from './ecosystems/pypi/pypi-ecosystem.js';
+import { AirlockError } from './errors.js';
+import { errorHandler } from './http/error-handler.js';
+import { createMetrics } from './metrics.js';
+import { Quarantine } from './quarantine/quarantine.js';
+import { createReviewModule } from './review/review-module.js';
+
+export interface Airlock {
+  /** The express app, not listening: `app.listen(0)` in tests, `config.port` in `main.ts`. */
+  app: Express;
+  context: AppContext;
+  /** Stops background work (analysis queue, timers) so the process can exit. */
+  close(): Promise<void>;
+}
+
+/** Builds Airlock from its dependencies without listening. */
+export function createApp(deps: AppDeps): Airlock {
+  const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
+  const metrics = createMetrics();
+  const log = deps.log ?? ((m: string) => console.error(m));
+  const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
+  const context: AppContext = { ...deps, policy, quarantine, metrics, log };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // routes compute their own ETags over the filtered bodies
+  app.set('query parser', 'simple');
+  app.use(countRequests(context));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', time: deps.clock.now().toISOString() });
+  });
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const npm = createNpmEcosystem(context);
+  const pypi = createPypiEcosystem(context);
+  app.use('/npm', npm.router);
+  app.use('/pypi', pypi.router);
+  const review = createReviewModule(context);
+  app.use(review.router);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new AirlockError('ENOTFOUND', `no such endpoint: ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(log));
+
+  return {
+    app,
+    context,
+    async close() {
+      await Promise.all([npm.close?.(), pypi.close?.(), review.close?.()]);
+    },
+  };
+}
+
+/** Counts requests by route pattern (never by raw path: package names would explode the label set). */
+function countRequests(ctx: AppContext) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = routeLabel(req);
+      ctx.metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      ctx.metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  };
+}
+
+function routeLabel(req: Request): string {
+  const pattern = (req.route as { path?: string } | undefined)?.path;
+  if (pattern) return `${req.baseUrl}${typeof pattern === 'string' ? pattern : ''}`;
+  const first = req.originalUrl.split('/')[1] ?? '';
+  return ['npm', 'pypi', 'api', 'healthz', 'metrics'].includes(first) ? `/${first}/*` : 'other';
+}

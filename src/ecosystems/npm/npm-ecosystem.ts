@@ -1,0 +1,19 @@
+import { Router } from 'express';
+import type { AppContext } from '../../app-context.js';
+import { AirlockError } from '../../errors.js';
+import type { EcosystemModule } from '../ecosystem.js';
+
+// Scaffold: replaced by the npm ecosystem implementation.
+export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
+  void ctx;
+  return {
+    router: Router(),
+    artifacts: {
+      artifactsOf: async () => {
+        throw new AirlockError('EINTERNAL', 'not implemented yet');
+      },
+      compareVersions: (a, b) => a.localeCompare(b),
+      isPrerelease: () => false,
+    },
+  };
+}

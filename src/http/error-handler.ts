@@ -1,0 +1,64 @@
+import type { ErrorRequestHandler } from 'express';
+import { AirlockError, isAirlockError } from '../errors.js';
+
+/**
+ * The only place errors become responses. npm prints the `error` field of a JSON body; pip prints
+ * the status line (so the reason phrase carries the why); uv prints `title` and `detail` of an
+ * `application/problem+json` body, which PyPI routes get.
+ */
+export function errorHandler(log: (msg: string) => void = (m) => console.error(m)): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) {
+      // Too late for a status: cut the connection so the client sees a broken download, never a short one.
+      res.destroy(err instanceof Error ? err : undefined);
+      return;
+    }
+    const error = toAirlockError(err);
+    if (error.status >= 500 && error.code === 'EINTERNAL') log(`${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? err}`);
+    for (const [k, v] of Object.entries(error.headers ?? {})) res.setHeader(k, v);
+    if (error.status === 403 || error.status >= 500) res.setHeader('Cache-Control', 'no-store');
+    res.status(error.status);
+    res.statusMessage = safeReasonPhrase(error.statusText ?? defaultReason(error.status));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    if (req.originalUrl.startsWith('/pypi/')) {
+      res.type('application/problem+json').send(
+        JSON.stringify({ type: 'about:blank', title: res.statusMessage, status: error.status, detail: error.message, code: error.code }),
+      );
+      return;
+    }
+    res.type('application/json').send(JSON.stringify({ error: error.message, code: error.code }));
+    void next;
+  };
+}
+
+function toAirlockError(err: unknown): AirlockError {
+  if (isAirlockError(err)) return err;
+  const e = err as { status?: number; type?: string; message?: string };
+  // express's own body-parser errors carry a 4xx status; everything else is our fault.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new AirlockError('EBADREQUEST', `bad request: ${e.message ?? 'unreadable body'}`);
+  return new AirlockError('EINTERNAL', 'internal error; the details are in the Airlock log', { cause: err });
+}
+
+/** A reason phrase must be one line of visible ASCII. */
+function safeReasonPhrase(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+function defaultReason(status: number): string {
+  const reasons: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+  };
+  return reasons[status] ?? 'Error';
+}

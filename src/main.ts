@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { loadPolicy, PolicyError } from './policy/load-policy.js';
+import { FsBlobStore } from './store/fs-blob-store.js';
+import { openSqlite } from './store/open-sqlite.js';
+import { SqliteReleaseStore } from './store/sqlite-release-store.js';
+
+/** Assembles Airlock from its settings and starts serving. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const policy = await loadPolicy(config.policyFile);
+  const store = new SqliteReleaseStore(openSqlite(path.join(config.storageDir, 'airlock.db')));
+  const blobs = new FsBlobStore(path.join(config.storageDir, 'blobs'));
+  const airlock = createApp({ config, store, blobs, clock: systemClock, policy });
+
+  const server = airlock.app.listen(config.port, config.host, () => {
+    console.log(
+      `Airlock serving on ${config.publicUrl.href} (npm: ${new URL('npm/', config.publicUrl).href}, ` +
+        `pypi: ${new URL('pypi/simple/', config.publicUrl).href}; storage ${config.storageDir}, policy ${config.policyFile})`,
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('error', (err) => {
+    console.error(`Airlock cannot listen on ${config.host}:${config.port}: ${err.message}`);
+    process.exit(1);
+  });
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: shutting down`);
+    server.close();
+    server.closeAllConnections();
+    void airlock.close().then(() => store.close()).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof PolicyError) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});

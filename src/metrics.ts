@@ -1,0 +1,65 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics for one Airlock process, on its own registry (no global state). */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  httpDuration: Histogram<'route'>;
+  upstreamRequests: Counter<'upstream' | 'outcome'>;
+  upstreamDuration: Histogram<'upstream'>;
+  releasesByState: Gauge<'ecosystem' | 'state'>;
+  analysisQueueLength: Gauge;
+  analysisDuration: Histogram<'ecosystem' | 'verdict'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'airlock_process_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'airlock_http_requests_total',
+      help: 'HTTP requests served, by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'airlock_http_request_duration_seconds',
+      help: 'Time to serve HTTP requests, by route.',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    upstreamRequests: new Counter({
+      name: 'airlock_upstream_requests_total',
+      help: 'Requests to upstream registries, by upstream and outcome (ok, not-modified, not-found, error).',
+      labelNames: ['upstream', 'outcome'],
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'airlock_upstream_request_duration_seconds',
+      help: 'Upstream request latency (until headers arrive).',
+      labelNames: ['upstream'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    releasesByState: new Gauge({
+      name: 'airlock_releases',
+      help: 'Releases Airlock knows, by ecosystem and state.',
+      labelNames: ['ecosystem', 'state'],
+      registers: [registry],
+    }),
+    analysisQueueLength: new Gauge({
+      name: 'airlock_analysis_queue_length',
+      help: 'Releases waiting for or under analysis.',
+      registers: [registry],
+    }),
+    analysisDuration: new Histogram({
+      name: 'airlock_analysis_duration_seconds',
+      help: 'Time to analyze a release, by ecosystem and verdict.',
+      labelNames: ['ecosystem', 'verdict'],
+      buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 120],
+      registers: [registry],
+    }),
+  };
+}

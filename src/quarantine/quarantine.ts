@@ -1,0 +1,157 @@
+import type { Clock } from '../clock.js';
+import { effectivePolicy } from '../policy/effective-policy.js';
+import type { EffectivePolicy, Policy } from '../policy/policy.js';
+import { formatReleaseId, type Ecosystem } from '../release-id.js';
+import type { ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import type { Decision, Release } from './release.js';
+import { releaseStatus, type ReleaseStatus } from './release-status.js';
+
+/** Called for every release whose analysis should run; the analysis runner implements it. */
+export interface AnalysisScheduler {
+  /** Queues the release; `urgent` puts it ahead of background work (a client is waiting). */
+  schedule(release: Release, urgent?: boolean): void;
+  /** Resolves when the release's analysis finished, or after `timeoutMs`, whichever comes first. */
+  waitFor(release: Release, timeoutMs: number): Promise<void>;
+}
+
+export interface QuarantineDeps {
+  store: ReleaseStore;
+  clock: Clock;
+  /** The current policy; a function so a reloaded policy takes effect without a restart. */
+  policy: () => Policy;
+  analysis?: AnalysisScheduler;
+  /** Told after every recorded state change, e.g. to invalidate cached indexes. */
+  onChange?: (ecosystem: Ecosystem, name: string) => void;
+}
+
+/**
+ * Records what upstream shows, and answers what clients may see. Ecosystems call `observe` with
+ * each fresh upstream document and `status` for every release they would serve.
+ */
+export class Quarantine {
+  private analysis: AnalysisScheduler | undefined;
+  private readonly listeners: ((ecosystem: Ecosystem, name: string) => void)[] = [];
+
+  constructor(private readonly deps: QuarantineDeps) {
+    this.analysis = deps.analysis;
+    if (deps.onChange) this.listeners.push(deps.onChange);
+  }
+
+  get store(): ReleaseStore {
+    return this.deps.store;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** Attaches the analysis runner (it needs the quarantine itself, so it comes after construction). */
+  setAnalysisScheduler(analysis: AnalysisScheduler): void {
+    this.analysis = analysis;
+  }
+
+  /** Registers a listener for state changes of a package (decisions, analysis results, withdrawals). */
+  onChange(listener: (ecosystem: Ecosystem, name: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Tells listeners a package's releases changed state. */
+  changed(ecosystem: Ecosystem, name: string): void {
+    for (const l of this.listeners) l(ecosystem, name);
+  }
+
+  policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
+    return effectivePolicy(this.deps.policy(), ecosystem, name, version);
+  }
+
+  /** The state of a release now; PyPI passes a file's own times in place of the release's. */
+  status(release: Parameters<typeof releaseStatus>[0], now: Date = this.deps.clock.now()): ReleaseStatus {
+    return releaseStatus(release, this.policyFor(release.ecosystem, release.name, release.version), now);
+  }
+
+  /**
+   * Records the releases an upstream document lists. New releases younger than the analysis
+   * horizon are queued for analysis; older ones are trusted by age. Returns every stored release
+   * of the package.
+   */
+  async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[]): Promise<Release[]> {
+    const now = this.deps.clock.now();
+    const { releases, added } = await this.deps.store.recordSeen(ecosystem, name, observed, now, (o) => {
+      const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
+      const age = now.getTime() - (o.publishedAt ?? now).getTime();
+      return age < horizon ? 'pending' : 'skipped';
+    });
+    for (const release of added) {
+      const status = this.status(release, now);
+      await this.deps.store.appendAudit({
+        at: now,
+        actor: 'system',
+        role: 'system',
+        action: 'discovered',
+        subject: formatReleaseId(release),
+        reason: status.reason,
+        detail: {
+          state: status.state,
+          publishedAt: release.publishedAt?.toISOString() ?? null,
+          analysis: release.analysis,
+          until: status.until?.toISOString() ?? null,
+        },
+      });
+      if (release.analysis === 'pending') this.analysis?.schedule(release);
+    }
+    if (added.length > 0) this.changed(ecosystem, name);
+    return releases;
+  }
+
+  /** Waits (bounded) for a pending analysis a client is waiting on, moving it to the front of the queue. */
+  async awaitAnalysis(release: Release, timeoutMs: number): Promise<Release> {
+    if (release.analysis !== 'pending' || !this.analysis) return release;
+    this.analysis.schedule(release, true);
+    await this.analysis.waitFor(release, timeoutMs);
+    return (await this.deps.store.getReleaseById(release.id)) ?? release;
+  }
+
+  /** Records a reviewer's decision and its audit entry. */
+  async decide(release: Release, decision: Decision): Promise<Release> {
+    await this.deps.store.recordDecision(release.id, decision);
+    await this.deps.store.appendAudit({
+      at: decision.decidedAt,
+      actor: decision.actor,
+      role: decision.role,
+      action: decision.action,
+      subject: formatReleaseId(release),
+      reason: decision.reason,
+      detail: {},
+    });
+    this.changed(release.ecosystem, release.name);
+    return (await this.deps.store.getReleaseById(release.id))!;
+  }
+
+  /** Marks releases upstream no longer lists as withdrawn (and clears it for ones that came back). */
+  async reconcileWithdrawn(ecosystem: Ecosystem, name: string, releases: Release[], listed: Set<string>): Promise<void> {
+    const now = this.deps.clock.now();
+    let changed = false;
+    for (const release of releases) {
+      const present = listed.has(release.version);
+      if (!present && !release.withdrawnAt) {
+        await this.deps.store.setWithdrawn(release.id, now);
+        await this.deps.store.appendAudit({
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'withdrawn',
+          subject: formatReleaseId(release),
+          reason: 'no longer listed upstream',
+          detail: {},
+        });
+        release.withdrawnAt = now;
+        changed = true;
+      } else if (present && release.withdrawnAt) {
+        await this.deps.store.setWithdrawn(release.id, null);
+        release.withdrawnAt = null;
+        changed = true;
+      }
+    }
+    if (changed) this.changed(ecosystem, name);
+  }
+}

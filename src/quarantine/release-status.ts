@@ -1,0 +1,83 @@
+import { formatDuration } from '../duration.js';
+import { severities, type EffectivePolicy, type Severity } from '../policy/policy.js';
+import { formatReleaseId } from '../release-id.js';
+import type { ReleaseFacts, ReleaseState } from './release.js';
+
+export interface ReleaseStatus {
+  state: ReleaseState;
+  /** Only `released` and `approved` are ever served to clients. */
+  visible: boolean;
+  /** When the hold ends (cooldown plus any medium-finding hold); null when no clock applies. */
+  until: Date | null;
+  /** When the cooldown counts from: upstream publish time, or first-seen time when upstream gave none. */
+  clockStart: Date;
+  /** One sentence for clients and reviewers, e.g. `npm:express@5.3.0 is quarantined until …`. */
+  reason: string;
+}
+
+/**
+ * Decides what a client may see of a release. The one place visibility is decided: every route
+ * asks this function, and it is pure (no I/O, time is an argument).
+ *
+ * Order matters: an explicit policy block or internal name beats everything; a reviewer's latest
+ * decision beats the clock; then upstream withdrawal; then the cooldown; then the analysis.
+ */
+export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, now: Date): ReleaseStatus {
+  const id = formatReleaseId(release);
+  const clockStart = release.publishedAt ?? release.firstSeenAt;
+  const clockNote = release.publishedAt ? 'from upstream publish time' : 'from first sight (upstream gave no publish time)';
+  const hidden = (state: ReleaseState, reason: string, until: Date | null = null): ReleaseStatus => ({
+    state,
+    visible: false,
+    until,
+    clockStart,
+    reason,
+  });
+
+  if (policy.internalBy)
+    return hidden('rejected', `${id} is an internal name (policy internal "${policy.internalBy}") and is never served from upstream`);
+  if (policy.blockedBy) return hidden('rejected', `${id} is blocked by policy ("${policy.blockedBy}")`);
+
+  const decision = release.decision;
+  if (decision) {
+    if (decision.action === 'approve')
+      return { state: 'approved', visible: true, until: null, clockStart, reason: `${id} was approved by ${decision.actor}: ${decision.reason}` };
+    const verb = decision.action === 'revoke' ? 'revoked' : 'rejected';
+    return hidden('rejected', `${id} was ${verb} by ${decision.actor}: ${decision.reason}`);
+  }
+
+  if (release.withdrawnAt) return hidden('withdrawn', `${id} was withdrawn upstream`);
+
+  const hasMedium = release.analysis === 'done' && release.findings.some((f) => f.severity === 'medium');
+  const holdMs = policy.cooldownMs + (hasMedium ? policy.mediumHoldMs : 0);
+  const until = new Date(clockStart.getTime() + holdMs);
+  if (now < until) {
+    const extra = hasMedium && policy.mediumHoldMs > 0 ? ` plus ${formatDuration(policy.mediumHoldMs)} for medium findings` : '';
+    return hidden(
+      'quarantined',
+      `${id} is quarantined until ${formatInstant(until)}: cooldown ${formatDuration(policy.cooldownMs)} ${clockNote}${extra}`,
+      until,
+    );
+  }
+
+  if (release.analysis === 'pending') return hidden('quarantined', `${id} is quarantined: its analysis has not finished`, until);
+
+  if (release.analysis === 'done') {
+    const blocking = release.findings.filter((f) => atOrAbove(f.severity, policy.reviewThreshold));
+    if (blocking.length > 0) {
+      const kinds = [...new Set(blocking.map((f) => f.kind))].join(', ');
+      return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kinds}`, until);
+    }
+  }
+  return { state: 'released', visible: true, until, clockStart, reason: `${id} was released after its cooldown` };
+}
+
+/** Whether `severity` is at or above `threshold` (critical > high > medium > low). */
+export function atOrAbove(severity: Severity, threshold: Severity): boolean {
+  return severities.indexOf(severity) <= severities.indexOf(threshold);
+}
+
+/** `2026-12-01T10:00Z`: minutes are the useful precision for a hold, and short enough for a status line. */
+export function formatInstant(date: Date): string {
+  return `${date.toISOString().slice(0, 16)}Z`;
+}

@@ -1,0 +1,61 @@
+import type { Severity } from '../policy/policy.js';
+import type { Ecosystem } from '../release-id.js';
+
+/** A finding as stored with a release (same shape as the analyzer's). */
+export interface StoredFinding {
+  kind: string;
+  severity: Severity;
+  path: string | null;
+  line: number | null;
+  message: string;
+  evidence?: string;
+}
+
+/**
+ * Where a release's analysis stands.
+ * - `pending`: queued or running; the release is not visible until it finishes.
+ * - `skipped`: older than the analysis horizon at first sight, trusted by age.
+ * - `done`: findings recorded (an unreadable artifact is an `analysis-error` finding, not a state).
+ */
+export type AnalysisState = 'pending' | 'skipped' | 'done';
+
+export type DecisionAction = 'approve' | 'reject' | 'revoke';
+
+export interface Decision {
+  action: DecisionAction;
+  reason: string;
+  actor: string;
+  role: string;
+  decidedAt: Date;
+}
+
+/** The facts Airlock records about one release. Its state is derived from them by `releaseStatus`. */
+export interface Release {
+  id: number;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  /** Upstream publish time (npm `time[version]`; PyPI earliest file `upload-time`); null when upstream gave none. */
+  publishedAt: Date | null;
+  firstSeenAt: Date;
+  analysis: AnalysisState;
+  findings: StoredFinding[];
+  analyzedAt: Date | null;
+  /** Version the candidate was diffed against; null for a first release or before analysis. */
+  baselineVersion: string | null;
+  /** The latest decision; the one that counts. */
+  decision: Decision | null;
+  /** When upstream removed or yanked it. */
+  withdrawnAt: Date | null;
+  /** Upstream metadata the analyzer uses (publisher, provenance), kept as given. */
+  meta: Record<string, unknown>;
+}
+
+/** The input `releaseStatus` needs; a PyPI file passes its own times in place of the release's. */
+export type ReleaseFacts = Pick<
+  Release,
+  'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'analysis' | 'findings' | 'decision' | 'withdrawnAt'
+>;
+
+export type ReleaseState = 'quarantined' | 'awaiting-review' | 'released' | 'approved' | 'rejected' | 'withdrawn';
+export const releaseStates: readonly ReleaseState[] = ['quarantined', 'awaiting-review', 'released', 'approved', 'rejected', 'withdrawn'];

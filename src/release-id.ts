@@ -1,0 +1,35 @@
+import { AirlockError } from './errors.js';
+
+export type Ecosystem = 'npm' | 'pypi';
+export const ecosystems: readonly Ecosystem[] = ['npm', 'pypi'];
+
+export interface ReleaseId {
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+}
+
+/** `npm:@acme/widget@1.0.1`: the one spelling of a release everywhere (CLI, API, audit, messages). */
+export function formatReleaseId(id: ReleaseId): string {
+  return `${id.ecosystem}:${id.name}@${id.version}`;
+}
+
+/** `npm:express`: a package in one ecosystem. */
+export function formatPackageId(ecosystem: Ecosystem, name: string): string {
+  return `${ecosystem}:${name}`;
+}
+
+/**
+ * Parses `<ecosystem>:<name>@<version>`; the version is after the last `@` so scoped npm names work.
+ * @example parseReleaseId('npm:@acme/widget@1.0.1') // { ecosystem: 'npm', name: '@acme/widget', version: '1.0.1' }
+ */
+export function parseReleaseId(text: string): ReleaseId {
+  const match = /^(npm|pypi):(.+)@([^@\s/]+)$/.exec(text.trim());
+  if (!match || match[2]!.length === 0 || match[2]!.endsWith('@')) {
+    throw new AirlockError(
+      'EBADREQUEST',
+      `"${text}" is not a release id; expected <ecosystem>:<name>@<version>, e.g. npm:express@5.0.0 or pypi:requests@2.32.0`,
+    );
+  }
+  return { ecosystem: match[1] as Ecosystem, name: match[2]!, version: match[3]! };
+}

@@ -1,0 +1,361 @@
+import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import type { Ecosystem } from '../release-id.js';
+import type { SqliteDatabase } from './open-sqlite.js';
+import type {
+  Artifact,
+  AuditEntry,
+  AuditQuery,
+  CachedDocument,
+  NewAuditEntry,
+  ObservedArtifact,
+  ObservedRelease,
+  ReleaseQuery,
+  ReleaseStore,
+} from './release-store.js';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS releases (
+  id INTEGER PRIMARY KEY,
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  published_at INTEGER,
+  first_seen_at INTEGER NOT NULL,
+  analysis TEXT NOT NULL,
+  findings TEXT NOT NULL DEFAULT '[]',
+  analyzed_at INTEGER,
+  baseline_version TEXT,
+  decision TEXT,
+  withdrawn_at INTEGER,
+  meta TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (ecosystem, name, version)
+);
+CREATE INDEX IF NOT EXISTS releases_analysis ON releases (analysis);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id),
+  action TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  decided_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id),
+  filename TEXT NOT NULL,
+  url TEXT NOT NULL,
+  digests TEXT NOT NULL,
+  size INTEGER,
+  published_at INTEGER,
+  first_seen_at INTEGER NOT NULL,
+  blob_key TEXT,
+  UNIQUE (release_id, filename)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  reason TEXT,
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject);
+-- The audit log is append-only, whoever holds the database handle.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS documents (
+  key TEXT PRIMARY KEY,
+  body BLOB NOT NULL,
+  etag TEXT,
+  last_modified TEXT,
+  fetched_at INTEGER NOT NULL
+);
+`;
+
+interface ReleaseRow {
+  id: number;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  published_at: number | null;
+  first_seen_at: number;
+  analysis: AnalysisState;
+  findings: string;
+  analyzed_at: number | null;
+  baseline_version: string | null;
+  decision: string | null;
+  withdrawn_at: number | null;
+  meta: string;
+}
+
+interface ArtifactRow {
+  id: number;
+  release_id: number;
+  filename: string;
+  url: string;
+  digests: string;
+  size: number | null;
+  published_at: number | null;
+  first_seen_at: number;
+  blob_key: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  detail: string;
+}
+
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toRelease(row: ReleaseRow): Release {
+  const decision = row.decision ? (JSON.parse(row.decision) as Decision & { decidedAt: string }) : null;
+  return {
+    id: row.id,
+    ecosystem: row.ecosystem,
+    name: row.name,
+    version: row.version,
+    publishedAt: toDate(row.published_at),
+    firstSeenAt: new Date(row.first_seen_at),
+    analysis: row.analysis,
+    findings: JSON.parse(row.findings) as StoredFinding[],
+    analyzedAt: toDate(row.analyzed_at),
+    baselineVersion: row.baseline_version,
+    decision: decision ? { ...decision, decidedAt: new Date(decision.decidedAt) } : null,
+    withdrawnAt: toDate(row.withdrawn_at),
+    meta: JSON.parse(row.meta) as Record<string, unknown>,
+  };
+}
+
+function toArtifact(row: ArtifactRow): Artifact {
+  return {
+    id: row.id,
+    releaseId: row.release_id,
+    filename: row.filename,
+    url: row.url,
+    digests: JSON.parse(row.digests) as Record<string, string>,
+    size: row.size,
+    publishedAt: toDate(row.published_at),
+    firstSeenAt: new Date(row.first_seen_at),
+    blobKey: row.blob_key,
+  };
+}
+
+function toAudit(row: AuditRow): AuditEntry {
+  return { ...row, at: new Date(row.at), detail: JSON.parse(row.detail) as Record<string, unknown> };
+}
+
+/** The embedded release store: one SQLite file in WAL mode. */
+export class SqliteReleaseStore implements ReleaseStore {
+  private readonly stmts;
+
+  constructor(private readonly db: SqliteDatabase) {
+    db.exec(schema);
+    this.stmts = {
+      byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
+      byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
+      byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
+      insert: db.prepare(
+        'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ? WHERE id = ?'),
+      packages: db.prepare<[string], { name: string }>('SELECT DISTINCT name FROM releases WHERE ecosystem = ? ORDER BY name'),
+      saveAnalysis: db.prepare(
+        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ? WHERE id = ?",
+      ),
+      resetAnalysis: db.prepare("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = ?"),
+      insertDecision: db.prepare(
+        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      setDecision: db.prepare('UPDATE releases SET decision = ? WHERE id = ?'),
+      setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ? WHERE id = ?'),
+      artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
+      insertArtifact: db.prepare(
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+           published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+      ),
+      setBlob: db.prepare('UPDATE artifacts SET blob_key = ? WHERE id = ?'),
+      insertAudit: db.prepare(
+        'INSERT INTO audit (at, actor, role, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      getDocument: db.prepare<[string], { body: Buffer; etag: string | null; last_modified: string | null; fetched_at: number }>(
+        'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = ?',
+      ),
+      putDocument: db.prepare(
+        `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+           last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+      ),
+    };
+  }
+
+  async recordSeen(
+    ecosystem: Ecosystem,
+    name: string,
+    observed: ObservedRelease[],
+    now: Date,
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+  ): Promise<{ releases: Release[]; added: Release[] }> {
+    const run = this.db.transaction(() => {
+      const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
+      const addedIds: number[] = [];
+      let changed = false;
+      for (const o of observed) {
+        const row = existing.get(o.version);
+        if (!row) {
+          const info = this.stmts.insert.run(
+            ecosystem,
+            name,
+            o.version,
+            o.publishedAt?.getTime() ?? null,
+            now.getTime(),
+            initialAnalysis(o),
+            JSON.stringify(o.meta ?? {}),
+          );
+          addedIds.push(Number(info.lastInsertRowid));
+          changed = true;
+        } else if (row.published_at === null && o.publishedAt) {
+          // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
+          this.stmts.fillPublished.run(o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id);
+          changed = true;
+        }
+      }
+      return { rows: changed ? this.stmts.byPackage.all(ecosystem, name) : [...existing.values()], addedIds };
+    });
+    const { rows, addedIds } = run();
+    const releases = rows.map(toRelease);
+    const added = new Set(addedIds);
+    return { releases, added: releases.filter((r) => added.has(r.id)) };
+  }
+
+  async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
+    const row = this.stmts.byVersion.get(ecosystem, name, version);
+    return row ? toRelease(row) : null;
+  }
+
+  async getReleaseById(id: number): Promise<Release | null> {
+    const row = this.stmts.byId.get(id);
+    return row ? toRelease(row) : null;
+  }
+
+  async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
+    if (query.name) (where.push('name = ?'), params.push(query.name));
+    if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
+    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
+    const sql = `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ? OFFSET ?`;
+    params.push(query.limit ?? -1, query.offset ?? 0);
+    return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);
+  }
+
+  async listPackages(ecosystem: Ecosystem): Promise<string[]> {
+    return this.stmts.packages.all(ecosystem).map((r) => r.name);
+  }
+
+  async saveAnalysis(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+  ): Promise<void> {
+    this.stmts.saveAnalysis.run(JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt.getTime(), releaseId);
+  }
+
+  async resetAnalysis(releaseId: number): Promise<void> {
+    this.stmts.resetAnalysis.run(releaseId);
+  }
+
+  async recordDecision(releaseId: number, decision: Decision): Promise<void> {
+    this.db.transaction(() => {
+      this.stmts.insertDecision.run(
+        releaseId,
+        decision.action,
+        decision.reason,
+        decision.actor,
+        decision.role,
+        decision.decidedAt.getTime(),
+      );
+      this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
+    })();
+  }
+
+  async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
+    this.stmts.setWithdrawn.run(at?.getTime() ?? null, releaseId);
+  }
+
+  async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
+    this.db.transaction(() => {
+      for (const a of artifacts) {
+        this.stmts.insertArtifact.run(
+          releaseId,
+          a.filename,
+          a.url,
+          JSON.stringify(a.digests),
+          a.size,
+          a.publishedAt?.getTime() ?? null,
+          now.getTime(),
+        );
+      }
+    })();
+    return this.listArtifacts(releaseId);
+  }
+
+  async listArtifacts(releaseId: number): Promise<Artifact[]> {
+    return this.stmts.artifacts.all(releaseId).map(toArtifact);
+  }
+
+  async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
+    this.stmts.setBlob.run(blobKey, artifactId);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const info = this.stmts.insertAudit.run(
+      entry.at.getTime(),
+      entry.actor,
+      entry.role,
+      entry.action,
+      entry.subject,
+      entry.reason,
+      JSON.stringify(entry.detail),
+    );
+    return { ...entry, id: Number(info.lastInsertRowid) };
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.subject) (where.push("subject LIKE ? ESCAPE '\\'"), params.push(`%${query.subject.replace(/[\\%_]/g, '\\$&')}%`));
+    if (query.actor) (where.push('actor = ?'), params.push(query.actor));
+    if (query.action) (where.push('action = ?'), params.push(query.action));
+    if (query.beforeId !== undefined) (where.push('id < ?'), params.push(query.beforeId));
+    if (query.afterId !== undefined) (where.push('id > ?'), params.push(query.afterId));
+    const order = query.order === 'oldest' ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`;
+    params.push(query.limit ?? 100);
+    return (this.db.prepare(sql).all(...params) as AuditRow[]).map(toAudit);
+  }
+
+  async getDocument(key: string): Promise<CachedDocument | null> {
+    const row = this.stmts.getDocument.get(key);
+    if (!row) return null;
+    return { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: new Date(row.fetched_at) };
+  }
+
+  async putDocument(key: string, doc: CachedDocument): Promise<void> {
+    this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
