@@ -4,7 +4,7 @@ import type { Clock } from '../../src/clock.js';
 export class ManualClock implements Clock {
   private current: number;
 
-  constructor(start: Date | string = '2026-11-20T12:00:00Z') {
+  constructor(start: Date | string = new Date()) {
     this.current = new Date(start).getTime();
   }
 
