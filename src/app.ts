@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Airlock {
   const pypi = createPypiEcosystem(context);
   app.use('/npm', npm.router);
   app.use('/pypi', pypi.router);
-  const review = createReviewModule(context);
+  const review = createReviewModule(context, { npm: npm.artifacts, pypi: pypi.artifacts });
   app.use(review.router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
