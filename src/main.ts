@@ -1,3 +1,4 @@
+import { watchFile } from 'node:fs';
 import path from 'node:path';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
@@ -10,10 +11,24 @@ import { SqliteReleaseStore } from './store/sqlite-release-store.js';
 /** Assembles Airlock from its settings and starts serving. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const policy = await loadPolicy(config.policyFile);
+  let policy = await loadPolicy(config.policyFile);
   const store = new SqliteReleaseStore(openSqlite(path.join(config.storageDir, 'airlock.db')));
   const blobs = new FsBlobStore(path.join(config.storageDir, 'blobs'));
-  const airlock = createApp({ config, store, blobs, clock: systemClock, policy });
+  const airlock = createApp({ config, store, blobs, clock: systemClock, policy: () => policy });
+
+  // Policy edits take effect without a restart; a broken edit keeps the last good policy.
+  const reload = async (why: string) => {
+    try {
+      policy = await loadPolicy(config.policyFile);
+      console.log(`policy reloaded (${why}) from ${config.policyFile}`);
+    } catch (err) {
+      console.error(`policy not reloaded, keeping the previous one: ${(err as Error).message}`);
+    }
+  };
+  watchFile(config.policyFile, { interval: 2000 }, (cur, prev) => {
+    if (cur.mtimeMs !== prev.mtimeMs) void reload('file changed');
+  }).unref();
+  process.on('SIGHUP', () => void reload('SIGHUP'));
 
   const server = airlock.app.listen(config.port, config.host, () => {
     console.log(
