@@ -5,6 +5,7 @@ import type { Policy } from './policy/policy.js';
 import type { Quarantine } from './quarantine/quarantine.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { ReleaseStore } from './store/release-store.js';
+import type { TokenStore } from './store/token-store.js';
 
 /** What `createApp` needs: everything with state or I/O is passed in, nothing is a module singleton. */
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   policy: Policy | (() => Policy);
   /** Where operational messages go. @default console.error */
   log?: (message: string) => void;
+  /** API tokens and web sessions. @default a SQLite store on `<storageDir>/airlock.db` */
+  tokens?: TokenStore;
 }
 
 /** Shared by every route module. */
@@ -28,4 +31,6 @@ export interface AppContext {
   quarantine: Quarantine;
   metrics: Metrics;
   log: (message: string) => void;
+  /** Set from `AppDeps.tokens`, or opened on first use by the review module. */
+  tokens?: TokenStore;
 }

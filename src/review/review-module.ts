@@ -1,14 +1,84 @@
-import { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
 import type { Ecosystem } from '../release-id.js';
+import { auditRoutes } from './audit-routes.js';
+import { authenticate } from './authenticate.js';
+import { releaseRoutes } from './release-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { Sweeper } from './sweeper.js';
+import { tokenRoutes } from './token-routes.js';
+import { tokenStoreOf } from './token-store-of.js';
+import { WebhookSender, type WebhookSenderOptions } from './webhook-sender.js';
+import { webRoutes } from './web-routes.js';
 
-// Scaffold: replaced by the review module (API, web page, auth).
+export { requireReader } from './require-reader.js';
+
+export interface ReviewModuleOptions {
+  /** How often the sweeper looks for state changes made by time. @default 30s */
+  sweepIntervalMs?: number;
+  webhooks?: WebhookSenderOptions;
+}
+
+export interface ReviewModule {
+  router: Router;
+  /** Records state changes made by time (audit entries, webhooks, gauges) now; tests call it after moving the clock. */
+  sweep(): Promise<void>;
+  /** Resolves when no webhook delivery is in flight. */
+  webhooksIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The reviewer side of Airlock: the REST API under `/api/v1/`, the web page at `/`, sign-in with
+ * tokens and sessions, the sweeper that records automatic state changes, and webhooks.
+ */
 export function createReviewModule(
   ctx: AppContext,
   artifacts: Record<Ecosystem, ArtifactProvider>,
-): { router: Router; close?(): Promise<void> } {
-  void ctx;
-  void artifacts;
-  return { router: Router() };
+  options: ReviewModuleOptions = {},
+): ReviewModule {
+  const { tokens, opened } = tokenStoreOf(ctx);
+  const webhooks = new WebhookSender(ctx, options.webhooks);
+  const sweeper = new Sweeper(ctx, webhooks);
+  let closed = false;
+  ctx.quarantine.onChange(() => {
+    if (!closed) sweeper.markDirty();
+  });
+
+  const api = Router();
+  api.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(express.json({ limit: '32kb' }));
+  api.use(authenticate(ctx, tokens));
+  api.use(sessionRoutes(ctx, tokens));
+  api.use(releaseRoutes(ctx, artifacts, sweeper, webhooks));
+  api.use(auditRoutes(ctx, sweeper));
+  api.use(tokenRoutes(ctx, tokens));
+
+  const router = Router();
+  router.use('/api/v1', api);
+  router.use(webRoutes());
+
+  const timer = setInterval(() => {
+    sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+  }, options.sweepIntervalMs ?? 30_000);
+  timer.unref();
+  void sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+
+  return {
+    router,
+    sweep: () => sweeper.sweep(),
+    webhooksIdle: () => webhooks.idle(),
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      sweeper.stop();
+      await sweeper.idle();
+      await webhooks.close();
+      if (opened) await tokens.close();
+    },
+  };
 }

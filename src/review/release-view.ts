@@ -1,0 +1,101 @@
+import type { AppContext } from '../app-context.js';
+import { severities, type Severity } from '../policy/policy.js';
+import type { Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import type { ReleaseStatus } from '../quarantine/release-status.js';
+import { formatReleaseId } from '../release-id.js';
+
+export interface ReleaseSummary {
+  id: string;
+  ecosystem: Release['ecosystem'];
+  name: string;
+  version: string;
+  state: ReleaseState;
+  visible: boolean;
+  reason: string;
+  /** When the hold ends; null when no clock applies. */
+  until: string | null;
+  /** Milliseconds until the hold ends (0 when over), for countdowns. */
+  remainingMs: number | null;
+  publishedAt: string | null;
+  firstSeenAt: string;
+  analysis: Release['analysis'];
+  analyzedAt: string | null;
+  baselineVersion: string | null;
+  decision: { action: string; reason: string; actor: string; role: string; decidedAt: string } | null;
+  withdrawnAt: string | null;
+  findingCounts: Record<Severity, number>;
+  /** Highest severity among the findings; null without findings. */
+  topSeverity: Severity | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function summarize(release: Release, status: ReleaseStatus, now: Date): ReleaseSummary {
+  const findingCounts = { critical: 0, high: 0, medium: 0, low: 0 } satisfies Record<Severity, number>;
+  for (const f of release.findings) findingCounts[f.severity] = (findingCounts[f.severity] ?? 0) + 1;
+  const topSeverity = severities.find((s) => findingCounts[s] > 0) ?? null;
+  return {
+    id: formatReleaseId(release),
+    ecosystem: release.ecosystem,
+    name: release.name,
+    version: release.version,
+    state: status.state,
+    visible: status.visible,
+    reason: status.reason,
+    until: iso(status.until),
+    remainingMs: status.until ? Math.max(0, status.until.getTime() - now.getTime()) : null,
+    publishedAt: iso(release.publishedAt),
+    firstSeenAt: release.firstSeenAt.toISOString(),
+    analysis: release.analysis,
+    analyzedAt: iso(release.analyzedAt),
+    baselineVersion: release.baselineVersion,
+    decision: release.decision ? { ...release.decision, decidedAt: release.decision.decidedAt.toISOString() } : null,
+    withdrawnAt: iso(release.withdrawnAt),
+    findingCounts,
+    topSeverity,
+  };
+}
+
+/** Findings most severe first, then by file and line, so the page and the CLI read the same way. */
+export function sortFindings(findings: StoredFinding[]): StoredFinding[] {
+  return [...findings].sort(
+    (a, b) =>
+      severities.indexOf(a.severity) - severities.indexOf(b.severity) ||
+      (a.path ?? '').localeCompare(b.path ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0),
+  );
+}
+
+/** Everything a reviewer needs about one release: status, effective policy and its sources, findings, history. */
+export async function describeRelease(ctx: AppContext, release: Release) {
+  const now = ctx.clock.now();
+  const status = ctx.quarantine.status(release, now);
+  const policy = ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
+  const id = formatReleaseId(release);
+  const audit = (await ctx.store.listAudit({ subject: id, limit: 500, order: 'oldest' })).filter((e) => e.subject === id);
+  const artifacts = await ctx.store.listArtifacts(release.id);
+  const findings = sortFindings(release.findings);
+  return {
+    ...summarize(release, status, now),
+    clockStart: status.clockStart.toISOString(),
+    policy: {
+      cooldownMs: policy.cooldownMs,
+      reviewThreshold: policy.reviewThreshold,
+      analysisHorizonMs: policy.analysisHorizonMs,
+      mediumHoldMs: policy.mediumHoldMs,
+      sources: policy.sources,
+      blockedBy: policy.blockedBy,
+      internalBy: policy.internalBy,
+    },
+    findings,
+    findingsBySeverity: Object.fromEntries(severities.map((s) => [s, findings.filter((f) => f.severity === s)])),
+    artifacts: artifacts.map((a) => ({ filename: a.filename, size: a.size, publishedAt: iso(a.publishedAt), stored: a.blobKey !== null })),
+    history: audit.map((e) => ({ at: e.at.toISOString(), actor: e.actor, role: e.role, action: e.action, reason: e.reason, detail: e.detail })),
+  };
+}
+
+/** Review order: most severe first, then the newest; quarantined ones by soonest end of hold. */
+export function byRisk(a: ReleaseSummary, b: ReleaseSummary): number {
+  const rank = (s: ReleaseSummary) => (s.topSeverity ? severities.indexOf(s.topSeverity) : severities.length);
+  return rank(a) - rank(b) || (b.analyzedAt ?? b.firstSeenAt).localeCompare(a.analyzedAt ?? a.firstSeenAt);
+}
