@@ -57,5 +57,6 @@ export function apiClientFromEnv(env: NodeJS.ProcessEnv): ApiClient {
 
 /** `npm:@acme/widget@1.0.1` as a path segment of `/api/v1/releases/`. */
 export function releasePath(id: string): string {
-  return `api/v1/releases/${encodeURIComponent(id)}`;
+  // `:` and `@` are fine in a path segment and read better in messages; `/` of a scope is not.
+  return `api/v1/releases/${id.replace(/[%/?#]/g, (c) => encodeURIComponent(c))}`;
 }
