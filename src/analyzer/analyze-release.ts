@@ -1,0 +1,81 @@
+import type { ArtifactView } from './artifact-view.js';
+import { defaultLimits, defaultReviewThreshold } from './defaults.js';
+import { pairArtifacts } from './pair-artifacts.js';
+import { createProfileCache } from './profile-cache.js';
+import { readArtifact } from './read-artifact.js';
+import type { RuleContext } from './rule.js';
+import { allRules } from './rules/index.js';
+import { analysisError } from './rules/analysis-error.js';
+import { atLeast, compareSeverity } from './severity.js';
+import type { AnalysisInput, AnalysisResult, ArchiveLimits, Finding } from './types.js';
+
+/**
+ * Diffs what a candidate release can do against its baseline and returns findings and a
+ * verdict. Never throws for bad input: unreadable artifacts, exceeded caps and failing rules
+ * become `analysis-error` findings (fail closed). Nothing from an artifact is executed or
+ * written to disk.
+ *
+ * @example
+ * const { verdict, findings } = await analyzeRelease({
+ *   ecosystem: 'npm',
+ *   previous: [{ filename: 'left-pad-1.3.0.tgz', open: async () => createReadStream(a) }],
+ *   candidate: [{ filename: 'left-pad-1.3.1.tgz', open: async () => createReadStream(b) }],
+ * });
+ */
+export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResult> {
+  const limits: ArchiveLimits = { ...defaultLimits, ...input.limits };
+  const cache = input.cache ?? createProfileCache();
+  const threshold = input.reviewThreshold ?? defaultReviewThreshold;
+  const firstRelease = !input.previous || input.previous.length === 0;
+
+  const findings: Finding[] = [];
+  const read = async (sources: AnalysisInput['candidate']) => {
+    const views: ArtifactView[] = [];
+    for (const source of sources) views.push(await readArtifact(source, input.ecosystem, limits, cache));
+    return views;
+  };
+  const candidate = await read(input.candidate);
+  const previous = firstRelease ? [] : await read(input.previous!);
+  if (candidate.length === 0) {
+    findings.push({ kind: analysisError.id, severity: analysisError.severity, path: null, line: null, message: 'The release has no artifacts to analyze.' });
+  }
+
+  const ctx: RuleContext = {
+    ecosystem: input.ecosystem,
+    firstRelease,
+    candidate,
+    previous,
+    pairs: pairArtifacts(candidate, firstRelease ? null : previous),
+    ...(input.candidateMeta ? { candidateMeta: input.candidateMeta } : {}),
+    ...(input.previousMeta ? { previousMeta: input.previousMeta } : {}),
+  };
+  for (const rule of allRules) {
+    if (!rule.ecosystems.includes(input.ecosystem)) continue;
+    try {
+      findings.push(...rule.check(ctx));
+    } catch (err) {
+      findings.push({
+        kind: analysisError.id,
+        severity: analysisError.severity,
+        path: null,
+        line: null,
+        message: `The ${rule.id} rule failed (${(err as Error).message}), so this release was not fully checked.`,
+      });
+    }
+  }
+
+  const unique = dedupe(findings).sort(
+    (a, b) => compareSeverity(a.severity, b.severity) || a.kind.localeCompare(b.kind) || (a.path ?? '').localeCompare(b.path ?? '') || (a.line ?? 0) - (b.line ?? 0),
+  );
+  return { verdict: unique.some((f) => atLeast(f.severity, threshold)) ? 'review' : 'clean', findings: unique };
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const id = `${f.kind}\0${f.path}\0${f.line}\0${f.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

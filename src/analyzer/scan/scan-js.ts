@@ -1,0 +1,613 @@
+import type { FileProfile } from '../file-profile.js';
+import { CapabilityCollector } from './capability-collector.js';
+import { isEncodedBlob } from './entropy.js';
+import { foldExpressionAt } from './fold-expression.js';
+import {
+  lexJs,
+  stringValue,
+  T_IDENT,
+  T_PUNCT,
+  T_STRING,
+  T_TEMPLATE,
+  P_OPTIONAL_DOT,
+  type JsTokens,
+} from './js-lexer.js';
+import {
+  decodeCalls,
+  globalObjects,
+  hiddenNameTargets,
+  jsGlobalCapabilities,
+  jsMemberCapabilities,
+  jsModuleCapabilities,
+  jsModuleKey,
+  spawnMethods,
+} from './sensitive-names.js';
+import { stringSignals, type StringSignal } from './string-signals.js';
+
+const DOT = 46;
+const LPAREN = 40;
+const RPAREN = 41;
+const LBRACK = 91;
+const RBRACK = 93;
+const LBRACE = 123;
+const RBRACE = 125;
+const COMMA = 44;
+const SEMI = 59;
+const ASSIGN = 61;
+const PLUS = 43;
+const BANG = 33;
+const COLON = 58;
+const CARET = 94;
+
+/** Identifiers the scanner looks at; every other identifier is skipped without slicing. */
+const interesting = new Set([
+  'require', 'import', 'from', 'eval', 'Function', 'constructor', 'setTimeout', 'setInterval', 'binding', '_linkedBinding',
+  'dlopen', 'fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'sendBeacon', 'stringify', 'defineProperty', 'Proxy',
+  'runInThisContext', 'runInNewContext', 'runInContext', 'compileFunction', '_compile', 'Script', 'while', 'ethereum',
+  'exec', 'execSync', 'spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork', 'atob', 'fromCharCode', 'Buffer',
+  'mainModule', 'inflateSync', 'gunzipSync', 'unzipSync', 'inflateRawSync', 'brotliDecompressSync', 'inflate', 'gunzip',
+  'unzip', 'inflateRaw', 'brotliDecompress',
+]);
+const interestingLengths = new Set([...interesting].map((s) => s.length));
+const interestingFirst = new Set([...interesting].map((s) => s.charCodeAt(0)));
+
+/**
+ * Extracts a JavaScript file's capability profile: the modules it loads (also through
+ * concatenated or computed names), dangerous globals, decode→exec flows, hooks on browser
+ * APIs, endpoints, secret paths and obfuscation signals.
+ */
+export function scanJs(src: string): FileProfile {
+  const tokens = lexJs(src);
+  const scanner = new JsScanner(src, tokens);
+  scanner.run();
+  return { language: 'js', tolerant: tokens.tolerant, capabilities: scanner.out.capabilities };
+}
+
+class JsScanner {
+  readonly out: CapabilityCollector;
+  private readonly consts = new Map<string, string>();
+  /** Calls that execute their argument; `object` is the receiver for child_process methods. */
+  private readonly sinks: Array<{ paren: number; name: string; object?: string | null }> = [];
+  /** Token indexes of decoding calls (atob, Buffer.from(…, 'base64'), inflate…). */
+  private readonly decodeSources: number[] = [];
+  /** Names bound to the child_process module or its functions. */
+  private readonly childProcessNames = new Set<string>();
+  private sawPut = false;
+  private sawRegistry = false;
+  private bangArrays = 0;
+  private escapedStrings = 0;
+  private readonly signals: StringSignal[] = [];
+
+  constructor(
+    private readonly src: string,
+    private readonly t: JsTokens,
+  ) {
+    this.out = new CapabilityCollector(src);
+  }
+
+  run(): void {
+    const { t } = this;
+    for (let i = 0; i < t.count; i++) {
+      const type = t.type[i]!;
+      if (type === T_IDENT) this.identifier(i);
+      else if (type === T_STRING || type === T_TEMPLATE) this.stringToken(i);
+      else if (type === T_PUNCT) this.punct(i);
+    }
+    this.finish();
+  }
+
+  private text(i: number): string {
+    return this.src.slice(this.t.start[i]!, this.t.end[i]!);
+  }
+  private isPunct(i: number, code: number): boolean {
+    return i >= 0 && i < this.t.count && this.t.type[i] === T_PUNCT && this.t.value[i] === code;
+  }
+  private isDot(i: number): boolean {
+    return i >= 0 && this.t.type[i] === T_PUNCT && (this.t.value[i] === DOT || this.t.value[i] === P_OPTIONAL_DOT);
+  }
+  private isIdent(i: number, name?: string): boolean {
+    if (i < 0 || i >= this.t.count || this.t.type[i] !== T_IDENT) return false;
+    return name === undefined || (this.t.end[i]! - this.t.start[i]! === name.length && this.text(i) === name);
+  }
+  private isString(i: number): boolean {
+    return i >= 0 && i < this.t.count && (this.t.type[i] === T_STRING || this.t.type[i] === T_TEMPLATE);
+  }
+  /** `name(...) {` is a method definition, not a call. */
+  private isDefinition(paren: number): boolean {
+    const close = this.t.match[paren]!;
+    return close > 0 && this.isPunct(close + 1, LBRACE);
+  }
+  /** The object a member is read from (`window` in `window.fetch`), when it is a plain name. */
+  private objectOf(i: number): string | null {
+    if (this.isDot(i - 1) && this.isIdent(i - 2)) return this.text(i - 2);
+    return null;
+  }
+
+  private identifier(i: number): void {
+    const len = this.t.end[i]! - this.t.start[i]!;
+    if (!interestingLengths.has(len) || !interestingFirst.has(this.src.charCodeAt(this.t.start[i]!))) return;
+    const name = this.text(i);
+    if (!interesting.has(name)) return;
+    const offset = this.t.start[i]!;
+    const afterDot = this.isDot(i - 1);
+    const object = this.objectOf(i);
+    const viaGlobal = object !== null && globalObjects.has(object);
+    const called = this.isPunct(i + 1, LPAREN);
+    const propertyKey = this.isPunct(i + 1, COLON) && (this.isPunct(i - 1, LBRACE) || this.isPunct(i - 1, COMMA));
+
+    switch (name) {
+      case 'require':
+        if (called && (!afterDot || object === 'module' || object === 'mainModule' || viaGlobal)) this.moduleCall(i + 1, 'require');
+        return;
+      case 'import':
+        if (called && !afterDot) this.moduleCall(i + 1, 'import');
+        else if (this.isString(i + 1)) this.moduleSpecifier(stringValue(this.src, this.t, i + 1), offset, `import '${stringValue(this.src, this.t, i + 1)}'`);
+        return;
+      case 'from':
+        if (this.isString(i + 1) && !called && (this.isIdent(i - 1) || this.isPunct(i - 1, RBRACE) || this.isPunct(i - 1, 42))) {
+          const spec = stringValue(this.src, this.t, i + 1);
+          this.moduleSpecifier(spec, offset, `import … from '${spec}'`);
+          if (jsModuleKey(spec) === 'child_process') {
+            for (let j = i - 1, steps = 0; j >= 0 && steps < 60 && !this.isIdent(j, 'import'); j--, steps++) {
+              if (this.isIdent(j) && !this.isIdent(j, 'as')) this.childProcessNames.add(this.text(j));
+            }
+          }
+        } else if (object === 'Buffer' && called) this.bufferFrom(i);
+        return;
+      case 'eval':
+      case 'Function':
+        if (propertyKey || (afterDot && !viaGlobal)) return;
+        if (name === 'Function' && !called) return;
+        if (this.isIdent(i - 1, 'function') || this.isIdent(i - 1, 'class')) return;
+        if (called && this.isDefinition(i + 1)) return;
+        this.out.add('dynamic-code', name, offset, name === 'eval' ? 'eval()' : 'new Function()');
+        if (called) this.sinks.push({ paren: i + 1, name: name === 'eval' ? 'eval' : 'Function' });
+        return;
+      case 'constructor':
+        // `[].constructor.constructor('code')` reaches Function without naming it.
+        if (afterDot && called && (this.isIdent(i - 2, 'constructor') || this.isString(i + 2))) {
+          this.out.add('dynamic-code', 'Function', offset, 'Function constructor via .constructor()');
+          this.sinks.push({ paren: i + 1, name: 'Function' });
+        }
+        return;
+      case 'setTimeout':
+      case 'setInterval':
+        if (called && this.isString(i + 2) && !afterDot) {
+          this.out.add('dynamic-code', 'string-timer', offset, `${name}() with a code string`);
+          this.sinks.push({ paren: i + 1, name });
+        }
+        return;
+      case 'binding':
+      case '_linkedBinding':
+        if (object === 'process' && called) {
+          const arg = this.isString(i + 2) ? stringValue(this.src, this.t, i + 2) : '?';
+          const spawn = arg === 'spawn_sync' || arg === 'process_wrap';
+          this.out.add(spawn ? 'spawn' : 'dynamic-code', `process.binding(${arg})`, offset, `process.binding('${arg}')`);
+        }
+        return;
+      case 'dlopen':
+        if (object === 'process') this.out.add('dynamic-code', 'process.dlopen', offset, 'process.dlopen()');
+        return;
+      case 'fetch':
+        if (propertyKey || this.isIdent(i - 1, 'function') || this.isIdent(i - 1, 'async')) return;
+        if (afterDot && !viaGlobal) return;
+        if (called && this.isDefinition(i + 1)) return;
+        if (!called && !viaGlobal) return;
+        this.out.add('network', 'fetch', offset, 'fetch()');
+        return;
+      case 'XMLHttpRequest':
+      case 'WebSocket':
+      case 'EventSource':
+        if (propertyKey || (afterDot && !viaGlobal)) return;
+        this.out.add('network', name, offset, name);
+        return;
+      case 'sendBeacon':
+        if (afterDot) this.out.add('network', 'sendBeacon', offset, 'navigator.sendBeacon()');
+        return;
+      case 'stringify':
+        // JSON.stringify(process.env): the whole environment, usually on its way out.
+        if (object === 'JSON' && called && this.isIdent(i + 2, 'process') && this.isDot(i + 3) && this.isIdent(i + 4, 'env') && (this.isPunct(i + 5, RPAREN) || this.isPunct(i + 5, COMMA))) {
+          this.out.add('secret', 'environment dump', offset, 'serializes the whole environment (JSON.stringify(process.env))');
+        }
+        return;
+      case 'defineProperty':
+        if (called && this.isIdent(i + 2) && globalObjects.has(this.text(i + 2)) && this.isPunct(i + 3, COMMA) && this.isString(i + 4)) {
+          const prop = stringValue(this.src, this.t, i + 4);
+          const hook = hookTarget([this.text(i + 2), prop]);
+          if (hook) this.out.add('browser-hook', hook, offset, `redefines ${this.text(i + 2)}.${prop}`);
+        }
+        return;
+      case 'Proxy':
+        if (this.isIdent(i - 1, 'new') && called) {
+          const chain: string[] = [];
+          for (let j = i + 2; j < i + 8 && (this.isIdent(j) || this.isDot(j)); j++) if (this.isIdent(j)) chain.push(this.text(j));
+          const hook = hookTarget(chain);
+          if (hook) this.out.add('browser-hook', hook, offset, `wraps ${chain.join('.')} in a Proxy`);
+        }
+        return;
+      case 'runInThisContext':
+      case 'runInNewContext':
+      case 'runInContext':
+      case 'compileFunction':
+      case '_compile':
+        if (afterDot) {
+          this.out.add(jsMemberCapabilities.get(name)!, name, offset, name === '_compile' ? 'module._compile()' : `vm.${name}()`);
+          if (called) this.sinks.push({ paren: i + 1, name });
+        }
+        return;
+      case 'Script':
+        if (object === 'vm' && called) this.sinks.push({ paren: i + 1, name: 'vm.Script' });
+        return;
+      case 'while':
+        // while (!![]) — the loop of javascript-obfuscator's string-array rotator.
+        if (this.isPunct(i + 1, LPAREN) && this.isPunct(i + 2, BANG) && this.isPunct(i + 3, BANG) && this.isPunct(i + 4, LBRACK) && this.isPunct(i + 5, RBRACK)) {
+          this.out.add('obfuscation', 'string-array rotator', offset, 'a `while (!![])` string-array rotator loop');
+        }
+        return;
+      case 'ethereum':
+        return;
+      case 'exec':
+      case 'execSync':
+      case 'spawn':
+      case 'spawnSync':
+      case 'execFile':
+      case 'execFileSync':
+      case 'fork':
+        if (called && !this.isDefinition(i + 1)) this.sinks.push({ paren: i + 1, name, object: afterDot ? object ?? '?' : null });
+        return;
+      case 'inflateSync':
+      case 'gunzipSync':
+      case 'unzipSync':
+      case 'inflateRawSync':
+      case 'brotliDecompressSync':
+      case 'inflate':
+      case 'gunzip':
+      case 'unzip':
+      case 'inflateRaw':
+      case 'brotliDecompress':
+        if (called) this.decodeSources.push(i);
+        return;
+      case 'atob':
+      case 'fromCharCode':
+        if (called) this.decodeSources.push(i);
+        if (called && name === 'atob' && this.isString(i + 2) && this.isPunct(i + 3, RPAREN)) {
+          this.decodedConstant(Buffer.from(stringValue(this.src, this.t, i + 2), 'base64').toString('latin1'), offset);
+        } else if (called && name === 'fromCharCode' && object === 'String') {
+          const folded = foldExpressionAt(this.src, this.t.start[i - 2]!, this.consts);
+          if (folded) this.foldedString(folded.value, offset, true);
+        }
+        return;
+      case 'Buffer':
+      case 'mainModule':
+        return;
+    }
+  }
+
+  private bufferFrom(i: number): void {
+    const close = this.t.match[i + 1]!;
+    if (close < 0) return;
+    let encoding: string | null = null;
+    for (let j = i + 2; j < close; j++) {
+      if (this.isString(j)) {
+        const v = stringValue(this.src, this.t, j);
+        if (v === 'base64' || v === 'hex' || v === 'base64url') encoding = v;
+      }
+    }
+    if (!encoding) return;
+    this.decodeSources.push(i);
+    if (this.isString(i + 2) && this.isPunct(i + 3, COMMA)) {
+      const data = stringValue(this.src, this.t, i + 2);
+      this.decodedConstant(Buffer.from(data, encoding as BufferEncoding).toString('latin1'), this.t.start[i]!);
+    }
+  }
+
+  /** A literal that is decoded at run time: look inside it for hosts, modules and commands. */
+  private decodedConstant(decoded: string, offset: number): void {
+    if (decoded.length < 4) return;
+    let printable = 0;
+    const sample = decoded.length > 4096 ? decoded.slice(0, 4096) : decoded;
+    for (let k = 0; k < sample.length; k++) {
+      const c = sample.charCodeAt(k);
+      if ((c >= 32 && c < 127) || c === 10 || c === 13 || c === 9) printable++;
+    }
+    if (printable / sample.length < 0.9) return;
+    this.foldedString(decoded, offset, true);
+    // The decoded text may itself be code (`eval(atob('…'))`): scan it as a nested file.
+    if (/require|import|eval|fetch|child_process|https?:/.test(decoded) && decoded.length < 1_000_000) {
+      const nested = scanJs(decoded);
+      for (const c of nested.capabilities) {
+        this.out.add(c.kind, c.key, offset, `${c.detail} (inside a decoded string)`, c.risk ? { risk: c.risk } : {});
+      }
+    }
+  }
+
+  /** A string produced by folding or decoding: check for hidden names as well as ordinary signals. */
+  private foldedString(value: string, offset: number, assembled: boolean): void {
+    this.signals.length = 0;
+    stringSignals(value, this.signals);
+    this.out.addSignals(this.signals, offset);
+    if (!assembled) return;
+    const key = jsModuleKey(value);
+    const moduleCap = jsModuleCapabilities.get(key);
+    if (moduleCap && key !== 'request' && key !== 'got' && key !== 'ky' && key !== 'ws') {
+      this.out.add(moduleCap, key, offset, `'${key}' (assembled at run time)`);
+    }
+    if (hiddenNameTargets.has(value)) {
+      this.out.add('obfuscation', 'assembled-names', offset, `the name '${value}' assembled from pieces at run time`);
+      const globalCap = jsGlobalCapabilities.get(value);
+      if (globalCap) this.out.add(globalCap, value, offset, `${value} (name assembled at run time)`);
+    }
+  }
+
+  /** `require(…)` / `import(…)` with the paren at index `paren`. */
+  private moduleCall(paren: number, how: 'require' | 'import'): void {
+    const offset = this.t.start[paren - 1]!;
+    if (this.isString(paren + 1) && this.isPunct(paren + 2, RPAREN)) {
+      const spec = stringValue(this.src, this.t, paren + 1);
+      this.moduleSpecifier(spec, offset, `${how}('${spec}')`);
+      if (jsModuleKey(spec) === 'child_process') this.bindChildProcess(paren - 1, paren + 2);
+      if (how === 'import' && /^data:(text|application)\/(javascript|ecmascript)/.test(spec)) {
+        this.out.add('dynamic-code', 'data-url-import', offset, 'import() of a data: URL');
+      }
+      return;
+    }
+    const folded = foldExpressionAt(this.src, this.t.end[paren]!, this.consts);
+    if (!folded) return;
+    this.moduleSpecifier(folded.value, offset, `${how}(${folded.assembled ? 'assembled ' : ''}'${folded.value}')`);
+    if (jsModuleKey(folded.value) === 'child_process' && this.t.match[paren]! > 0) this.bindChildProcess(paren - 1, this.t.match[paren]!);
+    if (folded.assembled) this.out.add('obfuscation', 'assembled-names', offset, `the module name '${folded.value}' assembled from pieces at run time`);
+  }
+
+  /**
+   * Records the names child_process is bound to (`const cp = require(…)`,
+   * `const { exec } = require(…)`) and a direct `require(…).exec(…)` call.
+   */
+  private bindChildProcess(requireToken: number, close: number): void {
+    if (this.isPunct(requireToken - 1, ASSIGN)) {
+      if (this.isIdent(requireToken - 2)) this.childProcessNames.add(this.text(requireToken - 2));
+      else if (this.isPunct(requireToken - 2, RBRACE)) {
+        for (let j = requireToken - 3, steps = 0; j >= 0 && steps < 60 && !this.isPunct(j, LBRACE); j--, steps++) {
+          if (this.isIdent(j)) this.childProcessNames.add(this.text(j));
+        }
+      }
+    }
+    if (this.isDot(close + 1) && this.isIdent(close + 2) && this.isPunct(close + 3, LPAREN)) {
+      this.sinks.push({ paren: close + 3, name: this.text(close + 2), object: null });
+      this.childProcessNames.add(this.text(close + 2));
+    }
+  }
+
+  private moduleSpecifier(spec: string, offset: number, detail: string): void {
+    const key = jsModuleKey(spec);
+    const cap = jsModuleCapabilities.get(key);
+    if (cap) {
+      this.out.add(cap, key, offset, detail);
+    }
+    if (spec.startsWith('http://') || spec.startsWith('https://')) {
+      this.signals.length = 0;
+      stringSignals(spec, this.signals);
+      this.out.addSignals(this.signals, offset);
+      this.out.add('dynamic-code', 'remote-import', offset, `loads code from ${spec}`);
+    }
+  }
+
+  private stringToken(i: number): void {
+    const t = this.t;
+    const rawLen = t.end[i]! - t.start[i]!;
+    if (rawLen < 4) {
+      if (rawLen >= 3 && this.src.startsWith('PUT', t.start[i]! + 1)) this.sawPut = true;
+      return;
+    }
+    // Module specifiers were handled with their import.
+    if (this.isPunct(i - 1, LPAREN) && (this.isIdent(i - 2, 'require') || this.isIdent(i - 2, 'import'))) return;
+    if (this.isIdent(i - 1, 'from') || this.isIdent(i - 1, 'import')) return;
+    const value = stringValue(this.src, t, i);
+    if (t.value[i] === 1 && /^(?:\\x[0-9a-fA-F]{2}){4,}$/.test(this.src.slice(t.start[i]! + 1, t.end[i]! - 1))) this.escapedStrings++;
+    if (value === 'PUT') this.sawPut = true;
+    if (value.includes('registry.npmjs.org') || value.includes('registry.yarnpkg.com')) this.sawRegistry = true;
+    if (value === 'child_process' || value === 'node:child_process') {
+      this.out.add('spawn', 'child_process', t.start[i]!, `'child_process'`);
+    }
+    if (rawLen >= 1024 && isEncodedBlob(value)) {
+      this.out.add('obfuscation', 'encoded-blob', t.start[i]!, `a ${value.length}-character encoded blob`);
+    }
+    this.signals.length = 0;
+    stringSignals(value, this.signals);
+    if (this.signals.length > 0) this.out.addSignals(this.signals, t.start[i]!);
+    // 'chi' + 'ld_process', or a const later used as a module name.
+    if (t.type[i] === T_STRING && this.isPunct(i + 1, PLUS) && this.isString(i + 2) && !this.isPunct(i - 1, PLUS)) {
+      const folded = foldExpressionAt(this.src, t.start[i]!, this.consts);
+      if (folded) {
+        this.foldedString(folded.value, t.start[i]!, true);
+        if (this.isPunct(i - 1, ASSIGN) && this.isIdent(i - 2)) this.consts.set(this.text(i - 2), folded.value);
+      }
+    } else if (this.isPunct(i - 1, ASSIGN) && this.isIdent(i - 2) && (this.isPunct(i + 1, SEMI) || this.isPunct(i + 1, COMMA))) {
+      this.consts.set(this.text(i - 2), value);
+    }
+  }
+
+  private punct(i: number): void {
+    const v = this.t.value[i]!;
+    if (v === ASSIGN) this.assignment(i);
+    else if (v === LBRACK) this.computedMember(i);
+    else if (v === BANG && this.isPunct(i + 1, BANG) && this.isPunct(i + 2, LBRACK) && this.isPunct(i + 3, RBRACK)) this.bangArrays++;
+  }
+
+  /** `obj['ev' + 'al']`, `globalThis['fetch']`: a member read through a computed name. */
+  private computedMember(i: number): void {
+    if (!(this.isIdent(i - 1) || this.isPunct(i - 1, RPAREN) || this.isPunct(i - 1, RBRACK))) return;
+    if (!this.isPunct(i + 2, RBRACK) && !(this.t.type[i + 1] === T_STRING && this.isPunct(i + 2, PLUS))) return;
+    if (!this.isString(i + 1)) return;
+    let name: string;
+    let assembled = false;
+    if (this.isPunct(i + 2, RBRACK)) name = stringValue(this.src, this.t, i + 1);
+    else {
+      const folded = foldExpressionAt(this.src, this.t.start[i + 1]!, this.consts);
+      if (!folded) return;
+      name = folded.value;
+      assembled = folded.assembled;
+    }
+    const offset = this.t.start[i]!;
+    const object = this.isIdent(i - 1) ? this.text(i - 1) : null;
+    const viaGlobal = object !== null && globalObjects.has(object);
+    if (assembled) this.foldedString(name, offset, true);
+    const close = this.t.match[i]!;
+    const called = close > 0 && this.isPunct(close + 1, LPAREN);
+    const globalCap = jsGlobalCapabilities.get(name);
+    if (globalCap && (viaGlobal || assembled)) {
+      this.out.add(globalCap, name, offset, `${object ?? '…'}['${name}']`);
+      if (called && (name === 'eval' || name === 'Function')) this.sinks.push({ paren: close + 1, name });
+    }
+    const memberCap = jsMemberCapabilities.get(name);
+    if (memberCap) this.out.add(memberCap, name, offset, `['${name}']`);
+    if (object === 'process' && (name === 'binding' || name === '_linkedBinding')) {
+      this.out.add('dynamic-code', 'process.binding(?)', offset, `process['${name}']`);
+    }
+    if (name === 'require' && called) this.moduleCall(close + 1, 'require');
+    if (spawnMethods.has(name) && called) this.sinks.push({ paren: close + 1, name, object: object ?? '?' });
+  }
+
+  /** `window.fetch = …`, `XMLHttpRequest.prototype.open = …`, `window.ethereum.request = …`. */
+  private assignment(i: number): void {
+    const chain: string[] = [];
+    let j = i - 1;
+    for (let steps = 0; steps < 6 && j >= 0; steps++) {
+      if (this.isIdent(j)) {
+        chain.unshift(this.text(j));
+        j--;
+      } else if (this.isPunct(j, RBRACK) && this.isString(j - 1) && this.isPunct(j - 2, LBRACK)) {
+        chain.unshift(stringValue(this.src, this.t, j - 1));
+        j -= 3;
+      } else break;
+      if (this.isDot(j)) j--;
+      else break;
+    }
+    if (chain.length === 0) return;
+    if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const'))) return;
+    if (chain.length === 1 && chain[0] !== 'fetch' && chain[0] !== 'XMLHttpRequest') return;
+    const hook = hookTarget(chain);
+    if (hook) this.out.add('browser-hook', hook, this.t.start[i]!, `overrides ${chain.join('.')}`);
+  }
+
+  private finish(): void {
+    const { t, out } = this;
+    if (t.hexNames >= 8) out.add('obfuscation', '_0x-names', t.firstHexName, `${t.hexNames} javascript-obfuscator style \`_0x…\` names`);
+    if (this.bangArrays >= 3) out.add('obfuscation', '!![]-booleans', t.start[0] ?? 0, `${this.bangArrays} \`!![]\` boolean coercions typical of obfuscators`);
+    if (this.escapedStrings >= 10) out.add('obfuscation', 'hex-escaped-strings', t.start[0] ?? 0, `${this.escapedStrings} strings written entirely as \\x escapes`);
+    if (t.hiddenAfterWhitespace.length > 0) {
+      out.add('obfuscation', 'hidden-after-whitespace', t.hiddenAfterWhitespace[0]!, 'code pushed off-screen after a long run of spaces');
+    }
+    if (this.src.includes('function(p,a,c,k,e,')) out.add('obfuscation', 'packer', this.src.indexOf('function(p,a,c,k,e,'), 'a p,a,c,k,e,d packer');
+    if (this.sawPut && this.sawRegistry) out.add('self-publish', 'registry PUT', 0, 'a PUT request to the npm registry');
+    this.decodeExec();
+  }
+
+  /** A sink (eval, Function, vm, _compile, child_process) whose argument carries decoded data. */
+  private decodeExec(): void {
+    if (this.sinks.length === 0 || this.decodeSources.length === 0) return;
+    const tainted = this.taintedNames();
+    for (const sink of this.sinks) {
+      if (sink.object !== undefined) {
+        const bound = sink.object === null ? this.childProcessNames.has(sink.name) : this.childProcessNames.has(sink.object);
+        if (!bound) continue;
+      }
+      const close = this.t.match[sink.paren]!;
+      if (close < 0) continue;
+      const source = this.decodeIn(sink.paren + 1, close, tainted, sink.paren);
+      if (source) {
+        this.out.add('decode-exec', 'decode-exec', this.t.start[sink.paren - 1] ?? 0, `${sink.name}() runs data decoded with ${source}`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Names bound to decoded data: walking back from each decoding call to the start of its
+   * statement finds `name = …` (tainted near that point) or a `function name(…) { return … }`
+   * helper (tainted everywhere).
+   */
+  private taintedNames(): Map<string, number> {
+    const tainted = new Map<string, number>();
+    for (const p of this.decodeSources) {
+      for (let j = p - 1, steps = 0; j > 0 && steps < 300; j--, steps++) {
+        if (this.t.type[j] !== T_PUNCT && !this.isIdent(j, 'return')) continue;
+        const v = this.t.value[j]!;
+        if (this.isIdent(j, 'return')) {
+          const fn = this.enclosingFunctionName(j);
+          if (fn) tainted.set(fn, -1);
+          break;
+        }
+        if (v === ASSIGN && this.isIdent(j - 1) && !this.isDot(j - 2)) {
+          tainted.set(this.text(j - 1), j);
+          break;
+        }
+        if (v === SEMI || v === LBRACE || v === RBRACE) break;
+      }
+    }
+    return tainted;
+  }
+
+  private enclosingFunctionName(from: number): string | null {
+    let depth = 0;
+    for (let j = from - 1, steps = 0; j > 0 && steps < 400; j--, steps++) {
+      if (this.t.type[j] !== T_PUNCT) continue;
+      const v = this.t.value[j]!;
+      if (v === RBRACE) depth++;
+      else if (v === LBRACE) {
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        if (!this.isPunct(j - 1, RPAREN)) return null;
+        for (let k = j - 2, s = 0; k >= 0 && s < 100; k--, s++) {
+          if (this.isPunct(k, LPAREN) && this.t.match[k] === j - 1) {
+            return this.isIdent(k - 1) && this.isIdent(k - 2, 'function') ? this.text(k - 1) : null;
+          }
+        }
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /** The decoding found between token indexes [from, to), if any. */
+  private decodeIn(from: number, to: number, tainted: ReadonlyMap<string, number>, at: number): string | null {
+    let xor = false;
+    let charCodeAt = false;
+    for (let j = from; j < to; j++) {
+      const type = this.t.type[j];
+      if (type === T_IDENT) {
+        const name = this.text(j);
+        if (decodeCalls.has(name)) return name === 'fromCharCode' ? 'String.fromCharCode' : name;
+        if (name === 'from' && this.isIdent(j - 2, 'Buffer') && this.isPunct(j + 1, LPAREN)) {
+          const close = this.t.match[j + 1]!;
+          for (let k = j + 2; k < close; k++) {
+            if (this.isString(k)) {
+              const enc = stringValue(this.src, this.t, k);
+              if (enc === 'base64' || enc === 'hex' || enc === 'base64url') return `Buffer.from(…, '${enc}')`;
+            }
+          }
+        }
+        if (name === 'charCodeAt') charCodeAt = true;
+        const boundAt = tainted.get(name);
+        // A name bound to decoded data counts near its binding (names repeat across scopes in bundles).
+        if (boundAt !== undefined && !this.isDot(j - 1) && (boundAt < 0 || (boundAt < at && at - boundAt < 3000))) {
+          return `decoded data in \`${name}\``;
+        }
+      } else if (type === T_PUNCT && this.t.value[j] === CARET) xor = true;
+    }
+    return xor && charCodeAt ? 'an XOR loop' : null;
+  }
+}
+
+/** Which browser API a member chain overrides, if any. */
+function hookTarget(chain: string[]): string | null {
+  const names = globalObjects.has(chain[0]!) ? chain.slice(1) : chain;
+  if (names.length === 0) return null;
+  if (names[0] === 'ethereum' || names[0] === 'solana' || names[0] === 'phantom') return `window.${names[0]}`;
+  if (names[0] === 'fetch' && names.length === 1) return 'fetch';
+  if (names[0] === 'XMLHttpRequest' && (names.length === 1 || names[1] === 'prototype')) return 'XMLHttpRequest';
+  if (names[0] === 'WebSocket' && (names.length === 1 || names[1] === 'prototype')) return 'WebSocket';
+  if (names[0] === 'navigator' && names[1] === 'sendBeacon') return 'navigator.sendBeacon';
+  return null;
+}

@@ -1,0 +1,81 @@
+import type { FileProfile } from './file-profile.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type Ecosystem = 'npm' | 'pypi';
+
+/** One thing the analyzer reports about a release. */
+export interface Finding {
+  kind: string;
+  severity: Severity;
+  /** Path inside the artifact (without the `package/` or `name-version/` root), or null for release-level findings. */
+  path: string | null;
+  line: number | null;
+  /** One sentence naming the file. */
+  message: string;
+  /** A few lines of code around the finding, for the review page. */
+  evidence?: string;
+}
+
+export type Verdict = 'clean' | 'review';
+
+export interface AnalysisResult {
+  verdict: Verdict;
+  findings: Finding[];
+}
+
+/** One downloadable file of a release; open() may be called more than once. */
+export interface ArtifactSource {
+  filename: string;
+  open(): Promise<NodeJS.ReadableStream>;
+}
+
+/** Upstream metadata (npm: `_npmUser.name`, `dist.attestations`; PyPI: uploader, provenance). */
+export interface ReleaseMeta {
+  publisher?: string | null;
+  hasProvenance?: boolean;
+}
+
+/** Caps applied while reading an archive; any violation becomes an `analysis-error` finding. */
+export interface ArchiveLimits {
+  /** Largest single file whose content is scanned. @default 64 MiB */
+  maxFileBytes: number;
+  /** Uncompressed bytes read from one artifact. @default 1 GiB */
+  maxTotalBytes: number;
+  /** Entries in one artifact. @default 100_000 */
+  maxEntries: number;
+  /** Compressed size of a zip artifact (zips are buffered to be read). @default 512 MiB */
+  maxArchiveBytes: number;
+  /** Uncompressed/compressed ratio above which an artifact is treated as a decompression bomb. @default 200 */
+  maxCompressionRatio: number;
+}
+
+/** Per-file capability profiles keyed by content hash; only a cache, safe to drop at any time. */
+export interface ProfileCache {
+  get(key: string): FileProfile | undefined;
+  set(key: string, profile: FileProfile): void;
+  readonly size: number;
+}
+
+export interface AnalysisInput {
+  ecosystem: Ecosystem;
+  /** The baseline release's artifacts; omitted for a first release (→ `new-package`). */
+  previous?: ArtifactSource[];
+  candidate: ArtifactSource[];
+  previousMeta?: ReleaseMeta;
+  candidateMeta?: ReleaseMeta;
+  /** Findings at or above this severity make the verdict `review`. @default 'high' */
+  reviewThreshold?: Severity;
+  /** Per-file profiles keyed by content sha256. @default a fresh cache for this call */
+  cache?: ProfileCache;
+  limits?: Partial<ArchiveLimits>;
+}
+
+/** What a rule is, for documentation and the review page. */
+export interface RuleInfo {
+  /** The finding kind the rule produces. */
+  id: string;
+  /** One sentence. */
+  description: string;
+  severity: Severity;
+  ecosystems: readonly Ecosystem[];
+}
