@@ -54,16 +54,16 @@ describe('the review page', () => {
     await page.screenshot({ path: 'test-output/review-queue.png', fullPage: true });
     await page.keyboard.press('j');
     await page.keyboard.press('j');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('npm:chatty@1.1.0');
+    expect(await page.locator(':focus').textContent()).toBe('npm:chatty@1.1.0');
     await page.keyboard.press('k');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('npm:demo-lib@2.0.0');
+    expect(await page.locator(':focus').textContent()).toBe('npm:demo-lib@2.0.0');
   });
 
   it('opens a release with r from the queue, focused on the reason, and rejects it', async () => {
     await page.keyboard.press('j');
     await page.keyboard.press('r');
     await page.getByRole('heading', { name: /npm:chatty@1\.1\.0/ }).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('reason');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('reason');
     expect(await page.getByRole('radio', { name: 'reject' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Record decision' }).click();
     expect(await page.getByRole('alert').first().textContent()).toBe('A reason is required.');
