@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
 import type { AuditEntry, AuditQuery } from '../store/release-store.js';
 import { requireRole } from './authenticate.js';
+import { queryParams } from './query-params.js';
 import type { Sweeper } from './sweeper.js';
 
 function entryJson(e: AuditEntry) {
@@ -27,7 +28,7 @@ export function auditRoutes(ctx: AppContext, sweeper: Sweeper): Router {
 
   router.get('/audit', requireRole('reviewer'), async (req: Request, res: Response) => {
     await sweeper.sweepIfStale();
-    const q = req.query as Record<string, string | undefined>;
+    const q = queryParams(req);
     const limit = intParam(q.limit, 'limit', 1, 1000) ?? 100;
     const entries = await ctx.store.listAudit({ ...filters(q), beforeId: intParam(q.before, 'before', 1, Number.MAX_SAFE_INTEGER), limit, order: 'newest' });
     const next = entries.length === limit ? entries[entries.length - 1]!.id : null;
@@ -36,7 +37,7 @@ export function auditRoutes(ctx: AppContext, sweeper: Sweeper): Router {
 
   router.get('/audit/export', requireRole('reviewer'), async (req: Request, res: Response) => {
     await sweeper.sweepIfStale();
-    const q = req.query as Record<string, string | undefined>;
+    const q = queryParams(req);
     let after = intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     res.type('application/x-ndjson');
     res.setHeader('Content-Disposition', 'attachment; filename="airlock-audit.jsonl"');

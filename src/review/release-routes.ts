@@ -6,6 +6,7 @@ import { releaseStates, type DecisionAction, type Release, type ReleaseState } f
 import { ecosystems, formatReleaseId, parseReleaseId, type Ecosystem } from '../release-id.js';
 import { archiveKind, checkArchivePath, readArchiveFile, type ArchiveFile } from './archive-file.js';
 import { requireRole } from './authenticate.js';
+import { queryParams } from './query-params.js';
 import { callerOf } from './caller.js';
 import { lineDiff } from './line-diff.js';
 import { byRisk, describeRelease, summarize } from './release-view.js';
@@ -49,7 +50,7 @@ export function releaseRoutes(
 
   router.get('/releases', requireRole('reader'), async (req: Request, res: Response) => {
     await sweeper.sweepIfStale();
-    const q = req.query as Record<string, string | undefined>;
+    const q = queryParams(req);
     const states = q.state ? q.state.split(',') : [];
     for (const s of states)
       if (!releaseStates.includes(s as ReleaseState))
@@ -80,7 +81,7 @@ export function releaseRoutes(
     const release = await findRelease(id);
     if (action === null) return void res.json(await describeRelease(ctx, release));
     if (action !== 'file') throw new AirlockError('ENOTFOUND', `no such endpoint: GET ${req.path}`);
-    const path = checkArchivePath(String((req.query as Record<string, string | undefined>).path ?? ''));
+    const path = checkArchivePath(queryParams(req).path ?? '');
     res.json(await fileDiff(ctx, artifacts[release.ecosystem], release, path));
   });
 
