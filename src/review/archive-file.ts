@@ -1,5 +1,7 @@
-import { Parser, type ReadEntry } from 'tar';
-import yauzl from 'yauzl';
+import { readTar } from '../analyzer/archive/read-tar.js';
+import { readZip } from '../analyzer/archive/read-zip.js';
+import type { RawFile } from '../analyzer/archive/raw-file.js';
+import { defaultLimits } from '../analyzer/index.js';
 import { AirlockError } from '../errors.js';
 import type { ReleaseArtifact } from '../quarantine/artifact-provider.js';
 
@@ -8,20 +10,20 @@ export interface ArchiveFile {
   /** The path inside the archive, as stored (e.g. `package/index.js`). */
   entry: string;
   size: number;
-  /** Null for binary content. */
+  /** Null for binary content, or a file too large to read for display. */
   text: string | null;
   binary: boolean;
-  /** True when only the first `maxFileBytes` are shown. */
+  /** True when only the first `maxFileBytes` are shown (or nothing, for a file over `maxReadBytes`). */
   truncated: boolean;
 }
 
 export interface ArchiveLimits {
-  /** Bytes of one file kept for display. @default 1 MiB */
+  /** Bytes of one file shown. @default 1 MiB */
   maxFileBytes?: number;
+  /** Larger files are not read at all. @default 8 MiB */
+  maxReadBytes?: number;
   /** Zip archives are read into memory (the format needs random access); larger ones are not shown. @default 128 MiB */
   maxZipBytes?: number;
-  /** Total uncompressed bytes a tar may declare before reading stops (decompression bombs). @default 2 GiB */
-  maxTarBytes?: number;
 }
 
 /**
@@ -35,18 +37,14 @@ export function checkArchivePath(path: string): string {
   return clean;
 }
 
-/** Whether an archive entry is the wanted file: exactly, or under the archive's top folder (`package/`, `name-1.0/`). */
+/**
+ * Whether an archive entry is the wanted file: exactly (wheels), or under the archive's top
+ * folder (`package/` in npm tarballs, `name-1.0/` in sdists), the way the analyzer names paths.
+ */
 function matches(entry: string, wanted: string): boolean {
-  const name = entry.replace(/^\.\//, '');
-  if (name === wanted) return true;
-  const slash = name.indexOf('/');
-  return slash > 0 && name.slice(slash + 1) === wanted;
-}
-
-function toFile(entry: string, size: number, bytes: Buffer, maxFileBytes: number): ArchiveFile {
-  const shown = bytes.subarray(0, maxFileBytes);
-  const binary = shown.subarray(0, 8192).includes(0);
-  return { entry, size, text: binary ? null : shown.toString('utf8'), binary, truncated: size > maxFileBytes };
+  if (entry === wanted) return true;
+  const slash = entry.indexOf('/');
+  return slash > 0 && entry.slice(slash + 1) === wanted;
 }
 
 export function archiveKind(filename: string): 'tar' | 'zip' | null {
@@ -56,91 +54,52 @@ export function archiveKind(filename: string): 'tar' | 'zip' | null {
 }
 
 /**
- * Reads one file out of an npm tarball, a PyPI sdist (tar.gz or zip) or a wheel, in memory and
- * bounded: nothing is extracted to disk, only the wanted file's bytes (up to a cap) are kept.
- * Returns null when the archive has no such file.
+ * Reads one file out of an npm tarball, a PyPI sdist (tar.gz or zip) or a wheel with the
+ * analyzer's bounded archive readers: streamed, in memory, never extracted to disk, with its caps on
+ * entries, total size and compression ratio. Returns null when the archive has no such file.
  */
-export async function readArchiveFile(artifact: ReleaseArtifact, path: string, limits: ArchiveLimits = {}): Promise<ArchiveFile | null> {
+export async function readArchiveFile(artifact: ReleaseArtifact, path: string, options: ArchiveLimits = {}): Promise<ArchiveFile | null> {
   const wanted = checkArchivePath(path);
   const kind = archiveKind(artifact.filename);
-  if (kind === 'tar') return readFromTar(artifact, wanted, limits);
-  if (kind === 'zip') return readFromZip(artifact, wanted, limits);
-  throw new AirlockError('EBADREQUEST', `${artifact.filename} is not an archive Airlock can read`);
+  if (!kind) throw new AirlockError('EBADREQUEST', `${artifact.filename} is not an archive Airlock can read`);
+  const maxFileBytes = options.maxFileBytes ?? 1 << 20;
+  const maxZipBytes = options.maxZipBytes ?? 128 << 20;
+  const limits = { ...defaultLimits, maxFileBytes: Math.max(maxFileBytes, options.maxReadBytes ?? 8 << 20), maxArchiveBytes: maxZipBytes };
+
+  let found: RawFile | null = null;
+  const want = (entry: string) => found === null && matches(entry, wanted);
+  const onFile = (file: RawFile) => {
+    if (found === null && matches(file.path, wanted)) found = file;
+  };
+  const problems = kind === 'tar' ? await readTar(await artifact.open(), limits, want, onFile) : await readZip(await readAll(artifact, maxZipBytes), limits, want, onFile);
+
+  const file = found as RawFile | null;
+  if (!file) {
+    // A capped or broken archive may hide the file: say so rather than "not there".
+    const fatal = problems.find((p) => p.path === null);
+    if (fatal) throw new AirlockError('EBADREQUEST', `${artifact.filename}: ${fatal.message}`);
+    const tooBig = problems.find((p) => p.path !== null && matches(p.path, wanted));
+    if (tooBig) return { entry: tooBig.path!, size: limits.maxFileBytes + 1, text: null, binary: false, truncated: true };
+    return null;
+  }
+  if (!file.data) return { entry: file.path, size: file.size, text: null, binary: false, truncated: true };
+  const shown = file.data.subarray(0, maxFileBytes);
+  const binary = shown.subarray(0, 8192).includes(0);
+  return { entry: file.path, size: file.size, text: binary ? null : shown.toString('utf8'), binary, truncated: file.size > maxFileBytes };
 }
 
-async function readFromTar(artifact: ReleaseArtifact, wanted: string, limits: ArchiveLimits): Promise<ArchiveFile | null> {
-  const maxFileBytes = limits.maxFileBytes ?? 1 << 20;
-  const maxTarBytes = limits.maxTarBytes ?? 2 ** 31;
-  const source = await artifact.open();
-  return new Promise<ArchiveFile | null>((resolve, reject) => {
-    let declared = 0;
-    let settled = false;
-    const finish = (err: Error | null, file: ArchiveFile | null) => {
-      if (settled) return;
-      settled = true;
-      source.unpipe?.();
-      (source as { destroy?: () => void }).destroy?.();
-      if (err) reject(err);
-      else resolve(file);
-    };
-    const parser = new Parser({
-      onwarn: () => {},
-      onReadEntry: (entry: ReadEntry) => {
-        declared += entry.size ?? 0;
-        if (declared > maxTarBytes) {
-          finish(new AirlockError('EBADREQUEST', `${artifact.filename} unpacks to more than ${maxTarBytes} bytes; not shown`), null);
-          entry.resume();
-          return;
-        }
-        if (settled || (entry.type !== 'File' && entry.type !== 'OldFile') || !matches(entry.path, wanted)) {
-          entry.resume();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        entry.on('data', (chunk: Buffer) => {
-          if (kept <= maxFileBytes) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
-        });
-        entry.on('end', () => finish(null, toFile(entry.path, entry.size ?? kept, Buffer.concat(chunks), maxFileBytes)));
-      },
-    });
-    parser.on('error', (err: Error) => finish(new AirlockError('EBADREQUEST', `${artifact.filename} is not a readable tar: ${err.message}`), null));
-    parser.on('end', () => finish(null, null));
-    parser.on('close', () => finish(null, null));
-    source.on('error', (err: Error) => finish(err, null));
-    source.pipe(parser as unknown as NodeJS.WritableStream);
-  });
-}
-
-async function readFromZip(artifact: ReleaseArtifact, wanted: string, limits: ArchiveLimits): Promise<ArchiveFile | null> {
-  const maxFileBytes = limits.maxFileBytes ?? 1 << 20;
-  const maxZipBytes = limits.maxZipBytes ?? 128 << 20;
+async function readAll(artifact: ReleaseArtifact, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of await artifact.open()) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+  const stream = await artifact.open();
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += buf.length;
-    if (total > maxZipBytes) throw new AirlockError('EBADREQUEST', `${artifact.filename} is larger than ${maxZipBytes} bytes; not shown`);
+    if (total > max) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw new AirlockError('EBADREQUEST', `${artifact.filename} is larger than ${max} bytes; not shown`);
+    }
     chunks.push(buf);
   }
-  const zip = await yauzl.fromBufferPromise(Buffer.concat(chunks), { lazyEntries: true });
-  try {
-    for await (const entry of zip.eachEntry()) {
-      if (entry.fileName.endsWith('/') || !matches(entry.fileName, wanted)) continue;
-      const stream = await zip.openReadStreamPromise(entry);
-      const kept: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of stream) {
-        if (size <= maxFileBytes) kept.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
-      }
-      return toFile(entry.fileName, entry.uncompressedSize, Buffer.concat(kept), maxFileBytes);
-    }
-    return null;
-  } finally {
-    zip.close();
-  }
+  return Buffer.concat(chunks);
 }

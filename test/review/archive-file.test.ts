@@ -45,6 +45,11 @@ describe('reading one file out of an artifact for the diff view', () => {
     expect(file!.text).toHaveLength(1000);
   });
 
+  it('does not read a file above the read cap at all', async () => {
+    const file = await readArchiveFile(artifact(path.join(temp.dir, 'demo-1.0.0.tgz')), 'lib/big.js', { maxFileBytes: 100, maxReadBytes: 2000 });
+    expect(file).toMatchObject({ entry: 'package/lib/big.js', text: null, truncated: true });
+  });
+
   it('does not show binary content as text', async () => {
     const file = await readArchiveFile(artifact(path.join(temp.dir, 'demo-1.0.0.tgz')), 'lib/blob.node');
     expect(file).toMatchObject({ binary: true, text: null });
