@@ -44,7 +44,7 @@ export const gypCommand: Rule = {
         if (file.text === null || !/\.gypi?$/.test(file.path)) continue;
         const lines = new LineIndex(file.text);
         for (const { command, offset } of gypCommands(file.text)) {
-          if (known.has(command) || usualCommands.some((re) => re.test(command))) continue;
+          if (known.has(command) || usualCommands.some((re) => re.test(command.replace(/\\/g, '')))) continue;
           out.push(
             findingOf(this, {
               path: file.path,
