@@ -1,19 +1,36 @@
 import { Router } from 'express';
 import type { AppContext } from '../../app-context.js';
-import { AirlockError } from '../../errors.js';
+import { UpstreamClient } from '../../upstream/upstream-client.js';
 import type { EcosystemModule } from '../ecosystem.js';
+import { FileFetcher } from './file-fetcher.js';
+import { fileRoutes } from './file-routes.js';
+import { PageCache } from './page-cache.js';
+import { pypiArtifacts } from './pypi-artifacts.js';
+import { PypiIndex } from './pypi-index.js';
+import { simpleRoutes } from './simple-routes.js';
 
-// Scaffold: replaced by the pypi ecosystem implementation.
+/**
+ * The PyPI side of Airlock, mounted at `/pypi`: the simple index (`/pypi/simple/`), gated files
+ * and their `.metadata` siblings (`/pypi/files/…`), and the artifacts the analyzer reads.
+ *
+ * Upstream is contacted only on the index's own host and the allowed file hosts.
+ */
 export function createPypiEcosystem(ctx: AppContext): EcosystemModule {
-  void ctx;
-  return {
-    router: Router(),
-    artifacts: {
-      artifactsOf: async () => {
-        throw new AirlockError('EINTERNAL', 'not implemented yet');
-      },
-      compareVersions: (a, b) => a.localeCompare(b),
-      isPrerelease: () => false,
-    },
-  };
+  const client = new UpstreamClient({
+    label: 'pypi',
+    allowedHosts: [ctx.config.pypiUpstream.host, ...ctx.config.pypiFileHosts],
+    concurrency: ctx.config.upstreamConcurrency,
+    timeoutMs: ctx.config.upstreamTimeoutMs,
+  });
+  const index = new PypiIndex(ctx, client);
+  const fetcher = new FileFetcher(ctx, client);
+  const pages = new PageCache(ctx);
+  ctx.quarantine.onChange((ecosystem, name) => {
+    if (ecosystem === 'pypi') index.changed(name);
+  });
+
+  const router = Router();
+  router.use(simpleRoutes(ctx, index, pages));
+  router.use(fileRoutes(ctx, index, fetcher));
+  return { router, artifacts: pypiArtifacts(ctx, fetcher) };
 }

@@ -1,0 +1,93 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { AppContext } from '../../app-context.js';
+import { AirlockError } from '../../errors.js';
+import type { Release } from '../../quarantine/release.js';
+import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
+import { formatReleaseId } from '../../release-id.js';
+import type { FileFetcher } from './file-fetcher.js';
+import { fileStatus } from './file-status.js';
+import { normalizeVersion } from './pep440-version.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
+import type { PypiIndex } from './pypi-index.js';
+import { blobSource, bufferSource, sendBytes } from './send-bytes.js';
+
+/** How long a client's file request waits for an analysis that is all that still holds the file. */
+const analysisWaitMs = 5000;
+
+/**
+ * `/files/<project>/<version>/<filename>` and its PEP 658 sibling `<filename>.metadata`, each gated
+ * on the file's own state: a direct URL (hash-pinned requirements, lockfiles) gets exactly what
+ * the index would show, or a 403 whose reason phrase and problem+json body say why.
+ */
+export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetcher): Router {
+  const router = Router();
+  router.use('/files', async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new AirlockError('EMETHOD', `${req.method} is not supported on files`);
+      const segments = req.originalUrl.split('?')[0]!.slice(req.baseUrl.length + 1).split('/');
+      if (segments.length !== 3) throw new AirlockError('ENOTFOUND', 'expected /pypi/files/<project>/<version>/<filename>');
+      const [project, version, filename] = segments.map(decode) as [string, string, string];
+
+      // Only the normalised spelling Airlock generates: anything else would be a second cache entry.
+      if (!isValidProjectName(project) || normalizeProjectName(project) !== project)
+        throw new AirlockError('ENOTFOUND', `"${project}" is not a normalised project name`);
+      const snapshot = await index.project(project);
+      let file = snapshot?.byFilename.get(filename);
+      const metadata = !file && filename.endsWith('.metadata');
+      if (metadata) file = snapshot?.byFilename.get(filename.slice(0, -'.metadata'.length));
+      if (!snapshot || !file || file.upstream.version !== normalizeVersion(version))
+        throw new AirlockError('ENOTFOUND', `pypi:${project} has no file ${filename} (not listed upstream)`, { subject: `pypi:${project}` });
+      let release = snapshot.releases.get(file.upstream.version);
+      if (!release) throw new AirlockError('ENOTFOUND', `pypi:${project}@${file.upstream.version} is not recorded`);
+
+      let status = fileStatus(ctx.quarantine, release, file.artifact);
+      if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
+        release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
+        status = fileStatus(ctx.quarantine, release, file.artifact);
+      }
+      if (!status.visible) throw heldError(release, status, file.upstream.filename, ctx.clock.now());
+
+      if (metadata) {
+        const sha256 = file.upstream.metadataSha256;
+        if (!sha256) throw new AirlockError('ENOTFOUND', `${file.upstream.filename} has no metadata file upstream`);
+        const bytes = await fetcher.metadata(file.upstream.url, sha256, formatReleaseId(release));
+        return await sendBytes(req, res, bufferSource(bytes), { contentType: 'text/plain; charset=utf-8', sha256 });
+      }
+      const key = await fetcher.ensure(file.artifact);
+      await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}
+
+/** The cooldown is over and only the analysis is unfinished: worth a short wait before refusing. */
+function waitsOnAnalysisOnly(release: Release, status: ReleaseStatus, now: Date): boolean {
+  return status.state === 'quarantined' && release.analysis === 'pending' && status.until !== null && status.until <= now;
+}
+
+function heldError(release: Release, status: ReleaseStatus, filename: string, now: Date): AirlockError {
+  const detail = `${filename}: ${status.reason}`;
+  const subject = formatReleaseId(release);
+  switch (status.state) {
+    case 'rejected':
+      return new AirlockError('EREJECTED', detail, { subject, statusText: 'Rejected' });
+    case 'withdrawn':
+      return new AirlockError('EWITHDRAWN', detail, { subject, statusText: 'Withdrawn upstream' });
+    case 'awaiting-review':
+      return new AirlockError('EQUARANTINED', detail, { subject, statusText: 'Awaiting review' });
+    default: {
+      const until = status.until && status.until > now ? `Quarantined until ${formatInstant(status.until)}` : 'Quarantined: analysis not finished';
+      return new AirlockError('EQUARANTINED', detail, { subject, statusText: until });
+    }
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AirlockError('ENOTFOUND', `"${segment}" is not a valid path segment`);
+  }
+}

@@ -1,0 +1,12 @@
+import type { Quarantine } from '../../quarantine/quarantine.js';
+import type { Release } from '../../quarantine/release.js';
+import type { ReleaseStatus } from '../../quarantine/release-status.js';
+import type { Artifact } from '../../store/release-store.js';
+
+/**
+ * The state of one file: the release's facts with the file's own clock (its `upload-time`, or when
+ * Airlock first saw it), so a wheel added later to an old release is held on its own.
+ */
+export function fileStatus(quarantine: Quarantine, release: Release, artifact: Artifact, now?: Date): ReleaseStatus {
+  return quarantine.status({ ...release, publishedAt: artifact.publishedAt, firstSeenAt: artifact.firstSeenAt }, now);
+}

@@ -1,0 +1,200 @@
+import type { AppContext } from '../../app-context.js';
+import type { Release } from '../../quarantine/release.js';
+import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
+import { SingleFlight } from '../../upstream/single-flight.js';
+import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
+import { parseSimpleDetail, type UpstreamFile } from './parse-simple-detail.js';
+import { upstreamAccept } from './simple-wire.js';
+
+/** An upstream file joined with what the store recorded about it (ids, first-seen time, digests). */
+export interface IndexedFile {
+  upstream: UpstreamFile;
+  artifact: Artifact;
+}
+
+/** What Airlock knows of one project: upstream's current files and the stored releases they belong to. */
+export interface ProjectSnapshot {
+  /** Canonical (PEP 503) name. */
+  name: string;
+  files: IndexedFile[];
+  byFilename: Map<string, IndexedFile>;
+  /** Stored releases by normalised version. */
+  releases: Map<string, Release>;
+  /** Changes whenever files or releases change: rendered pages are cached per revision. */
+  revision: number;
+}
+
+interface ProjectEntry {
+  /** null: upstream has no such project. */
+  snapshot: ProjectSnapshot | null;
+  /** Clock time of the last upstream check, successful or not (a failed check also waits a TTL). */
+  checkedAt: number;
+  /** The change count of the package when `snapshot.releases` was read. */
+  releasesAt: number;
+}
+
+/**
+ * The PyPI projects Airlock serves, kept in memory and refreshed from upstream at most once per
+ * `indexTtlMs` (conditionally). Each fresh upstream page is recorded in the store (releases,
+ * per-file artifacts, withdrawals, the raw page); when upstream is unreachable the last page keeps
+ * being served. Memory is only a cache: everything is rebuilt from the store and upstream.
+ */
+export class PypiIndex {
+  private readonly entries = new Map<string, ProjectEntry>();
+  private readonly changes = new Map<string, number>();
+  private readonly refreshes = new SingleFlight<ProjectEntry>();
+  private readonly reloads = new SingleFlight<ProjectSnapshot>();
+  private revisions = 0;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly client: UpstreamClient,
+  ) {}
+
+  /** Called on every quarantine change of a package: its releases are read again on next use. */
+  changed(name: string): void {
+    this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
+  }
+
+  /** The project as clients may be shown it (before filtering), or null when upstream has no such project. */
+  async project(name: string): Promise<ProjectSnapshot | null> {
+    let entry = this.entries.get(name);
+    const now = this.ctx.clock.now().getTime();
+    if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
+    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
+    return entry.snapshot;
+  }
+
+  private async reloadReleases(name: string, entry: ProjectEntry): Promise<ProjectSnapshot> {
+    return this.reloads.run(name, async () => {
+      const seen = this.changes.get(name) ?? 0;
+      const releases = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
+      const snapshot: ProjectSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
+      const current = this.entries.get(name);
+      // Only install it when no refresh replaced the entry meanwhile.
+      if (current === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
+      return snapshot;
+    });
+  }
+
+  private async refresh(name: string): Promise<ProjectEntry> {
+    const previous = this.entries.get(name);
+    const docKey = documentKey(name);
+    const stored = await this.ctx.store.getDocument(docKey);
+    const pageUrl = new URL(`simple/${name}/`, this.ctx.config.pypiUpstream);
+    const checkedAt = this.ctx.clock.now().getTime();
+    const started = process.hrtime.bigint();
+    let result;
+    try {
+      // Conditional only when the stored page is there to fall back on.
+      result = await this.client.getDocument(pageUrl, { accept: upstreamAccept, etag: stored?.etag, lastModified: stored?.lastModified });
+    } catch (err) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'error' });
+      if (!isUpstreamUnavailable(err)) throw err;
+      if (previous) {
+        this.ctx.log(`pypi:${name}: upstream unreachable, serving the page checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
+        return this.install(name, { ...previous, checkedAt });
+      }
+      if (stored) {
+        this.ctx.log(`pypi:${name}: upstream unreachable, serving the page fetched at ${stored.fetchedAt.toISOString()}: ${(err as Error).message}`);
+        return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
+      }
+      throw err;
+    }
+    this.ctx.metrics.upstreamDuration.observe({ upstream: 'pypi' }, Number(process.hrtime.bigint() - started) / 1e9);
+
+    if (result.status === 404 || result.status === 410) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'not-found' });
+      const known = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
+      if (known.length > 0) await this.ctx.quarantine.reconcileWithdrawn('pypi', name, known, new Set());
+      return this.install(name, { snapshot: null, checkedAt, releasesAt: 0 });
+    }
+    if (result.status === 304 && stored) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'not-modified' });
+      if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
+      return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
+    }
+    this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'ok' });
+    const entry = await this.ingest(name, result.body, pageUrl, checkedAt);
+    const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
+    await this.ctx.store.putDocument(docKey, doc);
+    return this.install(name, entry);
+  }
+
+  private install(name: string, entry: ProjectEntry): ProjectEntry {
+    this.entries.set(name, entry);
+    return entry;
+  }
+
+  /**
+   * Records an upstream page: one observed release per version (published at its earliest file's
+   * `upload-time`), every file as an artifact with its own upload time, withdrawals of versions
+   * that are gone. Parsing comes first, so a bad page changes nothing.
+   */
+  private async ingest(name: string, body: Buffer, pageUrl: URL, checkedAt: number): Promise<ProjectEntry> {
+    const project = parseSimpleDetail(body, {
+      project: name,
+      pageUrl,
+      isAllowed: (url) => this.client.isAllowed(url),
+      skipped: (message) => this.ctx.log(message),
+    });
+    const groups = new Map<string, UpstreamFile[]>();
+    for (const file of project.files) groups.set(file.version, [...(groups.get(file.version) ?? []), file]);
+    const observed: ObservedRelease[] = [...groups].map(([version, files]) => ({
+      version,
+      publishedAt: earliest(files.map((f) => f.uploadedAt)),
+      meta: { hasProvenance: files.some((f) => typeof f.provenance === 'string') },
+    }));
+
+    const releasesAt = this.changes.get(name) ?? 0;
+    const releases = await this.ctx.quarantine.observe('pypi', name, observed);
+    const now = this.ctx.clock.now();
+    const releaseOf = byVersion(releases);
+    const files: IndexedFile[] = [];
+    for (const [version, group] of groups) {
+      const release = releaseOf.get(version);
+      if (!release) continue;
+      const artifacts = await this.ctx.store.recordArtifacts(
+        release.id,
+        group.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
+        now,
+      );
+      const artifactOf = new Map(artifacts.map((a) => [a.filename, a]));
+      for (const f of group) {
+        const artifact = artifactOf.get(f.filename);
+        if (artifact) files.push({ upstream: f, artifact });
+      }
+    }
+    // Keep upstream's order of files: it is the order clients are used to.
+    const order = new Map(project.files.map((f, i) => [f.filename, i]));
+    files.sort((a, b) => order.get(a.upstream.filename)! - order.get(b.upstream.filename)!);
+    await this.ctx.quarantine.reconcileWithdrawn('pypi', name, releases, new Set(groups.keys()));
+
+    return {
+      snapshot: {
+        name,
+        files,
+        byFilename: new Map(files.map((f) => [f.upstream.filename, f])),
+        releases: releaseOf,
+        revision: ++this.revisions,
+      },
+      checkedAt,
+      releasesAt,
+    };
+  }
+}
+
+/** Where the raw upstream page of a project is kept in the store. */
+export function documentKey(name: string): string {
+  return `pypi:simple:${name}`;
+}
+
+function byVersion(releases: Release[]): Map<string, Release> {
+  return new Map(releases.map((r) => [r.version, r]));
+}
+
+function earliest(dates: (Date | null)[]): Date | null {
+  let min: Date | null = null;
+  for (const d of dates) if (d && (!min || d < min)) min = d;
+  return min;
+}
