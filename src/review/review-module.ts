@@ -40,7 +40,8 @@ export function createReviewModule(
 ): ReviewModule {
   const { tokens, opened } = tokenStoreOf(ctx);
   const webhooks = new WebhookSender(ctx, options.webhooks);
-  const sweeper = new Sweeper(ctx, webhooks);
+  const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
+  const sweeper = new Sweeper(ctx, webhooks, sweepIntervalMs);
   let closed = false;
   ctx.quarantine.onChange(() => {
     if (!closed) sweeper.markDirty();
@@ -64,7 +65,7 @@ export function createReviewModule(
 
   const timer = setInterval(() => {
     sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
-  }, options.sweepIntervalMs ?? 30_000);
+  }, sweepIntervalMs);
   timer.unref();
   void sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
 

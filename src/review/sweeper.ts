@@ -35,6 +35,8 @@ export class Sweeper {
   constructor(
     private readonly ctx: AppContext,
     private readonly webhooks: WebhookSender,
+    /** Reads sweep first when the clock moved this much since the last sweep (the timer's interval). */
+    private readonly staleAfterMs = 30_000,
   ) {}
 
   /** Runs a sweep now (one at a time; a call during a sweep runs one more after it). */
@@ -75,11 +77,12 @@ export class Sweeper {
   }
 
   /**
-   * Sweeps when something changed or the clock moved at least a second since the last sweep, so
-   * answers read after time passed (API, page) match the audit log, without sweeping on every request.
+   * Sweeps first when something changed or the clock moved past the sweep interval since the last
+   * sweep (a stopped process, or a test's clock), so answers read after time passed match the
+   * audit log, without sweeping on every request.
    */
   async sweepIfStale(): Promise<void> {
-    if (this.dirty || this.ctx.clock.now().getTime() - this.lastSweepAt >= 1000) await this.sweep();
+    if (this.dirty || this.ctx.clock.now().getTime() - this.lastSweepAt >= this.staleAfterMs) await this.sweep();
   }
 
   /** Stops a scheduled sweep (shutdown). */
@@ -93,8 +96,14 @@ export class Sweeper {
     this.lastSweepAt = now.getTime();
     this.dirty = false;
     await this.ingest();
-    for (const release of await this.ctx.store.listReleases({ undecided: true })) {
+    // One read serves both the undecided releases and the gauges.
+    const all = await this.ctx.store.listReleases();
+    const counts = new Map<string, number>();
+    for (const release of all) {
       const status = this.ctx.quarantine.status(release, now);
+      const key = `${release.ecosystem} ${status.state}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (release.decision || release.withdrawnAt) continue;
       const id = formatReleaseId(release);
       const action = actionFor[status.state];
       if (!action || this.known.get(id) === status.state) continue;
@@ -109,7 +118,7 @@ export class Sweeper {
       });
     }
     await this.ingest();
-    await this.updateGauges(now);
+    await this.updateGauges(counts);
   }
 
   /** Reads audit entries appended since the last read (by anyone: the runner, ecosystems, us). */
@@ -145,17 +154,9 @@ export class Sweeper {
     }
   }
 
-  private async updateGauges(now: Date): Promise<void> {
-    const counts = new Map<string, number>();
-    for (const eco of ecosystems) for (const state of releaseStates) counts.set(`${eco} ${state}`, 0);
-    for (const release of await this.ctx.store.listReleases()) {
-      const key = `${release.ecosystem} ${this.ctx.quarantine.status(release, now).state}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    for (const [key, n] of counts) {
-      const [ecosystem, state] = key.split(' ') as [string, string];
-      this.ctx.metrics.releasesByState.set({ ecosystem, state }, n);
-    }
+  private async updateGauges(counted: Map<string, number>): Promise<void> {
+    for (const ecosystem of ecosystems)
+      for (const state of releaseStates) this.ctx.metrics.releasesByState.set({ ecosystem, state }, counted.get(`${ecosystem} ${state}`) ?? 0);
     this.ctx.metrics.analysisQueueLength.set((await this.ctx.store.listReleases({ analysis: 'pending' })).length);
   }
 }
