@@ -319,7 +319,7 @@ async function loadEvidence(release, finding, box) {
   if (right && finding.line) {
     const from = Math.max(1, finding.line - 6);
     const to = Math.min(right.length, finding.line + 6);
-    const code = h('table', { class: 'code', 'aria-label': `${finding.path} lines ${from} to ${to}` });
+    const code = h('table', { class: 'code', 'aria-label': `${finding.path} lines ${from} to ${to}` }, h('colgroup', {}, h('col', { class: 'ln' }), h('col')));
     for (let n = from; n <= to; n++) {
       const cell = h('td', { class: 'src' });
       renderLine(cell, right[n - 1] || []);
@@ -333,6 +333,7 @@ async function loadEvidence(release, finding, box) {
     const table = h(
       'table',
       { class: 'diff', 'aria-label': `Side-by-side diff of ${finding.path}: ${baselineLabel} against ${release.version}` },
+      h('colgroup', {}, h('col', { class: 'ln' }), h('col'), h('col', { class: 'ln' }), h('col')),
       h('thead', {}, h('tr', {}, h('th', { colspan: 2, scope: 'col' }, `Baseline ${baselineLabel}`), h('th', { colspan: 2, scope: 'col' }, `Candidate ${release.version}`))),
     );
     const body = h('tbody');
@@ -349,8 +350,8 @@ async function loadEvidence(release, finding, box) {
     data.rows.forEach((row, i) => {
       if (!keep[i]) return void folded++;
       flushFold();
-      const l = h('td', { class: `src ${row.kind === 'same' ? '' : 'del'}` });
-      const r = h('td', { class: `src ${row.kind === 'same' ? '' : 'add'}` });
+      const l = h('td', { class: `src ${row.left === null ? 'empty' : row.kind === 'same' ? '' : 'del'}` });
+      const r = h('td', { class: `src right ${row.right === null ? 'empty' : row.kind === 'same' ? '' : 'add'}` });
       if (row.left && left) renderLine(l, left[row.left - 1] || []);
       if (row.right && right) renderLine(r, right[row.right - 1] || []);
       body.append(
