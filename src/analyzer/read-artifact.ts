@@ -45,14 +45,15 @@ export async function readArtifact(
     }
   };
 
+  const shown = (path: string) => (stripRoot ? stripFirst(path) : path);
   const name = source.filename.toLowerCase();
   try {
     if (/\.(?:whl|zip|egg)$/.test(name)) {
       const buffer = await readAll(await source.open(), limits.maxArchiveBytes);
       if (typeof buffer === 'string') view.problems.push({ path: null, message: buffer });
-      else view.problems.push(...(await readZip(buffer, limits, want, onFile)));
+      else view.problems.push(...(await readZip(buffer, limits, want, onFile, shown)));
     } else if (/\.(?:tgz|tar\.gz|tar)$/.test(name)) {
-      view.problems.push(...(await readTar(await source.open(), limits, want, onFile)));
+      view.problems.push(...(await readTar(await source.open(), limits, want, onFile, shown)));
     } else {
       view.problems.push({ path: null, message: 'it is not a tarball, wheel or zip sdist, so it could not be analyzed' });
     }

@@ -17,6 +17,8 @@ export async function readTar(
   limits: ArchiveLimits,
   want: WantContent,
   onFile: (file: RawFile) => void,
+  /** How entry paths appear in problems (the caller strips the `package/` root). */
+  shown: (path: string) => string = (p) => p,
 ): Promise<ArchiveProblem[]> {
   const problems: ArchiveProblem[] = [];
   let compressed = 0;
@@ -65,7 +67,7 @@ export async function readTar(
       if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
         const target = entry.linkpath ?? '';
         if (!linkStaysInside(path, target)) {
-          problems.push({ path, message: `link \`${path}\` points outside the archive to \`${target}\`` });
+          problems.push({ path: shown(path), message: `link \`${shown(path)}\` points outside the archive to \`${target}\`` });
         }
         return entry.resume();
       }
@@ -73,7 +75,7 @@ export async function readTar(
 
       const size = entry.size;
       const tooBig = size > limits.maxFileBytes;
-      if (tooBig) problems.push({ path, message: `file \`${path}\` is ${size} bytes, above the ${limits.maxFileBytes}-byte scan limit` });
+      if (tooBig) problems.push({ path: shown(path), message: `file \`${shown(path)}\` is ${size} bytes, above the ${limits.maxFileBytes}-byte scan limit` });
       const keep = !tooBig && want(path, size);
       const chunks: Buffer[] = [];
       let head: Buffer | null = null;

@@ -12,6 +12,8 @@ export async function readZip(
   limits: ArchiveLimits,
   want: WantContent,
   onFile: (file: RawFile) => void,
+  /** How entry paths appear in problems (the caller strips the `package/` root). */
+  shown: (path: string) => string = (p) => p,
 ): Promise<ArchiveProblem[]> {
   const problems: ArchiveProblem[] = [];
   let zip: yauzl.ZipFile;
@@ -59,7 +61,7 @@ export async function readZip(
         return finish(`entry \`${path}\` decompresses more than ${limits.maxCompressionRatio} times its compressed size (a decompression bomb)`);
       }
       const tooBig = size > limits.maxFileBytes;
-      if (tooBig) problems.push({ path, message: `file \`${path}\` is ${size} bytes, above the ${limits.maxFileBytes}-byte scan limit` });
+      if (tooBig) problems.push({ path: shown(path), message: `file \`${shown(path)}\` is ${size} bytes, above the ${limits.maxFileBytes}-byte scan limit` });
       const isLink = mode === 0o120000;
       const keep = isLink || (!tooBig && want(path, size));
       const wantHead = !tooBig;
@@ -82,7 +84,7 @@ export async function readZip(
           const data = keep ? Buffer.concat(chunks) : null;
           if (isLink) {
             const target = data?.toString('utf8') ?? '';
-            if (!linkStaysInside(path, target)) problems.push({ path, message: `link \`${path}\` points outside the archive to \`${target}\`` });
+            if (!linkStaysInside(path, target)) problems.push({ path: shown(path), message: `link \`${shown(path)}\` points outside the archive to \`${target}\`` });
           } else onFile({ path, size, data, head: head ?? Buffer.alloc(0) });
           zip.readEntry();
         };
