@@ -19,6 +19,8 @@ export interface DistributionSpec {
   requires?: string[];
   /** Wheel tag. @default 'py3-none-any' */
   tag?: string;
+  /** Wheel build number: pip prefers the higher one among wheels of the same version and tag. */
+  build?: number;
 }
 
 /** `Demo.Py` → `demo_py`: the distribution name as wheel and sdist file names spell it. */
@@ -39,14 +41,15 @@ export function buildWheel(spec: DistributionSpec): PythonArtifact {
     [`${dist}/__init__.py`]: `__version__ = ${JSON.stringify(spec.version)}\n`,
     ...spec.files,
     [`${info}/METADATA`]: metadata,
-    [`${info}/WHEEL`]: `Wheel-Version: 1.0\nGenerator: airlock-test\nRoot-Is-Purelib: true\nTag: ${tag}\n`,
+    [`${info}/WHEEL`]: `Wheel-Version: 1.0\nGenerator: airlock-test\nRoot-Is-Purelib: true\nTag: ${tag}\n${spec.build ? `Build: ${spec.build}\n` : ''}`,
   };
   files[`${info}/RECORD`] =
     Object.entries(files)
       .map(([p, d]) => `${p},sha256=${sha256Base64Url(d)},${Buffer.byteLength(d)}`)
       .join('\n') + `\n${info}/RECORD,,\n`;
   const bytes = zipBuffer(files);
-  return { filename: `${dist}-${spec.version}-${tag}.whl`, bytes, metadata: Buffer.from(metadata) };
+  const build = spec.build ? `-${spec.build}` : '';
+  return { filename: `${dist}-${spec.version}${build}-${tag}.whl`, bytes, metadata: Buffer.from(metadata) };
 }
 
 /** A real sdist (`.tar.gz`) with `PKG-INFO`, a `pyproject.toml` and the package module. */

@@ -15,6 +15,8 @@ describe('pip through Airlock', () => {
   let upstream: PypiUpstream;
   let airlock: StartedAirlock;
   let index: string;
+  // pip prefers the higher build number among wheels of one version and tag.
+  const lateWheel = buildWheel({ name: 'Demo.Py', version: '1.0.0', build: 1 });
 
   beforeAll(async () => {
     upstream = await startPypiUpstream();
@@ -83,6 +85,33 @@ describe('pip through Airlock', () => {
     expect(metadata.status).toBe(403);
   });
 
+  it('holds a wheel added late to the old 1.0.0 release on its own clock', async () => {
+    upstream.add('Demo.Py', lateWheel, { uploadedAt: clock.now() });
+    const pip = await pipClient(index);
+    try {
+      const result = await pip.download(['demo-py==1.0.0']);
+      expect(result.code, result.output).toBe(0);
+      expect(await readdir(pip.downloads)).toEqual(['demo_py-1.0.0-py3-none-any.whl']);
+    } finally {
+      await pip.remove();
+    }
+    const res = await fetch(`${airlock.url}pypi/files/demo-py/1.0.0/${lateWheel.filename}`);
+    expect(res.status).toBe(403);
+    expect(res.statusText).toBe('Quarantined until 2026-03-27T12:00Z');
+  });
+
+  it('follows the redirect from a non-normalised project URL and installs', async () => {
+    const pip = await pipClient(index);
+    try {
+      // pip normalises requirement names itself; a find-links URL is fetched as written.
+      const result = await pip.install(['--no-index', '--find-links', `${airlock.url}pypi/simple/Demo_PY`, 'demo-py']);
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toContain('Successfully installed demo-py-1.0.0');
+    } finally {
+      await pip.remove();
+    }
+  });
+
   it('installs demo-py 1.1.0 once the clock passes its 72h cooldown', async () => {
     clock.advance('71h');
     const pip = await pipClient(index);
@@ -93,6 +122,22 @@ describe('pip through Airlock', () => {
       const download = await pip.download(['demo-py==1.1.0']);
       expect(download.code, download.output).toBe(0);
       expect(await readdir(pip.downloads)).toEqual(['demo_py-1.1.0-py3-none-any.whl']);
+      // The late wheel of 1.0.0 is still 1h short of its own cooldown.
+      const old = await pip.download(['demo-py==1.0.0']);
+      expect(old.code, old.output).toBe(0);
+      expect(await readdir(pip.downloads)).toContain('demo_py-1.0.0-py3-none-any.whl');
+    } finally {
+      await pip.remove();
+    }
+  });
+
+  it('chooses the late wheel of 1.0.0 once its own cooldown is over', async () => {
+    clock.advance('1h');
+    const pip = await pipClient(index);
+    try {
+      const result = await pip.download(['demo-py==1.0.0']);
+      expect(result.code, result.output).toBe(0);
+      expect(await readdir(pip.downloads)).toEqual([lateWheel.filename]);
     } finally {
       await pip.remove();
     }
