@@ -44,21 +44,45 @@ const regexKeywords = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'ne
 /** Long whitespace followed by code on the same line: a known way to hide a payload off-screen. */
 const hiddenWhitespaceRun = 150;
 
+/** ASCII identifier characters: 1 = may start an identifier, 2 = may continue one. */
+const identTable = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 36 || c === 95 || c === 92;
+  identTable[c] = letter ? 3 : c >= 48 && c <= 57 ? 2 : 0;
+}
 function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 36 || c === 95 || c === 92 || c > 127;
+  return c < 128 ? (identTable[c]! & 1) !== 0 : true;
 }
 function isIdentPart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36 || c === 95 || c === 92 || (c > 127 && c !== 0x2028 && c !== 0x2029 && c !== 0xa0 && c !== 0xfeff);
+  return c < 128 ? (identTable[c]! & 2) !== 0 : c !== 0x2028 && c !== 0x2029 && c !== 0xa0 && c !== 0xfeff;
+}
+
+/** Token buffers kept between files, so scanning thousands of files does not churn memory. */
+interface TokenBuffers {
+  type: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  value: Uint16Array;
+  match: Int32Array;
+}
+const pool: TokenBuffers[] = [];
+
+/** Returns a token set's buffers for reuse; the tokens must not be read afterwards. */
+export function releaseTokens(tokens: JsTokens): void {
+  if (pool.length < 4 && tokens.type.length <= 4 * 1024 * 1024) {
+    pool.push({ type: tokens.type, start: tokens.start, end: tokens.end, value: tokens.value, match: tokens.match });
+  }
 }
 
 export function lexJs(src: string): JsTokens {
   const n = src.length;
-  let cap = Math.max(64, (n >> 2) + 16);
-  let type = new Uint8Array(cap);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let value = new Uint16Array(cap);
-  let match = new Int32Array(cap);
+  const reused = pool.pop();
+  let cap = reused ? reused.type.length : Math.max(1024, (n >> 3) + 16);
+  let type = reused?.type ?? new Uint8Array(cap);
+  let start = reused?.start ?? new Int32Array(cap);
+  let end = reused?.end ?? new Int32Array(cap);
+  let value = reused?.value ?? new Uint16Array(cap);
+  let match = reused?.match ?? new Int32Array(cap);
   let count = 0;
   let tolerant = false;
   let hexNames = 0;

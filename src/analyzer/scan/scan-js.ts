@@ -4,6 +4,7 @@ import { isEncodedBlob } from './entropy.js';
 import { foldExpressionAt } from './fold-expression.js';
 import {
   lexJs,
+  releaseTokens,
   stringValue,
   T_IDENT,
   T_PUNCT,
@@ -59,7 +60,11 @@ const interestingFirst = new Set([...interesting].map((s) => s.charCodeAt(0)));
 export function scanJs(src: string): FileProfile {
   const tokens = lexJs(src);
   const scanner = new JsScanner(src, tokens);
-  scanner.run();
+  try {
+    scanner.run();
+  } finally {
+    releaseTokens(tokens);
+  }
   return { language: 'js', tolerant: tokens.tolerant, capabilities: scanner.out.capabilities };
 }
 
