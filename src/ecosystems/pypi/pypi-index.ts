@@ -6,6 +6,9 @@ import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstr
 import { parseSimpleDetail, type UpstreamFile } from './parse-simple-detail.js';
 import { upstreamAccept } from './simple-wire.js';
 
+/** Projects kept in memory; beyond this the least recently refreshed are dropped. */
+const maxProjects = 5000;
+
 /** An upstream file joined with what the store recorded about it (ids, first-seen time, digests). */
 export interface IndexedFile {
   upstream: UpstreamFile;
@@ -115,14 +118,25 @@ export class PypiIndex {
       return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
     }
     this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'ok' });
-    const entry = await this.ingest(name, result.body, pageUrl, checkedAt);
+    let entry: ProjectEntry;
+    try {
+      entry = await this.ingest(name, result.body, pageUrl, checkedAt);
+    } catch (err) {
+      // A page Airlock cannot read changes nothing: keep serving the last good one, as when upstream is down.
+      if (!previous || !isUpstreamUnavailable(err)) throw err;
+      this.ctx.log(`pypi:${name}: keeping the page checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
+      return this.install(name, { ...previous, checkedAt });
+    }
     const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
     await this.ctx.store.putDocument(docKey, doc);
     return this.install(name, entry);
   }
 
   private install(name: string, entry: ProjectEntry): ProjectEntry {
+    this.entries.delete(name);
     this.entries.set(name, entry);
+    // Least recently refreshed first: an evicted project is simply read again from upstream or the store.
+    if (this.entries.size > maxProjects) this.entries.delete(this.entries.keys().next().value!);
     return entry;
   }
 
