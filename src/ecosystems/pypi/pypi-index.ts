@@ -1,4 +1,5 @@
 import type { AppContext } from '../../app-context.js';
+import { AirlockError } from '../../errors.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
@@ -112,7 +113,9 @@ export class PypiIndex {
       if (known.length > 0) await this.ctx.quarantine.reconcileWithdrawn('pypi', name, known, new Set());
       return this.install(name, { snapshot: null, checkedAt, releasesAt: 0 });
     }
-    if (result.status === 304 && stored) {
+    // An upstream without validators answers 200 with the same bytes: that is a 304 too, not a new page to record.
+    if (result.status === 304 || (stored && stored.body.equals(result.body))) {
+      if (!stored) throw new AirlockError('EUPSTREAM', `pypi upstream answered 304 for ${name} to an unconditional request`);
       this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'not-modified' });
       if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
       return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
