@@ -41,6 +41,8 @@ describe('the simple repository API, on the wire', () => {
   const wheel300 = buildWheel({ name: 'Demo.Py', version: '3.0.0' });
   const elsewhere = buildWheel({ name: 'Demo.Py', version: '0.9.0' });
   const relative = buildWheel({ name: 'Demo.Py', version: '0.8.0' });
+  const decided = buildWheel({ name: 'decided-py', version: '2.0' });
+  const adminToken = 'admin-token-for-pypi-tests';
 
   const getJson = async (url: string): Promise<{ res: Response; page: JsonPage }> => {
     const res = await fetch(url, { headers: { accept: pipAccept } });
@@ -56,9 +58,10 @@ describe('the simple repository API, on the wire', () => {
     upstream.add('Demo.Py', elsewhere, { uploadedAt: hoursAgo(500), url: 'http://files.elsewhere.example/demo_py-0.9.0-py3-none-any.whl' });
     upstream.add('Demo.Py', relative, { uploadedAt: hoursAgo(500), url: `../../files/demo-py/${relative.filename}` });
     upstream.add('fresh-only', buildWheel({ name: 'fresh-only', version: '1.0' }), { uploadedAt: hoursAgo(3) });
+    upstream.add('decided-py', decided, { uploadedAt: hoursAgo(1) });
     airlock = await startAirlock({
       policy: 'cooldown: 72h\nanalysisHorizon: 0\n',
-      env: { AIRLOCK_PYPI_UPSTREAM: upstream.url, AIRLOCK_INDEX_TTL: '0' },
+      env: { AIRLOCK_PYPI_UPSTREAM: upstream.url, AIRLOCK_INDEX_TTL: '0', AIRLOCK_ADMIN_TOKEN: adminToken },
       clock,
     });
     base = `${airlock.url}pypi/`;
@@ -218,6 +221,26 @@ describe('the simple repository API, on the wire', () => {
     expect(page.versions).toEqual(['0.8.0', '2.0.0rc1']);
     const release = await airlock.store.getRelease('pypi', 'demo-py', '1.0.0');
     expect(release?.withdrawnAt).not.toBeNull();
+  });
+
+  it("reflects a reviewer's early approval and a later revoke in the page and the file route at once", async () => {
+    const decide = (action: string) =>
+      fetch(`${airlock.url}api/v1/releases/pypi:decided-py@2.0/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: `${action} in a test` }),
+      });
+    const fileUrl = `${base}files/decided-py/2.0/${decided.filename}`;
+    expect((await getJson(`${base}simple/decided-py/`)).page.versions).toEqual([]);
+    expect((await decide('approve')).status).toBe(200);
+    expect((await getJson(`${base}simple/decided-py/`)).page.versions).toEqual(['2.0']);
+    expect((await fetch(fileUrl)).status).toBe(200);
+    expect((await decide('revoke')).status).toBe(200);
+    expect((await getJson(`${base}simple/decided-py/`)).page.files).toEqual([]);
+    const refused = await fetch(fileUrl);
+    expect(refused.status).toBe(403);
+    expect(refused.statusText).toBe('Rejected');
+    expect(((await refused.json()) as { detail: string }).detail).toContain('revoked by admin: revoke in a test');
   });
 
   it('shows each held file the moment its own cooldown is over', async () => {
