@@ -5,13 +5,18 @@ import { createPypiEcosystem } from './ecosystems/pypi/pypi-ecosystem.js';
 import { AirlockError } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
 import { createMetrics } from './metrics.js';
+import { AnalysisRunner } from './quarantine/analysis-runner.js';
 import { Quarantine } from './quarantine/quarantine.js';
-import { createReviewModule } from './review/review-module.js';
+import { createReviewModule, requireReader, type ReviewModule } from './review/review-module.js';
 
 export interface Airlock {
   /** The express app, not listening: `app.listen(0)` in tests, `config.port` in `main.ts`. */
   app: Express;
   context: AppContext;
+  /** The analysis queue; `idle()` resolves when every queued analysis has finished. */
+  analysis: AnalysisRunner;
+  /** The reviewer side; `sweep()` records state changes made by time (tests call it after moving the clock). */
+  review: ReviewModule;
   /** Stops background work (analysis queue, timers) so the process can exit. */
   close(): Promise<void>;
 }
@@ -43,9 +48,17 @@ export function createApp(deps: AppDeps): Airlock {
 
   const npm = createNpmEcosystem(context);
   const pypi = createPypiEcosystem(context);
+  const artifacts = { npm: npm.artifacts, pypi: pypi.artifacts };
+  const analysis = new AnalysisRunner(context, artifacts);
+  quarantine.setAnalysisScheduler(analysis);
+  // Analyses left pending by a restart (or another replica) are picked up again.
+  void analysis.recover().catch((err: unknown) => log(`could not queue pending analyses: ${(err as Error).message}`));
+
+  // Package endpoints are anonymous unless AIRLOCK_REQUIRE_TOKEN asks for a reader token.
+  app.use(['/npm', '/pypi'], requireReader(context));
   app.use('/npm', npm.router);
   app.use('/pypi', pypi.router);
-  const review = createReviewModule(context, { npm: npm.artifacts, pypi: pypi.artifacts });
+  const review = createReviewModule(context, artifacts);
   app.use(review.router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -56,8 +69,11 @@ export function createApp(deps: AppDeps): Airlock {
   return {
     app,
     context,
+    analysis,
+    review,
     async close() {
-      await Promise.all([npm.close?.(), pypi.close?.(), review.close?.()]);
+      await analysis.close();
+      await Promise.all([npm.close?.(), pypi.close?.(), review.close()]);
     },
   };
 }

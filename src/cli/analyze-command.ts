@@ -2,12 +2,9 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CommandIo } from './command-io.js';
 import { analyzeRelease, type AnalysisResult, type Ecosystem, type ReleaseMeta } from '../analyzer/index.js';
 
-export interface CommandIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
 
 const usage = 'Usage: airlock analyze [--previous FILE] --candidate FILE [--ecosystem npm|pypi] [--json] [--previous-meta FILE] [--candidate-meta FILE]';
 

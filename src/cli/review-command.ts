@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util';
+import type { CommandIo } from './command-io.js';
 import { apiClientFromEnv, CliError, releasePath } from './api-client.js';
 
-export interface CommandIo {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
 
 const usage = `usage: airlock review <command> [options]
 

@@ -6,7 +6,7 @@ import { openSqlite } from '../store/open-sqlite.js';
 import { SqliteReleaseStore } from '../store/sqlite-release-store.js';
 import { SqliteTokenStore } from '../store/sqlite-token-store.js';
 import { apiClientFromEnv, CliError } from './api-client.js';
-import type { CommandIo } from './review-command.js';
+import type { CommandIo } from './command-io.js';
 
 const usage = `usage: airlock token <command> [options]
 

@@ -8,7 +8,7 @@ import { npmBase, npmNext, wheelBase, wheelNext } from './cases/common.js';
 
 let dir: { dir: string; remove: () => Promise<void> };
 let files: Record<string, string> = {};
-const analyze = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/analyze-main.ts', ...args], { cwd: process.cwd() });
+const analyze = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'analyze', ...args], { cwd: process.cwd() });
 
 beforeAll(async () => {
   dir = await tempDir('airlock-analyze-cli-');

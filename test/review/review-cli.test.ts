@@ -5,7 +5,7 @@ import { run, type RunResult } from '../helpers/run.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { adminToken, postinstallFinding, reviewPolicy, seedRelease } from './review-fixtures.js';
 
-const entry = path.resolve('src/cli/review-main.ts');
+const entry = path.resolve('src/cli/main.ts');
 let airlock: StartedAirlock;
 let reviewerToken: string;
 
