@@ -70,7 +70,7 @@ export class Quarantine {
   }
 
   /**
-   * Records the releases an upstream document lists. New releases younger than the analysis
+   * Records the releases an upstream document lists, with their artifacts. New releases younger than the analysis
    * horizon are queued for analysis; older ones are trusted by age. Returns every stored release
    * of the package.
    */
@@ -81,6 +81,12 @@ export class Quarantine {
       const age = now.getTime() - (o.publishedAt ?? now).getTime();
       return age < horizon ? 'pending' : 'skipped';
     });
+    // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
+    const byVersion = new Map(releases.map((r) => [r.version, r]));
+    for (const o of observed) {
+      const release = byVersion.get(o.version);
+      if (release && o.artifacts?.length) await this.deps.store.recordArtifacts(release.id, o.artifacts, now);
+    }
     for (const release of added) {
       const status = this.status(release, now);
       await this.deps.store.appendAudit({

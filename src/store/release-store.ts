@@ -7,6 +7,8 @@ export interface ObservedRelease {
   publishedAt: Date | null;
   /** Upstream metadata the analyzer uses (publisher, provenance); stored as given. */
   meta?: Record<string, unknown>;
+  /** The release's downloadable files as upstream lists them; recorded before any analysis starts. */
+  artifacts?: ObservedArtifact[];
 }
 
 /** One downloadable file of a release as upstream describes it. */

@@ -161,21 +161,17 @@ export class PypiIndex {
       version,
       publishedAt: earliest(files.map((f) => f.uploadedAt)),
       meta: { hasProvenance: files.some((f) => typeof f.provenance === 'string') },
+      artifacts: files.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
     }));
 
     const releasesAt = this.changes.get(name) ?? 0;
     const releases = await this.ctx.quarantine.observe('pypi', name, observed);
-    const now = this.ctx.clock.now();
     const releaseOf = byVersion(releases);
     const files: IndexedFile[] = [];
     for (const [version, group] of groups) {
       const release = releaseOf.get(version);
       if (!release) continue;
-      const artifacts = await this.ctx.store.recordArtifacts(
-        release.id,
-        group.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
-        now,
-      );
+      const artifacts = await this.ctx.store.listArtifacts(release.id);
       const artifactOf = new Map(artifacts.map((a) => [a.filename, a]));
       for (const f of group) {
         const artifact = artifactOf.get(f.filename);
