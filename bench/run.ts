@@ -1,0 +1,22 @@
+import { benchAnalyzer } from './analyzer.js';
+import { benchPypi } from './pypi.js';
+
+/**
+ * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
+ * figures and ratios against the targets. Names: analyzer, pypi (default: all).
+ */
+const benches: Record<string, () => Promise<void>> = {
+  pypi: benchPypi,
+  analyzer: benchAnalyzer,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  console.log(`\n=== ${name} ===`);
+  await benches[name]!();
+}
