@@ -1,19 +1,66 @@
-import { Router } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import { UpstreamClient } from '../../upstream/upstream-client.js';
 import type { EcosystemModule } from '../ecosystem.js';
+import { npmArtifacts } from './npm-artifacts.js';
+import { NpmIndex } from './npm-index.js';
+import { parseNpmPath } from './npm-path.js';
+import { printable } from './package-name.js';
+import { PackumentCache } from './packument-cache.js';
+import { distTagsRoute } from './routes/dist-tags-route.js';
+import { packumentRoute } from './routes/packument-route.js';
+import { passThroughRoutes } from './routes/pass-through-routes.js';
+import { tarballRoute } from './routes/tarball-route.js';
+import { versionRoute } from './routes/version-route.js';
+import { TarballFetcher } from './tarball-fetcher.js';
 
-// Scaffold: replaced by the npm ecosystem implementation.
+/**
+ * The npm side of Airlock, mounted at `/npm`: packuments (full and abbreviated) with only visible
+ * versions, version objects and dist-tags, gated tarballs, the endpoints relayed to upstream, and
+ * the tarballs the analyzer reads. Upstream is contacted only on its own host.
+ */
 export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
-  void ctx;
-  return {
-    router: Router(),
-    artifacts: {
-      artifactsOf: async () => {
-        throw new AirlockError('EINTERNAL', 'not implemented yet');
-      },
-      compareVersions: (a, b) => a.localeCompare(b),
-      isPrerelease: () => false,
-    },
-  };
+  const client = new UpstreamClient({
+    label: 'npm',
+    allowedHosts: [ctx.config.npmUpstream.host],
+    concurrency: ctx.config.upstreamConcurrency,
+    timeoutMs: ctx.config.upstreamTimeoutMs,
+  });
+  const index = new NpmIndex(ctx, client);
+  const fetcher = new TarballFetcher(ctx, client);
+  const cache = new PackumentCache(ctx);
+  ctx.quarantine.onChange((ecosystem, name) => {
+    if (ecosystem === 'npm') index.changed(name);
+  });
+
+  const router = Router();
+  router.use(passThroughRoutes(ctx, client));
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
+      const path = req.path;
+      if (path.startsWith('/-/')) {
+        const tags = /^\/-\/package(\/.+)\/dist-tags\/?$/.exec(path);
+        const target = tags ? parseNpmPath(tags[1]!) : null;
+        if (target?.kind === 'packument') return await distTagsRoute(req, res, target.name, index, cache);
+        throw new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(path)} (Airlock serves packages, not accounts)`);
+      }
+      const target = parseNpmPath(path);
+      if (target.kind === 'packument') return await packumentRoute(req, res, target.name, index, cache);
+      if (target.kind === 'version') return await versionRoute(req, res, target.name, target.spec, index, cache);
+      return await tarballRoute(req, res, target.name, target.filename, ctx, index, fetcher);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return { router, artifacts: npmArtifacts(ctx, index, fetcher) };
+}
+
+function readOnly(method: string): AirlockError {
+  return new AirlockError(
+    'EMETHOD',
+    `${method} is not supported: Airlock is a read-only mirror; publish, unpublish, dist-tag and account changes go to the upstream registry`,
+    { statusText: 'Read-only mirror' },
+  );
 }

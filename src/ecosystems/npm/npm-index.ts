@@ -1,0 +1,223 @@
+import type { AppContext } from '../../app-context.js';
+import { AirlockError } from '../../errors.js';
+import type { Release } from '../../quarantine/release.js';
+import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
+import { SingleFlight } from '../../upstream/single-flight.js';
+import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
+import { upstreamAccept } from './npm-wire.js';
+import { readPackument, type UpstreamPackument } from './read-packument.js';
+import { upstreamTarballUrl } from './tarball-url.js';
+
+/** Packages kept in memory; beyond this (or `maxBytes`) the least recently refreshed are dropped. */
+const maxPackages = 5000;
+/** Upstream packument bytes kept in memory; a dropped package is read again from the store or upstream. */
+const maxBytes = 256 * 1024 * 1024;
+
+/** What Airlock knows of one package: upstream's current packument and the stored releases of its versions. */
+export interface PackageSnapshot {
+  name: string;
+  packument: UpstreamPackument;
+  /** Stored releases by version. */
+  releases: Map<string, Release>;
+  /** Changes whenever the packument or the releases change: rendered documents are cached per revision. */
+  revision: number;
+}
+
+interface PackageEntry {
+  /** null: upstream has no such package. */
+  snapshot: PackageSnapshot | null;
+  /** Clock time (ms) of the last upstream check, successful or not (a failed check also waits a TTL). */
+  checkedAt: number;
+  /** The change count of the package when `snapshot.releases` was read. */
+  releasesAt: number;
+  /** Upstream's validators for the document in `snapshot`, for the next conditional request. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/**
+ * The npm packages Airlock serves, kept in memory and refreshed from upstream at most once per
+ * `indexTtlMs`, conditionally. Each fresh packument is recorded (releases, tarball artifacts,
+ * withdrawals, the raw document); when upstream is unreachable the last document keeps being
+ * served. Memory is only a cache: everything can be rebuilt from the store and upstream.
+ */
+export class NpmIndex {
+  private readonly entries = new Map<string, PackageEntry>();
+  private readonly changes = new Map<string, number>();
+  private readonly refreshes = new SingleFlight<PackageEntry>();
+  private readonly reloads = new SingleFlight<PackageSnapshot>();
+  /** Release id → its tarball artifact, for releases recorded by this process. */
+  private readonly artifacts = new Map<number, Artifact>();
+  private bytes = 0;
+  private revisions = 0;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly client: UpstreamClient,
+  ) {}
+
+  /** Called on every quarantine change of a package: its releases are read again on next use. */
+  changed(name: string): void {
+    this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * The package (before filtering), or null when upstream has no such package. Names the policy
+   * marks internal are never looked up upstream (dependency-confusion guard).
+   */
+  async package(name: string): Promise<PackageSnapshot | null> {
+    const internal = this.ctx.quarantine.policyFor('npm', name).internalBy;
+    if (internal)
+      throw new AirlockError('ENOTFOUND', `npm:${name} is an internal name (policy internal "${internal}"); Airlock never fetches it from upstream`, {
+        subject: `npm:${name}`,
+      });
+    let entry = this.entries.get(name);
+    const now = this.ctx.clock.now().getTime();
+    if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
+    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
+    return entry.snapshot;
+  }
+
+  /** The recorded tarball artifact of a release. */
+  async artifactOf(release: Release): Promise<Artifact | null> {
+    const known = this.artifacts.get(release.id);
+    if (known) return known;
+    const [stored] = await this.ctx.store.listArtifacts(release.id);
+    if (stored) this.artifacts.set(release.id, stored);
+    return stored ?? null;
+  }
+
+  private async reloadReleases(name: string, entry: PackageEntry): Promise<PackageSnapshot> {
+    return this.reloads.run(name, async () => {
+      const seen = this.changes.get(name) ?? 0;
+      const releases = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
+      const snapshot: PackageSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
+      // Only install it when no refresh replaced the entry meanwhile.
+      if (this.entries.get(name) === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
+      return snapshot;
+    });
+  }
+
+  private async refresh(name: string): Promise<PackageEntry> {
+    const previous = this.entries.get(name);
+    const docKey = documentKey(name);
+    // The stored document is only read when memory has none (first use, restart, eviction).
+    const stored = previous?.snapshot ? null : await this.ctx.store.getDocument(docKey);
+    const validators = previous?.snapshot ? previous : stored;
+    const url = packumentUrl(this.ctx.config.npmUpstream, name);
+    const checkedAt = this.ctx.clock.now().getTime();
+    const started = process.hrtime.bigint();
+    let result;
+    try {
+      // Conditional only when a stored document is there to fall back on.
+      result = await this.client.getDocument(url, { accept: upstreamAccept, etag: validators?.etag, lastModified: validators?.lastModified });
+    } catch (err) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'error' });
+      if (!isUpstreamUnavailable(err)) throw err;
+      if (previous) {
+        this.ctx.log(`npm:${name}: upstream unreachable, serving the packument checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
+        return this.install(name, { ...previous, checkedAt });
+      }
+      if (stored) {
+        this.ctx.log(`npm:${name}: upstream unreachable, serving the packument fetched at ${stored.fetchedAt.toISOString()}: ${(err as Error).message}`);
+        return this.install(name, await this.ingest(name, stored, checkedAt));
+      }
+      throw err;
+    }
+    this.ctx.metrics.upstreamDuration.observe({ upstream: 'npm' }, Number(process.hrtime.bigint() - started) / 1e9);
+
+    if (result.status === 404 || result.status === 410) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'not-found' });
+      const known = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
+      if (known.length > 0) await this.ctx.quarantine.reconcileWithdrawn('npm', name, known, new Set());
+      return this.install(name, { snapshot: null, checkedAt, releasesAt: 0, etag: null, lastModified: null });
+    }
+    // An upstream without validators answers 200 with the same bytes: that is a 304 too.
+    const current = previous?.snapshot?.packument.raw ?? stored?.body;
+    if (result.status === 304 || (current && current.equals(result.body))) {
+      this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'not-modified' });
+      if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
+      if (!stored) throw new AirlockError('EUPSTREAM', `npm upstream answered 304 for ${name} to an unconditional request`);
+      return this.install(name, await this.ingest(name, stored, checkedAt));
+    }
+    this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'ok' });
+    const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
+    let entry: PackageEntry;
+    try {
+      entry = await this.ingest(name, doc, checkedAt);
+    } catch (err) {
+      // A document Airlock cannot read changes nothing: keep serving the last good one.
+      if (!previous || !isUpstreamUnavailable(err)) throw err;
+      this.ctx.log(`npm:${name}: keeping the packument checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
+      return this.install(name, { ...previous, checkedAt });
+    }
+    await this.ctx.store.putDocument(docKey, doc);
+    return this.install(name, entry);
+  }
+
+  private install(name: string, entry: PackageEntry): PackageEntry {
+    const old = this.entries.get(name);
+    if (old?.snapshot) this.bytes -= old.snapshot.packument.raw.length;
+    this.entries.delete(name);
+    this.entries.set(name, entry);
+    if (entry.snapshot) this.bytes += entry.snapshot.packument.raw.length;
+    // Least recently refreshed first; an evicted package is read again from the store or upstream.
+    while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > maxBytes)) {
+      const [oldest, evicted] = this.entries.entries().next().value!;
+      if (evicted.snapshot) this.bytes -= evicted.snapshot.packument.raw.length;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  /**
+   * Records an upstream packument: one observed release per version (published at `time[version]`),
+   * its tarball as an artifact with the digests from `dist`, withdrawals of versions that are gone.
+   * Reading comes first, so an unreadable document changes nothing.
+   */
+  private async ingest(name: string, doc: CachedDocument, checkedAt: number): Promise<PackageEntry> {
+    const packument = readPackument(name, doc.body, (message) => this.ctx.log(message));
+    const observed: ObservedRelease[] = [...packument.versions.values()].map((v) => ({
+      version: v.version,
+      publishedAt: v.publishedAt,
+      meta: { publisher: v.publisher, hasProvenance: v.hasProvenance },
+    }));
+    const releasesAt = this.changes.get(name) ?? 0;
+    const releases = await this.ctx.quarantine.observe('npm', name, observed);
+    const releaseOf = byVersion(releases);
+    const now = this.ctx.clock.now();
+    for (const v of packument.versions.values()) {
+      const release = releaseOf.get(v.version);
+      if (!release || this.artifacts.has(release.id)) continue;
+      const url = upstreamTarballUrl(this.ctx.config.npmUpstream, name, v.version, v.listedTarball);
+      const [artifact] = await this.ctx.store.recordArtifacts(
+        release.id,
+        [{ filename: v.filename, url: url.href, digests: v.digests, size: null, publishedAt: null }],
+        now,
+      );
+      if (artifact) this.artifacts.set(release.id, artifact);
+    }
+    await this.ctx.quarantine.reconcileWithdrawn('npm', name, releases, new Set(packument.versions.keys()));
+    return {
+      snapshot: { name, packument, releases: releaseOf, revision: ++this.revisions },
+      checkedAt,
+      releasesAt,
+      etag: doc.etag,
+      lastModified: doc.lastModified,
+    };
+  }
+}
+
+/** Where the raw upstream packument of a package is kept in the store. */
+export function documentKey(name: string): string {
+  return `npm:packument:${name}`;
+}
+
+/** `<upstream>/<name>`, scoped names as `@scope%2fname` (what every registry accepts). */
+export function packumentUrl(upstream: URL, name: string): URL {
+  return new URL(name.replace('/', '%2f'), upstream);
+}
+
+function byVersion(releases: Release[]): Map<string, Release> {
+  return new Map(releases.map((r) => [r.version, r]));
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { AppContext } from '../../app-context.js';
+import type { Policy } from '../../policy/policy.js';
+import { recomputeDistTags } from './dist-tags.js';
+import type { PackageSnapshot } from './npm-index.js';
+import { renderCorgi, renderFull, type PackumentView } from './render-packument.js';
+import { publicTarballUrl } from './tarball-url.js';
+import { visibleVersions } from './visible-versions.js';
+
+const gzipAsync = promisify(gzip);
+
+export type Variant = 'full' | 'corgi';
+
+/** A rendered packument: its bytes, their strong ETag, and their gzip once computed. */
+export interface RenderedPackument {
+  body: Buffer;
+  /** Over the filtered body: releasing or holding a version changes it, so a 304 is never stale. */
+  etag: string;
+  gzipped: Buffer | null;
+  gzipping: Promise<Buffer> | null;
+}
+
+/** What a package shows for one snapshot revision and policy, until `validUntil`. */
+export interface PackageView extends PackumentView {
+  visibleSet: ReadonlySet<string>;
+  revision: number;
+  policy: Policy;
+  /** Clock time (ms) at which a held release's hold ends and the view must be computed again. */
+  validUntil: number;
+  documents: Partial<Record<Variant, RenderedPackument>>;
+  bytes: number;
+}
+
+export interface PackumentCacheOptions {
+  /** Bytes of rendered documents (and their gzip) kept; the least recently computed packages go first. @default 256 MiB */
+  maxBytes?: number;
+}
+
+/**
+ * Rendered packuments per package and variant (full, corgi) with their gzip, so a warm request
+ * is a map lookup and one write: no JSON work, no hashing, no compression. A view stays valid
+ * until the package's snapshot changes (upstream refresh, or any quarantine change, which bumps
+ * the revision), the policy is reloaded, or the earliest moment a held release's hold ends, so
+ * releases cross their cooldown on time even while upstream is unreachable.
+ */
+export class PackumentCache {
+  private readonly views = new Map<string, PackageView>();
+  private readonly maxBytes: number;
+  private bytes = 0;
+
+  constructor(
+    private readonly ctx: AppContext,
+    options: PackumentCacheOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** What the package shows now. */
+  view(snapshot: PackageSnapshot): PackageView {
+    const now = this.ctx.clock.now();
+    const policy = this.ctx.policy();
+    const cached = this.views.get(snapshot.name);
+    if (cached && cached.revision === snapshot.revision && cached.policy === policy && now.getTime() < cached.validUntil) return cached;
+
+    const { visible, held, changesAt } = visibleVersions(this.ctx.quarantine, snapshot, now);
+    const publicUrl = this.ctx.config.publicUrl;
+    const view: PackageView = {
+      visible,
+      visibleSet: new Set(visible),
+      held,
+      distTags: recomputeDistTags(snapshot.packument.distTags, visible),
+      tarballUrl: (version) => publicTarballUrl(publicUrl, snapshot.name, version),
+      revision: snapshot.revision,
+      policy,
+      validUntil: changesAt?.getTime() ?? Number.POSITIVE_INFINITY,
+      documents: {},
+      bytes: 0,
+    };
+    this.replace(snapshot.name, view);
+    return view;
+  }
+
+  /** The rendered document of one variant. */
+  document(snapshot: PackageSnapshot, variant: Variant): RenderedPackument {
+    const view = this.view(snapshot);
+    const existing = view.documents[variant];
+    if (existing) return existing;
+    const body = variant === 'corgi' ? renderCorgi(snapshot.packument, view) : renderFull(snapshot.packument, view);
+    const doc: RenderedPackument = {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
+      gzipped: null,
+      gzipping: null,
+    };
+    view.documents[variant] = doc;
+    this.account(view, body.length);
+    return doc;
+  }
+
+  /** The document gzipped, computed once (off the event loop) and shared by concurrent requests. */
+  gzipped(doc: RenderedPackument): Buffer | Promise<Buffer> {
+    if (doc.gzipped) return doc.gzipped;
+    doc.gzipping ??= gzipAsync(doc.body).then((zipped) => {
+      doc.gzipped = zipped;
+      return zipped;
+    });
+    return doc.gzipping;
+  }
+
+  private replace(name: string, view: PackageView): void {
+    const old = this.views.get(name);
+    if (old) this.bytes -= old.bytes;
+    this.views.delete(name);
+    this.views.set(name, view);
+  }
+
+  private account(view: PackageView, added: number): void {
+    view.bytes += added;
+    this.bytes += added;
+    // The view just computed is never the one evicted: it is the newest entry.
+    while (this.views.size > 1 && this.bytes > this.maxBytes) {
+      const [oldest, evicted] = this.views.entries().next().value!;
+      this.bytes -= evicted.bytes;
+      this.views.delete(oldest);
+    }
+  }
+}

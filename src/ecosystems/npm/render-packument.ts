@@ -1,0 +1,164 @@
+import semver from 'semver';
+import type { JsonMember } from './json-members.js';
+import { corgiVersionFields, type NpmPolicyRestrictions } from './npm-wire.js';
+import type { UpstreamPackument, UpstreamVersion } from './read-packument.js';
+import type { HeldVersion } from './visible-versions.js';
+
+/** What a rendered document shows: the visible versions, their tags, and the held ones npm should explain. */
+export interface PackumentView {
+  visible: readonly string[];
+  distTags: Record<string, string>;
+  held: readonly HeldVersion[];
+  /** Airlock's URL for a version's tarball. */
+  tarballUrl: (version: string) => string;
+}
+
+/** Held releases listed one per line in npm's policy message; beyond this, a count. */
+const maxMessageLines = 50;
+
+/**
+ * The full packument clients may see: upstream's top-level members in upstream order, with
+ * `versions` and `time` reduced to the visible versions, `dist-tags` recomputed, and npm's
+ * `policyRestrictions` naming the held ones. Version objects are upstream's bytes, except that
+ * every `dist.tarball` points at Airlock.
+ */
+export function renderFull(p: UpstreamPackument, view: PackumentView): Buffer {
+  const out = new Chunks(p.raw);
+  const shown = new Set(view.visible);
+  const emitted = new Set<string>();
+  out.text('{');
+  for (const m of p.members) {
+    // Members Airlock rewrites are emitted once, whatever duplicates upstream sent.
+    if (special.has(m.key) && (emitted.has(m.key) || m.key === 'policyRestrictions')) continue;
+    emitted.add(m.key);
+    if (out.length > 1) out.text(',');
+    if (m.key === 'versions') versionsMember(out, p, view, (v) => fullVersion(out, v, view));
+    else if (m.key === 'time') timeMember(out, p.timeMembers, shown);
+    else if (m.key === 'dist-tags') out.text(`"dist-tags":${JSON.stringify(view.distTags)}`);
+    else out.raw(m.keyStart, m.valueEnd);
+  }
+  if (!emitted.has('dist-tags')) out.text(`${out.length > 1 ? ',' : ''}"dist-tags":${JSON.stringify(view.distTags)}`);
+  if (!emitted.has('versions')) out.text(`${out.length > 1 ? ',' : ''}"versions":{}`);
+  restrictions(out, p.name, view.held);
+  out.text('}');
+  return out.concat();
+}
+
+/**
+ * The abbreviated ("corgi") packument: `name`, `modified`, `dist-tags`, and per visible version
+ * only the fields installers read, each as upstream sent it (with `hasInstallScript` added when
+ * upstream's object has install scripts but not the flag).
+ */
+export function renderCorgi(p: UpstreamPackument, view: PackumentView): Buffer {
+  const out = new Chunks(p.raw);
+  out.text(`{"name":${JSON.stringify(p.name)}`);
+  if (p.modified) out.text(`,"modified":${JSON.stringify(p.modified)}`);
+  out.text(`,"dist-tags":${JSON.stringify(view.distTags)},`);
+  versionsMember(out, p, view, (v) => corgiVersion(out, v, view));
+  restrictions(out, p.name, view.held);
+  out.text('}');
+  return out.concat();
+}
+
+/** One version object, as `/npm/<name>/<version>` serves it. */
+export function renderVersion(p: UpstreamPackument, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): Buffer {
+  const out = new Chunks(p.raw);
+  fullVersion(out, v, view);
+  return out.concat();
+}
+
+const special = new Set(['versions', 'time', 'dist-tags', 'policyRestrictions']);
+
+function versionsMember(out: Chunks, p: UpstreamPackument, view: PackumentView, emit: (v: UpstreamVersion) => void): void {
+  out.text('"versions":{');
+  let first = true;
+  for (const version of view.visible) {
+    const v = p.versions.get(version);
+    if (!v) continue;
+    if (!first) out.text(',');
+    first = false;
+    out.raw(v.member.keyStart, v.member.valueStart);
+    emit(v);
+  }
+  out.text('}');
+}
+
+function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): void {
+  withTarballs(out, v, v.member.valueStart, v.member.valueEnd, view.tarballUrl(v.version));
+}
+
+function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): void {
+  const lastOf = new Map<string, JsonMember>();
+  for (const f of v.fields) lastOf.set(f.key, f);
+  out.text('{');
+  let first = true;
+  for (const f of v.fields) {
+    if (!corgiVersionFields.has(f.key) || lastOf.get(f.key) !== f) continue;
+    if (!first) out.text(',');
+    first = false;
+    withTarballs(out, v, f.keyStart, f.valueEnd, view.tarballUrl(v.version));
+  }
+  if (v.addInstallScriptFlag) out.text(`${first ? '' : ','}"hasInstallScript":true`);
+  out.text('}');
+}
+
+/** Upstream bytes from `start` to `end`, with each `dist.tarball` value inside replaced by `url`. */
+function withTarballs(out: Chunks, v: UpstreamVersion, start: number, end: number, url: string): void {
+  let at = start;
+  for (const t of v.tarballValues) {
+    if (t.start < start || t.end > end) continue;
+    out.raw(at, t.start);
+    out.text(JSON.stringify(url));
+    at = t.end;
+  }
+  out.raw(at, end);
+}
+
+/** `time` keeps `created`, `modified` and anything else that is not a version, plus the visible versions. */
+function timeMember(out: Chunks, members: readonly JsonMember[], shown: ReadonlySet<string>): void {
+  out.text('"time":{');
+  let first = true;
+  for (const m of members) {
+    if (!shown.has(m.key) && semver.valid(m.key, true) !== null) continue;
+    if (!first) out.text(',');
+    first = false;
+    out.raw(m.keyStart, m.valueEnd);
+  }
+  out.text('}');
+}
+
+function restrictions(out: Chunks, name: string, held: readonly HeldVersion[]): void {
+  if (held.length === 0) return;
+  const sorted = [...held].sort((a, b) => semver.rcompare(a.version, b.version, true));
+  const lines = sorted.slice(0, maxMessageLines).map((h) => `  ${h.status.reason}`);
+  if (sorted.length > maxMessageLines) lines.push(`  … and ${sorted.length - maxMessageLines} more held releases of ${name}`);
+  const value: NpmPolicyRestrictions = {
+    versions: Object.fromEntries(sorted.map((h) => [h.version, { name, version: h.version }])),
+    message: `Airlock holds ${held.length === 1 ? 'this release' : 'these releases'}:\n${lines.join('\n')}`,
+  };
+  out.text(`,"policyRestrictions":${JSON.stringify(value)}`);
+}
+
+/** A document built from slices of upstream's bytes (no copies until the one final concat) and small strings. */
+class Chunks {
+  private readonly parts: Buffer[] = [];
+  length = 0;
+
+  constructor(private readonly source: Buffer) {}
+
+  raw(start: number, end: number): void {
+    if (end <= start) return;
+    this.parts.push(this.source.subarray(start, end));
+    this.length += end - start;
+  }
+
+  text(s: string): void {
+    const b = Buffer.from(s);
+    this.parts.push(b);
+    this.length += b.length;
+  }
+
+  concat(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+}

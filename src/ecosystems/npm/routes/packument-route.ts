@@ -1,0 +1,28 @@
+import type { Request, Response } from 'express';
+import { AirlockError } from '../../../errors.js';
+import type { NpmIndex, PackageSnapshot } from '../npm-index.js';
+import { corgiType, fullType } from '../npm-wire.js';
+import type { PackumentCache } from '../packument-cache.js';
+import { wantsCorgi } from '../wants-corgi.js';
+import { acceptsGzip, sendDocument } from './send-document.js';
+
+/**
+ * `GET /npm/<name>`: the packument with only visible versions, full or abbreviated as the Accept
+ * header asks, from the rendered cache.
+ */
+export async function packumentRoute(req: Request, res: Response, name: string, index: NpmIndex, cache: PackumentCache): Promise<void> {
+  const snapshot = await requirePackage(index, name);
+  const corgi = wantsCorgi(req.headers.accept);
+  const doc = cache.document(snapshot, corgi ? 'corgi' : 'full');
+  const contentType = corgi ? corgiType : fullType;
+  if (!acceptsGzip(req)) return sendDocument(req, res, { ...doc, contentType });
+  const gzipped = cache.gzipped(doc);
+  sendDocument(req, res, { ...doc, contentType, gzipped: gzipped instanceof Buffer ? gzipped : await gzipped });
+}
+
+/** The package's snapshot, or a 404 naming it when upstream has no such package. */
+export async function requirePackage(index: NpmIndex, name: string): Promise<PackageSnapshot> {
+  const snapshot = await index.package(name);
+  if (!snapshot) throw new AirlockError('ENOTFOUND', `npm:${name} does not exist upstream`, { subject: `npm:${name}` });
+  return snapshot;
+}

@@ -1,0 +1,52 @@
+import type { Request, Response } from 'express';
+
+/** How long clients may reuse a packument before asking again (a 304 is then cheap). */
+export const documentMaxAgeSeconds = 30;
+
+export interface DocumentBody {
+  body: Buffer;
+  /** Strong ETag of `body`; the gzip form gets its own. */
+  etag: string;
+  contentType: string;
+  /** The gzip of `body`, when the client accepts it (already computed). */
+  gzipped?: Buffer | null;
+}
+
+/**
+ * Sends a document from memory with GET or HEAD: `ETag` and `304` on `If-None-Match`,
+ * `Vary: Accept, Accept-Encoding`, a short `max-age`, gzip when offered. No JSON work, no copies.
+ */
+export function sendDocument(req: Request, res: Response, doc: DocumentBody): void {
+  const gzipped = doc.gzipped ?? null;
+  // Strong ETags differ per encoding, so a gzip body never answers a conditional identity request.
+  const etag = gzipped ? `${doc.etag.slice(0, -1)}-gzip"` : doc.etag;
+  res.setHeader('Content-Type', doc.contentType);
+  res.setHeader('Vary', 'Accept, Accept-Encoding');
+  res.setHeader('Cache-Control', `max-age=${documentMaxAgeSeconds}`);
+  res.setHeader('ETag', etag);
+  if (matches(req.headers['if-none-match'], etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const body = gzipped ?? doc.body;
+  if (gzipped) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', String(body.length));
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Whether the request accepts a gzip response body. */
+export function acceptsGzip(req: Request): boolean {
+  const header = req.headers['accept-encoding'];
+  return typeof header === 'string' && /(^|,)\s*(gzip|\*)\s*(;\s*q=(0?\.\d*[1-9]|1(\.0*)?)\s*)?(,|$)/i.test(header);
+}
+
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  // A client may send the weak form of a tag it got from a proxy that compressed the body.
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === etag || tag === `W/${etag}`;
+  });
+}

@@ -1,0 +1,73 @@
+import type { AppContext } from '../../app-context.js';
+import { AirlockError, isAirlockError } from '../../errors.js';
+import type { Release } from '../../quarantine/release.js';
+import type { Artifact } from '../../store/release-store.js';
+import { SingleFlight } from '../../upstream/single-flight.js';
+import { redact, type UpstreamClient } from '../../upstream/upstream-client.js';
+import { upstreamTarballUrl } from './tarball-url.js';
+
+/** A verified tarball in the BlobStore. */
+export interface StoredTarball {
+  key: string;
+  size: number;
+}
+
+/**
+ * Brings tarballs into the BlobStore, verified against the digests from `dist.integrity` and
+ * `dist.shasum`, once per concurrent burst: the tarball route and the analysis runner share one
+ * fetch. Bytes that do not match are never stored or served.
+ */
+export class TarballFetcher {
+  private readonly flights = new SingleFlight<StoredTarball>();
+  /** Artifact id → stored tarball, for tarballs this process has seen stored. */
+  private readonly known = new Map<number, StoredTarball>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly client: UpstreamClient,
+  ) {}
+
+  /** The verified tarball of an artifact, fetched from upstream first when it is not stored. */
+  async ensure(release: Release, artifact: Artifact): Promise<StoredTarball> {
+    const cached = this.known.get(artifact.id);
+    if (cached) return cached;
+    const stored = await this.flights.run(String(artifact.id), () => this.fetch(release, artifact));
+    this.known.set(artifact.id, stored);
+    return stored;
+  }
+
+  /** Forgets a tarball whose blob turned out to be missing (e.g. storage wiped under a running process). */
+  forget(artifact: Artifact): void {
+    this.known.delete(artifact.id);
+  }
+
+  private async fetch(release: Release, artifact: Artifact): Promise<StoredTarball> {
+    // Another replica (or an earlier run) may have stored it: the store's column is the truth.
+    const current = (await this.ctx.store.listArtifacts(artifact.releaseId)).find((a) => a.id === artifact.id) ?? artifact;
+    if (current.blobKey) {
+      const stat = await this.ctx.blobs.stat(current.blobKey);
+      if (stat) return { key: current.blobKey, size: stat.size };
+    }
+    if (Object.keys(current.digests).length === 0)
+      throw new AirlockError('EINTEGRITY', `${current.filename} has no integrity or shasum upstream to verify it by; Airlock does not serve it`);
+    // Stored URLs were checked when recorded, but the upstream setting may have changed since.
+    let url = new URL(current.url);
+    if (!this.client.isAllowed(url)) {
+      url = upstreamTarballUrl(this.ctx.config.npmUpstream, release.name, release.version, null);
+    }
+    const { body } = await this.client.getStream(url);
+    try {
+      const info = await this.ctx.blobs.put(body, current.digests);
+      await this.ctx.store.setArtifactBlob(current.id, info.key);
+      return { key: info.key, size: info.size };
+    } catch (err) {
+      if (isAirlockError(err) && err.code === 'EINTEGRITY') {
+        this.ctx.log(`npm: ${current.filename} from ${redact(url)} failed verification; nothing stored: ${err.message}`);
+        throw new AirlockError('EINTEGRITY', `${current.filename} from upstream does not match the integrity upstream lists for it; nothing was stored`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+}
