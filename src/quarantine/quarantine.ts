@@ -83,10 +83,12 @@ export class Quarantine {
     });
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     const byVersion = new Map(releases.map((r) => [r.version, r]));
-    for (const o of observed) {
-      const release = byVersion.get(o.version);
-      if (release && o.artifacts?.length) await this.deps.store.recordArtifacts(release.id, o.artifacts, now);
-    }
+    const withArtifacts = observed.filter((o) => o.artifacts?.length && byVersion.has(o.version));
+    if (withArtifacts.length > 0)
+      await this.deps.store.recordManyArtifacts(
+        withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
+        now,
+      );
     for (const release of added) {
       const status = this.status(release, now);
       await this.deps.store.appendAudit({

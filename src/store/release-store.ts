@@ -108,6 +108,8 @@ export interface ReleaseStore {
   setWithdrawn(releaseId: number, at: Date | null): Promise<void>;
 
   recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]>;
+  /** Records the artifacts of many releases at once (one transaction); known files keep their first-seen time. */
+  recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void>;
   listArtifacts(releaseId: number): Promise<Artifact[]>;
   setArtifactBlob(artifactId: number, blobKey: string): Promise<void>;
 

@@ -294,20 +294,26 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
+    await this.recordManyArtifacts([{ releaseId, artifacts }], now);
+    return this.listArtifacts(releaseId);
+  }
+
+  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
     this.db.transaction(() => {
-      for (const a of artifacts) {
-        this.stmts.insertArtifact.run(
-          releaseId,
-          a.filename,
-          a.url,
-          JSON.stringify(a.digests),
-          a.size,
-          a.publishedAt?.getTime() ?? null,
-          now.getTime(),
-        );
+      for (const { releaseId, artifacts } of entries) {
+        for (const a of artifacts) {
+          this.stmts.insertArtifact.run(
+            releaseId,
+            a.filename,
+            a.url,
+            JSON.stringify(a.digests),
+            a.size,
+            a.publishedAt?.getTime() ?? null,
+            now.getTime(),
+          );
+        }
       }
     })();
-    return this.listArtifacts(releaseId);
   }
 
   async listArtifacts(releaseId: number): Promise<Artifact[]> {
