@@ -1,8 +1,8 @@
 /**
  * Byte positions of the members of a JSON object inside a buffer, so documents can be re-emitted
  * from upstream's own bytes (version objects stay byte-for-byte what upstream sent) without
- * serialising them again. Only ever used on text `JSON.parse` has accepted, so it need not
- * diagnose malformed input, only agree with a conforming parser on valid JSON.
+ * serialising them again. `objectMembers` is only used on text `assertValidJson` has accepted,
+ * so it need not diagnose malformed input, only agree with a conforming parser on valid JSON.
  */
 export interface JsonMember {
   /** The decoded key. */
@@ -108,4 +108,120 @@ function skipSpace(buf: Buffer, i: number): number {
 function decodeKey(buf: Buffer, start: number, end: number): string {
   const raw = buf.toString('utf8', start + 1, end - 1);
   return raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+}
+
+/**
+ * Throws a SyntaxError unless `buf` is one valid JSON text (RFC 8259). A byte-level pass that
+ * builds nothing: a 10 MB packument is checked without the ~100 MB of objects `JSON.parse` would
+ * allocate, so the byte scanner never sees text a client's parser would read differently.
+ * Nesting is tracked on an explicit stack, so deep documents cannot exhaust the call stack.
+ */
+export function assertValidJson(buf: Buffer): void {
+  const stack: number[] = [];
+  let i = skipSpace(buf, 0);
+  for (;;) {
+    const c = buf[i];
+    if (c === OPEN_BRACE) {
+      i = skipSpace(buf, i + 1);
+      if (buf[i] === CLOSE_BRACE) i++;
+      else {
+        stack.push(OPEN_BRACE);
+        i = expectKey(buf, i);
+        continue;
+      }
+    } else if (c === OPEN_BRACKET) {
+      i = skipSpace(buf, i + 1);
+      if (buf[i] === CLOSE_BRACKET) i++;
+      else {
+        stack.push(OPEN_BRACKET);
+        continue;
+      }
+    } else if (c === QUOTE) i = validString(buf, i);
+    else i = validScalar(buf, i);
+
+    // After a value: close finished containers, or move to the next member or element.
+    for (;;) {
+      i = skipSpace(buf, i);
+      if (stack.length === 0) {
+        if (i !== buf.length) throw new SyntaxError(`unexpected data after the JSON value at byte ${i}`);
+        return;
+      }
+      const top = stack[stack.length - 1];
+      const d = buf[i];
+      if (d === COMMA) {
+        i = skipSpace(buf, i + 1);
+        if (top === OPEN_BRACE) i = expectKey(buf, i);
+        break;
+      }
+      if ((top === OPEN_BRACE && d === CLOSE_BRACE) || (top === OPEN_BRACKET && d === CLOSE_BRACKET)) {
+        stack.pop();
+        i++;
+        continue;
+      }
+      throw new SyntaxError(`expected ',' or a closing bracket at byte ${i}`);
+    }
+  }
+}
+
+/** Validates `"key" :` at `i` and returns where the value starts. */
+function expectKey(buf: Buffer, i: number): number {
+  if (buf[i] !== QUOTE) throw new SyntaxError(`expected a key at byte ${i}`);
+  i = skipSpace(buf, validString(buf, i));
+  if (buf[i] !== COLON) throw new SyntaxError(`expected ':' at byte ${i}`);
+  return skipSpace(buf, i + 1);
+}
+
+const escapes = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+
+function validString(buf: Buffer, start: number): number {
+  let i = start + 1;
+  while (i < buf.length) {
+    const c = buf[i]!;
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) {
+      const e = buf[i + 1];
+      if (e === 0x75) {
+        for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) throw new SyntaxError(`bad \\u escape at byte ${i}`);
+        i += 6;
+      } else if (e !== undefined && escapes.has(e)) i += 2;
+      else throw new SyntaxError(`bad escape at byte ${i}`);
+      continue;
+    }
+    if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
+    i++;
+  }
+  throw new SyntaxError('unterminated JSON string');
+}
+
+function validScalar(buf: Buffer, start: number): number {
+  for (const literal of literals) {
+    if (buf.length - start >= literal.length && buf.compare(literal, 0, literal.length, start, start + literal.length) === 0) return start + literal.length;
+  }
+  let i = start;
+  if (buf[i] === 0x2d) i++;
+  if (buf[i] === 0x30) i++;
+  else if (isDigit(buf[i]) && buf[i] !== 0x30) while (isDigit(buf[i])) i++;
+  else throw new SyntaxError(`unexpected byte at ${start}`);
+  if (buf[i] === 0x2e) {
+    i++;
+    if (!isDigit(buf[i])) throw new SyntaxError(`bad number at byte ${start}`);
+    while (isDigit(buf[i])) i++;
+  }
+  if (buf[i] === 0x65 || buf[i] === 0x45) {
+    i++;
+    if (buf[i] === 0x2b || buf[i] === 0x2d) i++;
+    if (!isDigit(buf[i])) throw new SyntaxError(`bad number at byte ${start}`);
+    while (isDigit(buf[i])) i++;
+  }
+  return i;
+}
+
+const literals = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
 }

@@ -15,9 +15,9 @@ export function npmArtifacts(ctx: AppContext, index: NpmIndex, fetcher: TarballF
     async artifactsOf(release) {
       let artifact = await index.artifactOf(release);
       if (!artifact) {
-        // Not recorded yet (e.g. the release came from another replica): reading the package records it.
-        await index.package(release.name);
-        artifact = await index.artifactOf(release);
+        // Not recorded yet (trusted by age, or seen by another replica): record it from the packument.
+        const snapshot = await index.package(release.name);
+        artifact = await index.artifactOf(release, snapshot?.packument.versions.get(release.version));
       }
       if (!artifact) throw new AirlockError('ENOTFOUND', `${formatReleaseId(release)} has no tarball recorded`, { subject: formatReleaseId(release) });
       const { key } = await fetcher.ensure(release, artifact);

@@ -5,13 +5,15 @@ import type { Artifact, CachedDocument, ObservedRelease } from '../../store/rele
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
 import { upstreamAccept } from './npm-wire.js';
-import { readPackument, type UpstreamPackument } from './read-packument.js';
+import { readPackument, type UpstreamPackument, type UpstreamVersion } from './read-packument.js';
 import { upstreamTarballUrl } from './tarball-url.js';
 
 /** Packages kept in memory; beyond this (or `maxBytes`) the least recently refreshed are dropped. */
 const maxPackages = 5000;
 /** Upstream packument bytes kept in memory; a dropped package is read again from the store or upstream. */
 const maxBytes = 256 * 1024 * 1024;
+/** Artifact rows kept in memory. */
+const maxArtifacts = 100_000;
 
 /** What Airlock knows of one package: upstream's current packument and the stored releases of its versions. */
 export interface PackageSnapshot {
@@ -37,8 +39,8 @@ interface PackageEntry {
 
 /**
  * The npm packages Airlock serves, kept in memory and refreshed from upstream at most once per
- * `indexTtlMs`, conditionally. Each fresh packument is recorded (releases, tarball artifacts,
- * withdrawals, the raw document); when upstream is unreachable the last document keeps being
+ * `indexTtlMs`, conditionally. Each fresh packument is recorded (releases, tarball artifacts of
+ * releases awaiting analysis, withdrawals, the raw document); when upstream is unreachable the last document keeps being
  * served. Memory is only a cache: everything can be rebuilt from the store and upstream.
  */
 export class NpmIndex {
@@ -78,13 +80,36 @@ export class NpmIndex {
     return entry.snapshot;
   }
 
-  /** The recorded tarball artifact of a release. */
-  async artifactOf(release: Release): Promise<Artifact | null> {
+  /**
+   * The tarball artifact of a release: as recorded, or recorded now from the upstream version
+   * (releases trusted by age are recorded on first download rather than all at first sight).
+   */
+  async artifactOf(release: Release, upstream?: UpstreamVersion): Promise<Artifact | null> {
     const known = this.artifacts.get(release.id);
     if (known) return known;
     const [stored] = await this.ctx.store.listArtifacts(release.id);
-    if (stored) this.artifacts.set(release.id, stored);
-    return stored ?? null;
+    if (stored) {
+      this.remember(release.id, stored);
+      return stored;
+    }
+    return upstream ? this.record(release, upstream) : null;
+  }
+
+  private remember(releaseId: number, artifact: Artifact): void {
+    // Only a cache of the store's rows: start over rather than grow without bound.
+    if (this.artifacts.size >= maxArtifacts) this.artifacts.clear();
+    this.artifacts.set(releaseId, artifact);
+  }
+
+  private async record(release: Release, v: UpstreamVersion): Promise<Artifact | null> {
+    const url = upstreamTarballUrl(this.ctx.config.npmUpstream, release.name, v.version, v.listedTarball);
+    const [artifact] = await this.ctx.store.recordArtifacts(
+      release.id,
+      [{ filename: v.filename, url: url.href, digests: v.digests, size: null, publishedAt: null }],
+      this.ctx.clock.now(),
+    );
+    if (artifact) this.remember(release.id, artifact);
+    return artifact ?? null;
   }
 
   private async reloadReleases(name: string, entry: PackageEntry): Promise<PackageSnapshot> {
@@ -185,17 +210,11 @@ export class NpmIndex {
     const releasesAt = this.changes.get(name) ?? 0;
     const releases = await this.ctx.quarantine.observe('npm', name, observed);
     const releaseOf = byVersion(releases);
-    const now = this.ctx.clock.now();
+    // Releases waiting for analysis get their artifact now (the analyzer and reviewers need it);
+    // the rest, often thousands of old versions, when first downloaded.
     for (const v of packument.versions.values()) {
       const release = releaseOf.get(v.version);
-      if (!release || this.artifacts.has(release.id)) continue;
-      const url = upstreamTarballUrl(this.ctx.config.npmUpstream, name, v.version, v.listedTarball);
-      const [artifact] = await this.ctx.store.recordArtifacts(
-        release.id,
-        [{ filename: v.filename, url: url.href, digests: v.digests, size: null, publishedAt: null }],
-        now,
-      );
-      if (artifact) this.artifacts.set(release.id, artifact);
+      if (release?.analysis === 'pending' && !this.artifacts.has(release.id)) await this.record(release, v);
     }
     await this.ctx.quarantine.reconcileWithdrawn('npm', name, releases, new Set(packument.versions.keys()));
     return {

@@ -1,8 +1,8 @@
 import semver from 'semver';
 import { AirlockError } from '../../errors.js';
 import { digestsOf } from './integrity-digests.js';
-import { objectMembers, type JsonMember } from './json-members.js';
-import { installScripts, type NpmPackument, type NpmVersionObject } from './npm-wire.js';
+import { assertValidJson, objectMembers, type JsonMember } from './json-members.js';
+import { corgiVersionFields, installScripts, type NpmDist } from './npm-wire.js';
 import { tarballFilename } from './tarball-url.js';
 
 /** One version of an upstream packument: what Airlock reads from it and where its bytes are. */
@@ -10,10 +10,10 @@ export interface UpstreamVersion {
   version: string;
   /** The member of `versions` (key through value) in the upstream bytes. */
   member: JsonMember;
-  /** The version object's own members, for abbreviated documents. */
-  fields: JsonMember[];
-  /** Every `dist.tarball` value in the version object (upstream's bytes; all are rewritten). */
-  tarballValues: { start: number; end: number }[];
+  /** Byte ranges (`start, end` pairs, in order) of the fields abbreviated documents keep. */
+  corgiRanges: number[];
+  /** Byte ranges (`start, end` pairs, in order) of every `dist.tarball` value; all are rewritten. */
+  tarballValues: number[];
   /** `time[version]`, or null when upstream gave none (the cooldown then runs from first sight). */
   publishedAt: Date | null;
   /** `dist.tarball` as upstream listed it. */
@@ -44,87 +44,94 @@ export interface UpstreamPackument {
 }
 
 /**
- * Reads an upstream packument. The whole document goes through `JSON.parse` first, so the byte
- * scanner only ever sees valid JSON and cannot disagree with a client's parser about what a
- * member contains. Versions that are not semver, or lack a `dist`, are left out (logged).
+ * Reads an upstream packument. The document is validated as JSON first, so the byte scanner only
+ * ever sees text a client's parser reads the same way; then only the small values Airlock needs
+ * (`time`, `dist-tags`, each version's `dist`, `scripts`, `_npmUser`) are parsed, never the whole
+ * 10 MB document. Where a key repeats, the last one counts, as in every JSON parser. Versions that
+ * are not semver, or lack a `dist` object, are left out (logged).
  */
 export function readPackument(name: string, raw: Buffer, skipped: (message: string) => void): UpstreamPackument {
-  let doc: NpmPackument;
   let members: JsonMember[];
   try {
-    doc = JSON.parse(raw.toString('utf8')) as NpmPackument;
-    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new SyntaxError('not a JSON object');
+    assertValidJson(raw);
     members = objectMembers(raw, 0);
   } catch (err) {
     throw new AirlockError('EUPSTREAM', `npm upstream sent an unreadable packument for npm:${name}: ${(err as Error).message}`, { cause: err });
   }
-
-  const time = isObject(doc.time) ? doc.time : {};
-  const versionObjects = isObject(doc.versions) ? doc.versions : {};
+  const top = lastByKey(members);
+  const time = parseObject(raw, top.get('time')) ?? {};
+  const versionsMember = top.get('versions');
+  const timeMember = top.get('time');
   const versions = new Map<string, UpstreamVersion>();
-  const byFilename = new Map<string, UpstreamVersion>();
-  const versionsMember = members.find((m) => m.key === 'versions');
-  const timeMember = members.find((m) => m.key === 'time');
-  const versionMembers = versionsMember && raw[versionsMember.valueStart] === 0x7b ? objectMembers(raw, versionsMember.valueStart) : [];
 
-  for (const member of versionMembers) {
+  for (const member of versionsMember && raw[versionsMember.valueStart] === 0x7b ? objectMembers(raw, versionsMember.valueStart) : []) {
     const version = member.key;
-    // With duplicate keys a parser keeps the last one; so does this map, and the renderer emits only that one.
-    const object = versionObjects[version] as NpmVersionObject | undefined;
-    if (!isWellFormedVersion(version) || !isObject(object) || !isObject(object.dist) || raw[member.valueStart] !== 0x7b) {
-      skipped(`npm:${name}: skipping upstream version "${version.slice(0, 100)}": not a semver version with a dist object`);
-      versions.delete(version);
-      continue;
-    }
-    const fields = objectMembers(raw, member.valueStart);
-    const tarballValues: { start: number; end: number }[] = [];
-    for (const field of fields) {
-      if (field.key !== 'dist' || raw[field.valueStart] !== 0x7b) continue;
-      for (const d of objectMembers(raw, field.valueStart))
-        if (d.key === 'tarball') tarballValues.push({ start: d.valueStart, end: d.valueEnd });
-    }
-    const published = typeof time[version] === 'string' ? new Date(time[version] as string) : null;
-    const scripts = isObject(object.scripts) ? object.scripts : {};
-    const npmUser = isObject(object._npmUser) ? (object._npmUser as { name?: unknown }) : undefined;
-    const entry: UpstreamVersion = {
-      version,
-      member,
-      fields,
-      tarballValues,
-      publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
-      listedTarball: object.dist.tarball,
-      filename: tarballFilename(name, version),
-      digests: digestsOf(object.dist),
-      publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
-      hasProvenance: !!object.dist.attestations,
-      addInstallScriptFlag: object.hasInstallScript === undefined && installScripts.some((s) => typeof scripts[s] === 'string'),
-    };
-    versions.delete(version);
-    versions.set(version, entry);
+    versions.delete(version); // a repeated key: the last one counts
+    const entry = raw[member.valueStart] === 0x7b && isWellFormedVersion(version) ? readVersion(name, raw, member, time) : null;
+    if (entry) versions.set(version, entry);
+    else skipped(`npm:${name}: skipping upstream version "${version.slice(0, 100)}": not a semver version with a dist object`);
   }
-  for (const v of versions.values()) byFilename.set(v.filename, v);
 
   const distTags: Record<string, string> = {};
-  if (isObject(doc['dist-tags']))
-    for (const [tag, version] of Object.entries(doc['dist-tags'])) if (typeof version === 'string') distTags[tag] = version;
+  for (const [tag, version] of Object.entries(parseObject(raw, top.get('dist-tags')) ?? {})) if (typeof version === 'string') distTags[tag] = version;
 
   return {
     name,
     raw,
     members,
     versions,
-    byFilename,
+    byFilename: new Map([...versions.values()].map((v) => [v.filename, v])),
     timeMembers: timeMember && raw[timeMember.valueStart] === 0x7b ? objectMembers(raw, timeMember.valueStart) : [],
     distTags,
     modified: typeof time.modified === 'string' ? time.modified : null,
   };
 }
 
+function readVersion(name: string, raw: Buffer, member: JsonMember, time: Record<string, unknown>): UpstreamVersion | null {
+  const version = member.key;
+  const fields = objectMembers(raw, member.valueStart);
+  const last = lastByKey(fields);
+  const distField = last.get('dist');
+  const dist = parseObject(raw, distField) as NpmDist | null;
+  if (!dist || !distField) return null;
+
+  const corgiRanges: number[] = [];
+  for (const f of fields) if (corgiVersionFields.has(f.key) && last.get(f.key) === f) corgiRanges.push(f.keyStart, f.valueEnd);
+  // Every tarball member of every dist object is rewritten, so no duplicate can point a client elsewhere.
+  const tarballValues: number[] = [];
+  for (const f of fields) {
+    if (f.key !== 'dist' || raw[f.valueStart] !== 0x7b) continue;
+    for (const d of objectMembers(raw, f.valueStart)) if (d.key === 'tarball') tarballValues.push(d.valueStart, d.valueEnd);
+  }
+  const scripts = parseObject(raw, last.get('scripts')) ?? {};
+  const npmUser = parseObject(raw, last.get('_npmUser'));
+  const published = typeof time[version] === 'string' ? new Date(time[version] as string) : null;
+  return {
+    version,
+    member,
+    corgiRanges,
+    tarballValues,
+    publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
+    listedTarball: dist.tarball,
+    filename: tarballFilename(name, version),
+    digests: digestsOf(dist),
+    publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
+    hasProvenance: !!dist.attestations,
+    addInstallScriptFlag: !last.has('hasInstallScript') && installScripts.some((s) => typeof scripts[s] === 'string'),
+  };
+}
+
+/** The member's value parsed, when it is an object (small values only: never the whole document). */
+function parseObject(raw: Buffer, member: JsonMember | undefined): Record<string, unknown> | null {
+  if (!member || raw[member.valueStart] !== 0x7b) return null;
+  return JSON.parse(raw.toString('utf8', member.valueStart, member.valueEnd)) as Record<string, unknown>;
+}
+
+function lastByKey(members: JsonMember[]): Map<string, JsonMember> {
+  return new Map(members.map((m) => [m.key, m]));
+}
+
 /** A semver version made of URL-safe characters (it becomes part of a tarball URL and file name). */
 function isWellFormedVersion(version: string): boolean {
   return version.length <= 256 && /^[0-9A-Za-z.+-]+$/.test(version) && semver.valid(version, { loose: true }) !== null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> & object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -88,28 +88,26 @@ function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 
 }
 
 function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): void {
-  const lastOf = new Map<string, JsonMember>();
-  for (const f of v.fields) lastOf.set(f.key, f);
   out.text('{');
-  let first = true;
-  for (const f of v.fields) {
-    if (!corgiVersionFields.has(f.key) || lastOf.get(f.key) !== f) continue;
-    if (!first) out.text(',');
-    first = false;
-    withTarballs(out, v, f.keyStart, f.valueEnd, view.tarballUrl(v.version));
+  const url = view.tarballUrl(v.version);
+  for (let i = 0; i < v.corgiRanges.length; i += 2) {
+    if (i > 0) out.text(',');
+    withTarballs(out, v, v.corgiRanges[i]!, v.corgiRanges[i + 1]!, url);
   }
-  if (v.addInstallScriptFlag) out.text(`${first ? '' : ','}"hasInstallScript":true`);
+  if (v.addInstallScriptFlag) out.text(`${v.corgiRanges.length > 0 ? ',' : ''}"hasInstallScript":true`);
   out.text('}');
 }
 
 /** Upstream bytes from `start` to `end`, with each `dist.tarball` value inside replaced by `url`. */
 function withTarballs(out: Chunks, v: UpstreamVersion, start: number, end: number, url: string): void {
   let at = start;
-  for (const t of v.tarballValues) {
-    if (t.start < start || t.end > end) continue;
-    out.raw(at, t.start);
+  for (let i = 0; i < v.tarballValues.length; i += 2) {
+    const tStart = v.tarballValues[i]!;
+    const tEnd = v.tarballValues[i + 1]!;
+    if (tStart < start || tEnd > end) continue;
+    out.raw(at, tStart);
     out.text(JSON.stringify(url));
-    at = t.end;
+    at = tEnd;
   }
   out.raw(at, end);
 }

@@ -42,9 +42,10 @@ export async function tarballRoute(
     release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
     status = ctx.quarantine.status(release);
   }
-  if (!status.visible || !upstream) throw heldError(release, status, ctx.clock.now());
+  if (!status.visible) throw heldError(release, status, ctx.clock.now());
 
-  const artifact = await index.artifactOf(release);
+  // A visible release gone upstream is still served when its verified tarball is stored.
+  const artifact = await index.artifactOf(release, upstream);
   if (!artifact) throw new AirlockError('ENOTFOUND', `npm:${name}@${release.version} has no recorded tarball`, { subject: `npm:${name}` });
   let stored = await fetcher.ensure(release, artifact);
   let stream;
