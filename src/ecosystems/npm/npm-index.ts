@@ -39,7 +39,7 @@ interface PackageEntry {
 
 /**
  * The npm packages Airlock serves, kept in memory and refreshed from upstream at most once per
- * `indexTtlMs`, conditionally. Each fresh packument is recorded (releases, tarball artifacts of
+ * `indexTtlMs`, conditionally and in the background (the last document is served meanwhile). Each fresh packument is recorded (releases, tarball artifacts of
  * releases awaiting analysis, withdrawals, the raw document); when upstream is unreachable the last document keeps being
  * served. Memory is only a cache: everything can be rebuilt from the store and upstream.
  */
@@ -75,7 +75,12 @@ export class NpmIndex {
       });
     let entry = this.entries.get(name);
     const now = this.ctx.clock.now().getTime();
-    if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
+    if (!entry) entry = await this.refreshes.run(name, () => this.refresh(name));
+    else if (now - entry.checkedAt >= this.ctx.config.indexTtlMs) {
+      // Stale while revalidating: clients never wait on upstream for a package Airlock already has.
+      // What is visible is still decided against the current clock on every request.
+      this.refreshes.run(name, () => this.refresh(name)).catch((err: unknown) => this.ctx.log(`npm:${name}: refresh failed: ${(err as Error).message}`));
+    }
     if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
     return entry.snapshot;
   }
