@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -9,10 +8,6 @@ import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { startVerdaccio, type Verdaccio } from '../helpers/verdaccio.js';
 import { launchChromium } from './browser.js';
 import { adminToken, api, createToken } from './review-fixtures.js';
-
-// This test needs the npm ecosystem and the analysis runner wired into the app; until they have
-// landed it is skipped (the API, CLI and page tests above cover the review side on their own).
-const npmReady = !readFileSync('src/ecosystems/npm/npm-ecosystem.ts', 'utf8').includes('Scaffold') && readFileSync('src/app.ts', 'utf8').includes('AnalysisRunner');
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies in assertions
 
@@ -34,7 +29,7 @@ async function analyzed(id: string): Promise<Json> {
   }
 }
 
-describe.skipIf(!npmReady)('a reviewer approves and rejects flagged npm releases in the browser; npm obeys', () => {
+describe('a reviewer approves and rejects flagged npm releases in the browser; npm obeys', () => {
   beforeAll(async () => {
     await mkdir('test-output', { recursive: true });
     verdaccio = await startVerdaccio();
