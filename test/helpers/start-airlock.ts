@@ -51,7 +51,16 @@ export async function startAirlock(options: StartAirlockOptions = {}): Promise<S
   const url = `http://127.0.0.1:${port}/`;
 
   const config = loadConfig(
-    { AIRLOCK_STORAGE: storageDir, AIRLOCK_PORT: String(port), AIRLOCK_PUBLIC_URL: url, ...options.env },
+    {
+      AIRLOCK_STORAGE: storageDir,
+      AIRLOCK_PORT: String(port),
+      AIRLOCK_PUBLIC_URL: url,
+      // Tests never reach the public registries: unless a test names its own upstream, both point
+      // at a loopback port where nothing listens (connection refused, i.e. upstream down).
+      AIRLOCK_NPM_UPSTREAM: 'http://127.0.0.1:9/',
+      AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/',
+      ...options.env,
+    },
     options.config,
   );
   const airlock = createApp({ config, store, blobs, clock, policy: () => policy, log: () => {} });
