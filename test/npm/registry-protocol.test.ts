@@ -247,6 +247,11 @@ describe('the npm registry protocol as clients see it through Airlock', () => {
     expect(gunzipSync(zipped.body).equals(first.body)).toBe(true);
     expect(zipped.headers.etag).not.toBe(etag);
     expect((await raw('GET', '/npm/demo-lib', { 'accept-encoding': 'gzip', 'if-none-match': zipped.headers.etag as string })).status).toBe(304);
+    // Once the gzip exists, a client that does not offer gzip still gets the plain bytes.
+    const plain = await raw('GET', '/npm/demo-lib');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.equals(first.body)).toBe(true);
+    expect(plain.headers.etag).toBe(etag);
 
     const corgiDoc = await raw('GET', '/npm/demo-lib', { accept: corgi });
     expect(corgiDoc.headers.etag).not.toBe(etag);

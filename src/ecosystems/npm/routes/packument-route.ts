@@ -15,7 +15,8 @@ export async function packumentRoute(req: Request, res: Response, name: string, 
   const corgi = wantsCorgi(req.headers.accept);
   const doc = cache.document(snapshot, corgi ? 'corgi' : 'full');
   const contentType = corgi ? corgiType : fullType;
-  if (!acceptsGzip(req)) return sendDocument(req, res, { ...doc, contentType });
+  // `doc` carries its gzip once computed: a client that did not offer gzip must get the plain bytes.
+  if (!acceptsGzip(req)) return sendDocument(req, res, { ...doc, contentType, gzipped: null });
   const gzipped = cache.gzipped(doc);
   sendDocument(req, res, { ...doc, contentType, gzipped: gzipped instanceof Buffer ? gzipped : await gzipped });
 }
