@@ -1,11 +1,13 @@
 import { benchAnalyzer } from './analyzer.js';
+import { benchNpm } from './npm.js';
 import { benchPypi } from './pypi.js';
 
 /**
  * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: analyzer, pypi (default: all).
+ * figures and ratios against the targets. Names: npm, pypi, analyzer (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
+  npm: benchNpm,
   pypi: benchPypi,
   analyzer: benchAnalyzer,
 };
