@@ -14,6 +14,7 @@ import { passThroughRoutes } from './routes/pass-through-routes.js';
 import { tarballRoute } from './routes/tarball-route.js';
 import { versionRoute } from './routes/version-route.js';
 import { TarballFetcher } from './tarball-fetcher.js';
+import { TarballMemory } from './tarball-memory.js';
 
 /**
  * The npm side of Airlock, mounted at `/npm`: packuments (full and abbreviated) with only visible
@@ -30,6 +31,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
   const index = new NpmIndex(ctx, client);
   const fetcher = new TarballFetcher(ctx, client);
   const cache = new PackumentCache(ctx);
+  const memory = new TarballMemory(ctx.blobs);
   ctx.quarantine.onChange((ecosystem, name) => {
     if (ecosystem === 'npm') index.changed(name);
   });
@@ -49,7 +51,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
       const target = parseNpmPath(path);
       if (target.kind === 'packument') return await packumentRoute(req, res, target.name, index, cache);
       if (target.kind === 'version') return await versionRoute(req, res, target.name, target.spec, index, cache);
-      return await tarballRoute(req, res, target.name, target.filename, ctx, index, fetcher);
+      return await tarballRoute(req, res, target.name, target.filename, { ctx, index, cache, fetcher, memory });
     } catch (err) {
       next(err);
     }

@@ -1,5 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import type { Policy } from '../../policy/policy.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
@@ -51,6 +52,7 @@ export class NpmIndex {
   /** Release id → its tarball artifact, for releases recorded by this process. */
   private readonly artifacts = new Map<number, Artifact>();
   private bytes = 0;
+  private internal: { policy: Policy | null; names: Map<string, string | null> } = { policy: null, names: new Map() };
   private revisions = 0;
 
   constructor(
@@ -68,7 +70,7 @@ export class NpmIndex {
    * marks internal are never looked up upstream (dependency-confusion guard).
    */
   async package(name: string): Promise<PackageSnapshot | null> {
-    const internal = this.ctx.quarantine.policyFor('npm', name).internalBy;
+    const internal = this.internalBy(name);
     if (internal)
       throw new AirlockError('ENOTFOUND', `npm:${name} is an internal name (policy internal "${internal}"); Airlock never fetches it from upstream`, {
         subject: `npm:${name}`,
@@ -83,6 +85,19 @@ export class NpmIndex {
     }
     if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
     return entry.snapshot;
+  }
+
+  /** The policy `internal` entry naming this package, cached per policy (it is asked on every request). */
+  private internalBy(name: string): string | null {
+    const policy = this.ctx.policy();
+    if (this.internal.policy !== policy) this.internal = { policy, names: new Map() };
+    let found = this.internal.names.get(name);
+    if (found === undefined) {
+      found = this.ctx.quarantine.policyFor('npm', name).internalBy;
+      if (this.internal.names.size >= maxPackages) this.internal.names.clear();
+      this.internal.names.set(name, found);
+    }
+    return found;
   }
 
   /**

@@ -5,27 +5,30 @@ import { AirlockError } from '../../../errors.js';
 import type { Release } from '../../../quarantine/release.js';
 import { heldError, waitsOnAnalysisOnly } from '../held-error.js';
 import type { NpmIndex } from '../npm-index.js';
-import type { TarballFetcher } from '../tarball-fetcher.js';
 import { unscopedName } from '../package-name.js';
+import type { PackumentCache } from '../packument-cache.js';
+import type { StoredTarball, TarballFetcher } from '../tarball-fetcher.js';
+import type { TarballMemory } from '../tarball-memory.js';
 import { requirePackage } from './packument-route.js';
 
 /** How long a tarball request waits for an analysis that is all that still holds the release. */
 const analysisWaitMs = 5000;
 
+export interface TarballDeps {
+  ctx: AppContext;
+  index: NpmIndex;
+  cache: PackumentCache;
+  fetcher: TarballFetcher;
+  memory: TarballMemory;
+}
+
 /**
  * `GET|HEAD /npm/<name>/-/<file>.tgz`, gated on its own: lockfile installs and `npm ci` never read
  * the packument, so a held release's tarball answers 403 with the reason, never the bytes. The
- * bytes are verified before they are stored and are served from disk.
+ * bytes are verified before they are stored, and served from disk (small, hot ones from memory).
  */
-export async function tarballRoute(
-  req: Request,
-  res: Response,
-  name: string,
-  filename: string,
-  ctx: AppContext,
-  index: NpmIndex,
-  fetcher: TarballFetcher,
-): Promise<void> {
+export async function tarballRoute(req: Request, res: Response, name: string, filename: string, deps: TarballDeps): Promise<void> {
+  const { ctx, index, fetcher } = deps;
   const snapshot = await requirePackage(index, name);
   const upstream = snapshot.packument.byFilename.get(filename);
   let release: Release | null | undefined = upstream ? snapshot.releases.get(upstream.version) : null;
@@ -37,17 +40,37 @@ export async function tarballRoute(
   }
   if (!release) throw new AirlockError('ENOTFOUND', `npm:${name}@${upstream!.version} is not recorded`, { subject: `npm:${name}` });
 
-  let status = ctx.quarantine.status(release);
-  if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
-    release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
-    status = ctx.quarantine.status(release);
+  // The packument view already asked releaseStatus about every listed version, valid until the
+  // next state change; only a version it does not show is asked again, for the reason.
+  if (!upstream || !deps.cache.view(snapshot).visibleSet.has(upstream.version)) {
+    let status = ctx.quarantine.status(release);
+    if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
+      release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
+      status = ctx.quarantine.status(release);
+    }
+    if (!status.visible) throw heldError(release, status, ctx.clock.now());
   }
-  if (!status.visible) throw heldError(release, status, ctx.clock.now());
 
   // A visible release gone upstream is still served when its verified tarball is stored.
   const artifact = await index.artifactOf(release, upstream);
   if (!artifact) throw new AirlockError('ENOTFOUND', `npm:${name}@${release.version} has no recorded tarball`, { subject: `npm:${name}` });
   let stored = await fetcher.ensure(release, artifact);
+  const etag = `"${stored.key}"`;
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('ETag', etag);
+  // Revalidate every time: a tarball served now may be revoked later.
+  res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
+  if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const cached = deps.memory.get(stored.key);
+  if (cached) {
+    res.setHeader('Content-Length', String(cached.length));
+    res.end(req.method === 'HEAD' ? undefined : cached);
+    return;
+  }
   let stream;
   try {
     stream = await ctx.blobs.open(stored.key);
@@ -57,30 +80,28 @@ export async function tarballRoute(
     stored = await fetcher.ensure(release, artifact);
     stream = await ctx.blobs.open(stored.key);
   }
-  const etag = `"${stored.key}"`;
-  res.setHeader('Content-Type', 'application/octet-stream');
-  res.setHeader('ETag', etag);
-  // Revalidate every time: a tarball served now may be revoked later.
-  res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
-  if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag)) {
-    stream.destroy();
-    res.statusCode = 304;
-    res.end();
-    return;
-  }
   res.setHeader('Content-Length', String(stored.size));
   if (req.method === 'HEAD') {
     stream.destroy();
     res.end();
     return;
   }
-  await new Promise<void>((resolve) => {
+  await send(stream, res);
+  remember(deps, stored);
+}
+
+function send(stream: NodeJS.ReadableStream, res: Response): Promise<void> {
+  return new Promise<void>((resolve) => {
     pipeline(stream, res, (err) => {
       // Headers are sent: a broken stream can only be reported by cutting the connection.
       if (err) res.destroy();
       resolve();
     });
   });
+}
+
+function remember(deps: TarballDeps, stored: StoredTarball): void {
+  deps.memory.load(stored.key, stored.size).catch((err: unknown) => deps.ctx.log(`npm: could not keep blob ${stored.key} in memory: ${(err as Error).message}`));
 }
 
 /** `widget-1.0.0.tgz` of `@acme/widget` → `1.0.0`; null when the file name is not of this package. */

@@ -1,0 +1,54 @@
+import type { BlobStore } from '../../store/blob-store.js';
+
+export interface TarballMemoryOptions {
+  /** Bytes kept in memory in all. @default 32 MiB */
+  maxBytes?: number;
+  /** Tarballs larger than this are always streamed from disk. @default 4 MiB */
+  maxFileBytes?: number;
+}
+
+/**
+ * The bytes of recently served tarballs, by blob key, least recently used out first. Blobs are
+ * content-addressed and verified before they are stored, so a cached copy can never be stale;
+ * whether a client may have it is decided before this is asked. A hot tarball (CI installs from
+ * one lockfile) is then one socket write instead of opening, reading and closing a file.
+ */
+export class TarballMemory {
+  private readonly entries = new Map<string, Buffer>();
+  private readonly maxBytes: number;
+  private readonly maxFileBytes: number;
+  private bytes = 0;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    options: TarballMemoryOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.maxFileBytes = options.maxFileBytes ?? 4 * 1024 * 1024;
+  }
+
+  /** The cached bytes of a blob, or null (then the caller streams it and may `load` it). */
+  get(key: string): Buffer | null {
+    const bytes = this.entries.get(key);
+    if (!bytes) return null;
+    this.entries.delete(key);
+    this.entries.set(key, bytes);
+    return bytes;
+  }
+
+  /** Reads a small blob into memory for the next requests; larger ones are left on disk. */
+  async load(key: string, size: number): Promise<void> {
+    if (size > this.maxFileBytes || size > this.maxBytes || this.entries.has(key)) return;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.blobs.open(key)) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== size || this.entries.has(key)) return;
+    this.entries.set(key, bytes);
+    this.bytes += size;
+    while (this.bytes > this.maxBytes) {
+      const [oldest, evicted] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.bytes -= evicted.length;
+    }
+  }
+}
