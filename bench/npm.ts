@@ -188,9 +188,14 @@ export async function benchNpm(): Promise<void> {
       const v = results[c.label]!.verdaccio!.requestsPerSecond;
       const s = results[c.label]!.static!.requestsPerSecond;
       const vsVerdaccio = v > 0 ? a / v : Number.POSITIVE_INFINITY;
-      const want = c.staticFile === 'tarball' ? targets.tarballVsVerdaccio : targets.vsVerdaccio;
+      const tarball = c.staticFile === 'tarball';
+      const want = tarball ? targets.tarballVsVerdaccio : targets.vsVerdaccio;
+      // The issue sets a static-server target for packuments only; for tarballs the ratio is shown for information.
+      const staticPart = tarball
+        ? `${(a / s).toFixed(2)}× static (no target)`
+        : `${verdict(a / s >= targets.vsStatic)} ${(a / s).toFixed(2)}× static (target ≥ ${targets.vsStatic}×)`;
       console.log(
-        `${verdict(a / s >= targets.vsStatic)} ${c.label}: ${(a / s).toFixed(2)}× static (target ≥ ${targets.vsStatic}×); ` +
+        `${c.label}: ${staticPart}; ` +
           `${verdict(vsVerdaccio >= want)} ${Number.isFinite(vsVerdaccio) ? vsVerdaccio.toFixed(1) : '∞'}× verdaccio (target ≥ ${want}×)`,
       );
     }
