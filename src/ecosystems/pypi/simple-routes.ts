@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
+import { acceptsGzip } from '../../http/accepts-gzip.js';
 import { AirlockError } from '../../errors.js';
 import { negotiateFormat, type SimpleFormat } from './negotiate-format.js';
 import type { PageCache } from './page-cache.js';
@@ -76,7 +77,3 @@ function sendPage(req: Request, res: Response, format: SimpleFormat, body: Buffe
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function acceptsGzip(req: Request): boolean {
-  const header = req.headers['accept-encoding'];
-  return typeof header === 'string' && /(^|,)\s*gzip\s*(;\s*q=(0?\.\d*[1-9]|1(\.0*)?)\s*)?(,|$)/i.test(header);
-}

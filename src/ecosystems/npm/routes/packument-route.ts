@@ -4,7 +4,8 @@ import type { NpmIndex, PackageSnapshot } from '../npm-index.js';
 import { corgiType, fullType } from '../npm-wire.js';
 import type { PackumentCache } from '../packument-cache.js';
 import { wantsCorgi } from '../wants-corgi.js';
-import { acceptsGzip, sendDocument } from './send-document.js';
+import { acceptsGzip } from '../../../http/accepts-gzip.js';
+import { sendDocument } from './send-document.js';
 
 /**
  * `GET /npm/<name>`: the packument with only visible versions, full or abbreviated as the Accept

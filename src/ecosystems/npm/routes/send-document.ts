@@ -35,11 +35,6 @@ export function sendDocument(req: Request, res: Response, doc: DocumentBody): vo
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** Whether the request accepts a gzip response body. */
-export function acceptsGzip(req: Request): boolean {
-  const header = req.headers['accept-encoding'];
-  return typeof header === 'string' && /(^|,)\s*(gzip|\*)\s*(;\s*q=(0?\.\d*[1-9]|1(\.0*)?)\s*)?(,|$)/i.test(header);
-}
 
 function matches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
