@@ -50,11 +50,32 @@ for (let c = 0; c < 128; c++) {
   const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 36 || c === 95 || c === 92;
   identTable[c] = letter ? 3 : c >= 48 && c <= 57 ? 2 : 0;
 }
-function isIdentStart(c: number): boolean {
-  return c < 128 ? (identTable[c]! & 1) !== 0 : true;
-}
 function isIdentPart(c: number): boolean {
   return c < 128 ? (identTable[c]! & 2) !== 0 : c !== 0x2028 && c !== 0x2029 && c !== 0xa0 && c !== 0xfeff;
+}
+
+/** What an ASCII character starts; the main loop dispatches on this instead of a chain of comparisons. */
+const C_OTHER = 0;
+const C_SPACE = 1;
+const C_NEWLINE = 2;
+const C_IDENT = 3;
+const C_DIGIT = 4;
+const C_QUOTE = 5;
+const C_BACKTICK = 6;
+const C_SLASH = 7;
+const C_OPEN = 8;
+const C_CLOSE = 9;
+const startTable = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (c === 32 || c === 9 || c === 11 || c === 12) startTable[c] = C_SPACE;
+  else if (c === 10 || c === 13) startTable[c] = C_NEWLINE;
+  else if ((identTable[c]! & 1) !== 0) startTable[c] = C_IDENT;
+  else if (c >= 48 && c <= 57) startTable[c] = C_DIGIT;
+  else if (c === 34 || c === 39) startTable[c] = C_QUOTE;
+  else if (c === 96) startTable[c] = C_BACKTICK;
+  else if (c === 47) startTable[c] = C_SLASH;
+  else if (c === 40 || c === 91 || c === 123) startTable[c] = C_OPEN;
+  else if (c === 41 || c === 93 || c === 125) startTable[c] = C_CLOSE;
 }
 
 /** Token buffers kept between files, so scanning thousands of files does not churn memory. */
@@ -75,286 +96,352 @@ export function releaseTokens(tokens: JsTokens): void {
 }
 
 export function lexJs(src: string): JsTokens {
-  const n = src.length;
-  const reused = pool.pop();
-  let cap = reused ? reused.type.length : Math.max(1024, (n >> 3) + 16);
-  let type = reused?.type ?? new Uint8Array(cap);
-  let start = reused?.start ?? new Int32Array(cap);
-  let end = reused?.end ?? new Int32Array(cap);
-  let value = reused?.value ?? new Uint16Array(cap);
-  let match = reused?.match ?? new Int32Array(cap);
-  let count = 0;
-  let tolerant = false;
-  let hexNames = 0;
-  let firstHexName = -1;
-  const hidden: number[] = [];
-  const openers: number[] = [];
+  return new Lexer(src).run();
+}
+
+/**
+ * The tokenizer's state lives in fields rather than in variables captured by closures: V8
+ * keeps closure-captured `let`s that are reassigned in heap contexts, which made every token
+ * push several times slower on multi-megabyte bundles.
+ */
+class Lexer {
+  private readonly n: number;
+  private type: Uint8Array;
+  private start: Int32Array;
+  private end: Int32Array;
+  private value: Uint16Array;
+  private match: Int32Array;
+  private cap: number;
+  private count = 0;
+  private tolerant = false;
+  private hexNames = 0;
+  private firstHexName = -1;
+  private readonly hidden: number[] = [];
+  private readonly openers: number[] = [];
   /** Brace stack entries: -1 for a template `${`, otherwise the token index of `{`. */
-  const braces: number[] = [];
+  private readonly braces: number[] = [];
 
-  const push = (t: number, s: number, e: number, v: number) => {
-    if (count === cap) {
-      cap *= 2;
-      const t2 = new Uint8Array(cap); t2.set(type); type = t2;
-      const s2 = new Int32Array(cap); s2.set(start); start = s2;
-      const e2 = new Int32Array(cap); e2.set(end); end = e2;
-      const v2 = new Uint16Array(cap); v2.set(value); value = v2;
-      const m2 = new Int32Array(cap); m2.set(match); match = m2;
+  constructor(private readonly src: string) {
+    this.n = src.length;
+    const reused = pool.pop();
+    // Real code averages about seven characters a token; sizing for that avoids most regrowth.
+    const wanted = Math.max(1024, Math.ceil(this.n / 6) + 16);
+    if (reused && reused.type.length >= wanted) {
+      this.type = reused.type;
+      this.start = reused.start;
+      this.end = reused.end;
+      this.value = reused.value;
+      this.match = reused.match;
+    } else {
+      if (reused) pool.push(reused);
+      this.type = new Uint8Array(wanted);
+      this.start = new Int32Array(wanted);
+      this.end = new Int32Array(wanted);
+      this.value = new Uint16Array(wanted);
+      this.match = new Int32Array(wanted);
     }
-    match[count] = -1;
-    type[count] = t;
-    start[count] = s;
-    end[count] = e;
-    value[count] = v;
-    count++;
-  };
+    this.cap = this.type.length;
+  }
 
-  const regexAllowed = (): boolean => {
-    if (count === 0) return true;
-    const t = type[count - 1]!;
+  private grow(): void {
+    const cap = this.cap * 2;
+    const t2 = new Uint8Array(cap); t2.set(this.type); this.type = t2;
+    const s2 = new Int32Array(cap); s2.set(this.start); this.start = s2;
+    const e2 = new Int32Array(cap); e2.set(this.end); this.end = e2;
+    const v2 = new Uint16Array(cap); v2.set(this.value); this.value = v2;
+    const m2 = new Int32Array(cap); m2.set(this.match); this.match = m2;
+    this.cap = cap;
+  }
+
+  private push(t: number, s: number, e: number, v: number): void {
+    const k = this.count;
+    if (k === this.cap) this.grow();
+    this.match[k] = -1;
+    this.type[k] = t;
+    this.start[k] = s;
+    this.end[k] = e;
+    this.value[k] = v;
+    this.count = k + 1;
+  }
+
+  private regexAllowed(): boolean {
+    const k = this.count - 1;
+    if (k < 0) return true;
+    const t = this.type[k]!;
     if (t === T_PUNCT) {
-      const v = value[count - 1]!;
+      const v = this.value[k]!;
       return v !== 41 && v !== 93; // ) ]
     }
-    if (t === T_IDENT) return regexKeywords.has(src.slice(start[count - 1]!, end[count - 1]!));
+    if (t === T_IDENT) return regexKeywords.has(this.src.slice(this.start[k]!, this.end[k]!));
     return false;
-  };
+  }
 
-  /** Scans a template chunk starting after "`" or "}"; returns the index after it and whether `${` follows. */
-  const templateChunk = (from: number): number => {
+  /** Scans a template chunk starting after "`" or "}"; returns the index after it. */
+  private templateChunk(from: number): number {
+    const { src, n } = this;
     let i = from;
     while (i < n) {
       const c = src.charCodeAt(i);
       if (c === 92) i += 2;
       else if (c === 96) {
-        push(T_TEMPLATE, from, i, 0);
+        this.push(T_TEMPLATE, from, i, 0);
         return i + 1;
       } else if (c === 36 && src.charCodeAt(i + 1) === 123) {
-        push(T_TEMPLATE, from, i, 0);
-        braces.push(-1);
+        this.push(T_TEMPLATE, from, i, 0);
+        this.braces.push(-1);
         return i + 2;
       } else i++;
     }
-    tolerant = true;
-    push(T_TEMPLATE, from, n, 0);
+    this.tolerant = true;
+    this.push(T_TEMPLATE, from, n, 0);
     return n;
-  };
-
-  let i = 0;
-  if (src.charCodeAt(0) === 35 && src.charCodeAt(1) === 33) {
-    const nl = src.indexOf('\n');
-    i = nl === -1 ? n : nl;
   }
-  while (i < n) {
-    const c = src.charCodeAt(i);
-    // whitespace
-    if (c === 32 || c === 9 || c === 0xa0 || c === 0xfeff || c === 11 || c === 12) {
-      let j = i + 1;
-      while (j < n) {
-        const d = src.charCodeAt(j);
-        if (d === 32 || d === 9 || d === 0xa0 || d === 11 || d === 12) j++;
-        else break;
-      }
-      if (j - i >= hiddenWhitespaceRun && j < n) {
-        const d = src.charCodeAt(j);
-        if (d !== 10 && d !== 13 && !(d === 47 && (src.charCodeAt(j + 1) === 47 || src.charCodeAt(j + 1) === 42))) hidden.push(j);
-      }
-      i = j;
-      continue;
+
+  run(): JsTokens {
+    const { src, n } = this;
+    let i = 0;
+    if (src.charCodeAt(0) === 35 && src.charCodeAt(1) === 33) {
+      const nl = src.indexOf('\n');
+      i = nl === -1 ? n : nl;
     }
-    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
-      i++;
-      continue;
-    }
-    if (isIdentStart(c)) {
-      let j = i + 1;
-      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
-      if (c === 95 && src.charCodeAt(i + 1) === 48 && (src.charCodeAt(i + 2) | 32) === 120 && j - i >= 5) {
-        hexNames++;
-        if (firstHexName < 0) firstHexName = i;
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      let kind: number;
+      if (c < 128) kind = startTable[c]!;
+      else if (c === 0xa0 || c === 0xfeff) kind = C_SPACE;
+      else if (c === 0x2028 || c === 0x2029) kind = C_NEWLINE;
+      else kind = C_IDENT;
+      switch (kind) {
+        case C_SPACE: {
+          let j = i + 1;
+          while (j < n) {
+            const d = src.charCodeAt(j);
+            if (d === 32 || d === 9 || d === 0xa0 || d === 11 || d === 12) j++;
+            else break;
+          }
+          if (j - i >= hiddenWhitespaceRun && j < n) {
+            const d = src.charCodeAt(j);
+            if (d !== 10 && d !== 13 && !(d === 47 && (src.charCodeAt(j + 1) === 47 || src.charCodeAt(j + 1) === 42))) this.hidden.push(j);
+          }
+          i = j;
+          continue;
+        }
+        case C_NEWLINE:
+          i++;
+          continue;
+        case C_IDENT: {
+          let j = i + 1;
+          for (; j < n; j++) {
+            const d = src.charCodeAt(j);
+            if (d < 128 ? (identTable[d]! & 2) === 0 : d === 0x2028 || d === 0x2029 || d === 0xa0 || d === 0xfeff) break;
+          }
+          if (c === 95 && j - i >= 5 && src.charCodeAt(i + 1) === 48 && (src.charCodeAt(i + 2) | 32) === 120) {
+            this.hexNames++;
+            if (this.firstHexName < 0) this.firstHexName = i;
+          }
+          this.push(T_IDENT, i, j, 0);
+          i = j;
+          continue;
+        }
+        case C_DIGIT: {
+          let j = i + 1;
+          while (j < n) {
+            const d = src.charCodeAt(j);
+            if ((d >= 48 && d <= 57) || (d >= 97 && d <= 122) || (d >= 65 && d <= 90) || d === 95 || d === 46) j++;
+            else break;
+          }
+          this.push(T_NUMBER, i, j, 0);
+          i = j;
+          continue;
+        }
+        case C_QUOTE: {
+          let j = i + 1;
+          let escaped = 0;
+          for (;;) {
+            if (j >= n) {
+              this.tolerant = true;
+              break;
+            }
+            const d = src.charCodeAt(j);
+            if (d === c) {
+              j++;
+              break;
+            }
+            if (d === 92) {
+              escaped = 1;
+              j += 2;
+              continue;
+            }
+            if (d === 10 || d === 13) {
+              this.tolerant = true;
+              break;
+            }
+            j++;
+          }
+          this.push(T_STRING, i, j, escaped);
+          i = j;
+          continue;
+        }
+        case C_BACKTICK:
+          i = this.templateChunk(i + 1);
+          continue;
+        case C_SLASH:
+          i = this.slash(i);
+          continue;
+        case C_OPEN:
+          if (c === 123) this.braces.push(this.count);
+          this.openers.push(this.count);
+          this.push(T_PUNCT, i, i + 1, c);
+          i++;
+          continue;
+        case C_CLOSE: {
+          const braces = this.braces;
+          if (c === 125 && braces.length > 0 && braces[braces.length - 1] === -1) {
+            braces.pop();
+            i = this.templateChunk(i + 1);
+            continue;
+          }
+          if (c === 125) braces.pop();
+          const open = this.openers.pop();
+          if (open === undefined) this.tolerant = true;
+          else {
+            const expected = c === 41 ? 40 : c === 93 ? 91 : 123;
+            if (this.value[open] !== expected) this.tolerant = true;
+            this.match[open] = this.count;
+          }
+          this.push(T_PUNCT, i, i + 1, c);
+          i++;
+          continue;
+        }
+        default:
+          i = this.operator(i, c);
       }
-      push(T_IDENT, i, j, 0);
-      i = j;
-      continue;
     }
-    if (c >= 48 && c <= 57) {
-      let j = i + 1;
-      while (j < n) {
-        const d = src.charCodeAt(j);
-        if ((d >= 48 && d <= 57) || (d >= 97 && d <= 122) || (d >= 65 && d <= 90) || d === 95 || d === 46) j++;
-        else break;
+    if (this.openers.length > 0 || this.braces.length > 0) this.tolerant = true;
+    return {
+      count: this.count,
+      type: this.type,
+      start: this.start,
+      end: this.end,
+      value: this.value,
+      match: this.match,
+      hexNames: this.hexNames,
+      firstHexName: this.firstHexName,
+      hiddenAfterWhitespace: this.hidden,
+      tolerant: this.tolerant,
+    };
+  }
+
+  /** A comment, a regular expression or a division at `i`; returns the index after it. */
+  private slash(i: number): number {
+    const { src, n } = this;
+    const d = src.charCodeAt(i + 1);
+    if (d === 47) {
+      const nl = src.indexOf('\n', i + 2);
+      return nl === -1 ? n : nl;
+    }
+    if (d === 42) {
+      const close = src.indexOf('*/', i + 2);
+      if (close === -1) {
+        this.tolerant = true;
+        return n;
       }
-      push(T_NUMBER, i, j, 0);
-      i = j;
-      continue;
+      return close + 2;
     }
-    if (c === 34 || c === 39) {
+    if (this.regexAllowed()) {
       let j = i + 1;
-      let escaped = 0;
+      let inClass = false;
       for (;;) {
         if (j >= n) {
-          tolerant = true;
+          this.tolerant = true;
           break;
         }
-        const d = src.charCodeAt(j);
-        if (d === c) {
-          j++;
-          break;
-        }
-        if (d === 92) {
-          escaped = 1;
+        const e = src.charCodeAt(j);
+        if (e === 92) {
           j += 2;
           continue;
         }
-        if (d === 10 || d === 13) {
-          tolerant = true;
+        if (e === 10 || e === 13) {
+          this.tolerant = true;
+          break;
+        }
+        if (e === 91) inClass = true;
+        else if (e === 93) inClass = false;
+        else if (e === 47 && !inClass) {
+          j++;
+          while (j < n && isIdentPart(src.charCodeAt(j))) j++;
           break;
         }
         j++;
       }
-      push(T_STRING, i, j, escaped);
-      i = j;
-      continue;
+      this.push(T_REGEX, i, j, 0);
+      return j;
     }
-    if (c === 96) {
-      i = templateChunk(i + 1);
-      continue;
-    }
-    if (c === 47) {
-      const d = src.charCodeAt(i + 1);
-      if (d === 47) {
-        const nl = src.indexOf('\n', i + 2);
-        i = nl === -1 ? n : nl;
-        continue;
-      }
-      if (d === 42) {
-        const close = src.indexOf('*/', i + 2);
-        if (close === -1) {
-          tolerant = true;
-          i = n;
-        } else i = close + 2;
-        continue;
-      }
-      if (regexAllowed()) {
-        let j = i + 1;
-        let inClass = false;
-        for (;;) {
-          if (j >= n) {
-            tolerant = true;
-            break;
-          }
-          const e = src.charCodeAt(j);
-          if (e === 92) {
-            j += 2;
-            continue;
-          }
-          if (e === 10 || e === 13) {
-            tolerant = true;
-            break;
-          }
-          if (e === 91) inClass = true;
-          else if (e === 93) inClass = false;
-          else if (e === 47 && !inClass) {
-            j++;
-            while (j < n && isIdentPart(src.charCodeAt(j))) j++;
-            break;
-          }
-          j++;
-        }
-        push(T_REGEX, i, j, 0);
-        i = j;
-        continue;
-      }
-      const e = src.charCodeAt(i + 1);
-      push(T_PUNCT, i, e === 61 ? i + 2 : i + 1, e === 61 ? P_COMPOUND_ASSIGN : 47);
-      i += e === 61 ? 2 : 1;
-      continue;
-    }
-    // punctuators
-    if (c === 40 || c === 91 || c === 123) {
-      if (c === 123) braces.push(count);
-      openers.push(count);
-      push(T_PUNCT, i, i + 1, c);
-      i++;
-      continue;
-    }
-    if (c === 41 || c === 93 || c === 125) {
-      if (c === 125 && braces.length > 0 && braces[braces.length - 1] === -1) {
-        braces.pop();
-        i = templateChunk(i + 1);
-        continue;
-      }
-      if (c === 125) braces.pop();
-      const open = openers.pop();
-      if (open === undefined) tolerant = true;
-      else {
-        const expected = c === 41 ? 40 : c === 93 ? 91 : 123;
-        if (value[open] !== expected) tolerant = true;
-        match[open] = count;
-      }
-      push(T_PUNCT, i, i + 1, c);
-      i++;
-      continue;
-    }
+    this.push(T_PUNCT, i, d === 61 ? i + 2 : i + 1, d === 61 ? P_COMPOUND_ASSIGN : 47);
+    return d === 61 ? i + 2 : i + 1;
+  }
+
+  /** Any other punctuator at `i` (ASCII only: every other character starts an identifier). */
+  private operator(i: number, c: number): number {
+    const { src, n } = this;
     const d = src.charCodeAt(i + 1);
     if (c === 61) {
       // = == === =>
-      if (d === 62) { push(T_PUNCT, i, i + 2, P_ARROW); i += 2; continue; }
-      if (d === 61) { const len = src.charCodeAt(i + 2) === 61 ? 3 : 2; push(T_PUNCT, i, i + len, P_EQUALITY); i += len; continue; }
-      push(T_PUNCT, i, i + 1, 61); i++; continue;
+      if (d === 62) { this.push(T_PUNCT, i, i + 2, P_ARROW); return i + 2; }
+      if (d === 61) { const len = src.charCodeAt(i + 2) === 61 ? 3 : 2; this.push(T_PUNCT, i, i + len, P_EQUALITY); return i + len; }
+      this.push(T_PUNCT, i, i + 1, 61); return i + 1;
     }
     if (c === 33) {
-      if (d === 61) { const len = src.charCodeAt(i + 2) === 61 ? 3 : 2; push(T_PUNCT, i, i + len, P_EQUALITY); i += len; continue; }
-      push(T_PUNCT, i, i + 1, 33); i++; continue;
+      if (d === 61) { const len = src.charCodeAt(i + 2) === 61 ? 3 : 2; this.push(T_PUNCT, i, i + len, P_EQUALITY); return i + len; }
+      this.push(T_PUNCT, i, i + 1, 33); return i + 1;
     }
     if (c === 46) {
-      if (d === 46 && src.charCodeAt(i + 2) === 46) { push(T_PUNCT, i, i + 3, P_SPREAD); i += 3; continue; }
+      if (d === 46 && src.charCodeAt(i + 2) === 46) { this.push(T_PUNCT, i, i + 3, P_SPREAD); return i + 3; }
       if (d >= 48 && d <= 57) {
         let j = i + 1;
-        while (j < n && /[0-9a-zA-Z_]/.test(src[j]!)) j++;
-        push(T_NUMBER, i, j, 0); i = j; continue;
+        while (j < n) {
+          const e = src.charCodeAt(j);
+          if ((e >= 48 && e <= 57) || (e >= 97 && e <= 122) || (e >= 65 && e <= 90) || e === 95) j++;
+          else break;
+        }
+        this.push(T_NUMBER, i, j, 0); return j;
       }
-      push(T_PUNCT, i, i + 1, 46); i++; continue;
+      this.push(T_PUNCT, i, i + 1, 46); return i + 1;
     }
     if (c === 63) {
-      if (d === 46 && !(src.charCodeAt(i + 2) >= 48 && src.charCodeAt(i + 2) <= 57)) { push(T_PUNCT, i, i + 2, P_OPTIONAL_DOT); i += 2; continue; }
+      if (d === 46 && !(src.charCodeAt(i + 2) >= 48 && src.charCodeAt(i + 2) <= 57)) { this.push(T_PUNCT, i, i + 2, P_OPTIONAL_DOT); return i + 2; }
       if (d === 63) {
-        if (src.charCodeAt(i + 2) === 61) { push(T_PUNCT, i, i + 3, P_COMPOUND_ASSIGN); i += 3; continue; }
-        push(T_PUNCT, i, i + 2, P_OTHER); i += 2; continue;
+        if (src.charCodeAt(i + 2) === 61) { this.push(T_PUNCT, i, i + 3, P_COMPOUND_ASSIGN); return i + 3; }
+        this.push(T_PUNCT, i, i + 2, P_OTHER); return i + 2;
       }
-      push(T_PUNCT, i, i + 1, 63); i++; continue;
+      this.push(T_PUNCT, i, i + 1, 63); return i + 1;
     }
     if (c === 43 || c === 45) {
-      if (d === c) { push(T_PUNCT, i, i + 2, P_OTHER); i += 2; continue; }
-      if (d === 61) { push(T_PUNCT, i, i + 2, P_COMPOUND_ASSIGN); i += 2; continue; }
-      push(T_PUNCT, i, i + 1, c); i++; continue;
+      if (d === c) { this.push(T_PUNCT, i, i + 2, P_OTHER); return i + 2; }
+      if (d === 61) { this.push(T_PUNCT, i, i + 2, P_COMPOUND_ASSIGN); return i + 2; }
+      this.push(T_PUNCT, i, i + 1, c); return i + 1;
     }
     if (c === 38 || c === 124 || c === 42 || c === 37 || c === 60 || c === 62 || c === 94) {
       // & | * % < > ^ and their doubled / assigning forms
       let j = i + 1;
       while (j < n && j < i + 3 && (src.charCodeAt(j) === c || (c === 62 && src.charCodeAt(j) === 62))) j++;
       if (src.charCodeAt(j) === 61) {
-        push(T_PUNCT, i, j + 1, (c === 60 || c === 62) && j === i + 1 ? P_OTHER : P_COMPOUND_ASSIGN);
-        i = j + 1;
-        continue;
+        this.push(T_PUNCT, i, j + 1, (c === 60 || c === 62) && j === i + 1 ? P_OTHER : P_COMPOUND_ASSIGN);
+        return j + 1;
       }
-      push(T_PUNCT, i, j, j === i + 1 ? c : P_OTHER);
-      i = j;
-      continue;
+      this.push(T_PUNCT, i, j, j === i + 1 ? c : P_OTHER);
+      return j;
     }
     if (c === 35) {
       // private name #x
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
-      push(T_IDENT, i, j, 0);
-      i = j === i + 1 ? i + 1 : j;
-      continue;
+      this.push(T_IDENT, i, j, 0);
+      return j === i + 1 ? i + 1 : j;
     }
-    push(T_PUNCT, i, i + 1, c);
-    i++;
+    this.push(T_PUNCT, i, i + 1, c);
+    return i + 1;
   }
-  if (openers.length > 0 || braces.length > 0) tolerant = true;
-  return { count, type, start, end, value, match, hexNames, firstHexName, hiddenAfterWhitespace: hidden, tolerant };
 }
 
 /** The value of a string literal token (quotes removed, escapes decoded). */

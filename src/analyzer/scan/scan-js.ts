@@ -2,17 +2,8 @@ import type { FileProfile } from '../file-profile.js';
 import { CapabilityCollector } from './capability-collector.js';
 import { isEncodedBlob } from './entropy.js';
 import { foldExpressionAt } from './fold-expression.js';
-import {
-  lexJs,
-  releaseTokens,
-  stringValue,
-  T_IDENT,
-  T_PUNCT,
-  T_STRING,
-  T_TEMPLATE,
-  P_OPTIONAL_DOT,
-  type JsTokens,
-} from './js-lexer.js';
+import * as lexer from './js-lexer.js';
+import { lexJs, releaseTokens, stringValue, type JsTokens } from './js-lexer.js';
 import {
   decodeCalls,
   globalObjects,
@@ -24,6 +15,16 @@ import {
   spawnMethods,
 } from './sensitive-names.js';
 import { stringSignals, type StringSignal } from './string-signals.js';
+
+/**
+ * Local copies of the lexer's token codes. Under tsx an imported binding compiles to a getter
+ * call, and the token loop reads these millions of times per bundle.
+ */
+const T_IDENT: number = lexer.T_IDENT;
+const T_PUNCT: number = lexer.T_PUNCT;
+const T_STRING: number = lexer.T_STRING;
+const T_TEMPLATE: number = lexer.T_TEMPLATE;
+const P_OPTIONAL_DOT: number = lexer.P_OPTIONAL_DOT;
 
 const DOT = 46;
 const LPAREN = 40;
