@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, createServer, get, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -27,6 +27,11 @@ interface LoadResult {
   p99: number;
   /** Non-200 answers and broken connections (requests still in flight at the end are not counted). */
   errors: number;
+  /**
+   * Server CPU time per completed request. Unlike req/s it does not depend on what else shares
+   * the machine's cores (the load generator, other processes), so it is the steadier comparison.
+   */
+  cpuUsPerRequest?: number;
 }
 
 interface Case {
@@ -166,7 +171,9 @@ export async function benchNpm(): Promise<void> {
       ] as const) {
         await load(url, c.connections, 1, c.headers); // warm JIT and caches
         await settle(servers[server].pid!);
+        const cpuBefore = cpuMs(servers[server].pid!);
         const r = await load(url, c.connections, durationSeconds, c.headers);
+        r.cpuUsPerRequest = r.requestsPerSecond > 0 ? ((cpuMs(servers[server].pid!) - cpuBefore) * 1000) / (r.requestsPerSecond * durationSeconds) : 0;
         results[c.label]![server] = r;
         rows.push(row(`${c.label} ${server}`, c.connections, r));
         // A server still working through requests the load generator gave up on would steal the next run's CPU.
@@ -180,8 +187,10 @@ export async function benchNpm(): Promise<void> {
     console.log(
       `versions shown of big-pkg: airlock ${Object.keys(airlockBig.versions).length}, verdaccio ${Object.keys(verdaccioBig.versions).length} (of ${bigVersions}; ${heldVersions} are 1h old)`,
     );
-    console.log(table(['case', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
+    console.log(table(['case', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'errors'], rows));
     console.log(`peak RSS (VmHWM): airlock ${rss.airlock.toFixed(0)} MB, verdaccio ${rss.verdaccio.toFixed(0)} MB, static ${rss.static.toFixed(0)} MB`);
+    const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    console.log(`load average at the end: ${loadAverage} on ${availableParallelism()} cores (other work on the machine lowers req/s, not cpu µs/req)`);
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
     for (const c of cases) {
       const a = results[c.label]!.airlock!.requestsPerSecond;
@@ -331,18 +340,20 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up within 60s`);
 }
 
+/** CPU time (user + system) a process has used, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 1/100 s
+}
+
 /** Waits (at most 2 minutes) until a process uses less than 5% of a core. */
 async function settle(pid: number): Promise<void> {
-  const cpu = () => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
-  };
   const deadline = Date.now() + 120_000;
-  let before = cpu();
+  let before = cpuMs(pid);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = cpu();
-    if (now - before <= 2) return;
+    const now = cpuMs(pid);
+    if (now - before <= 20) return;
     before = now;
   }
 }
@@ -354,7 +365,15 @@ function peakRssMB(pid: number): number {
 }
 
 function row(label: string, connections: number, r: LoadResult): string[] {
-  return [label, String(connections), r.requestsPerSecond.toFixed(1), r.p50.toFixed(1), r.p99.toFixed(1), String(r.errors)];
+  return [
+    label,
+    String(connections),
+    r.requestsPerSecond.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    r.requestsPerSecond > 0 ? (r.cpuUsPerRequest ?? 0).toFixed(0) : '-',
+    String(r.errors),
+  ];
 }
 
 /**

@@ -37,17 +37,20 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
   });
 
   const router = Router();
-  router.use(passThroughRoutes(ctx, client));
+  const passThrough = passThroughRoutes(ctx, client);
+  // The package routes come first: they are the hot path, and need no path matching to reach.
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
       const path = req.path;
       if (path.startsWith('/-/')) {
         const tags = /^\/-\/package(\/.+)\/dist-tags\/?$/.exec(path);
-        const target = tags ? parseNpmPath(tags[1]!) : null;
-        if (target?.kind === 'packument') return await distTagsRoute(req, res, target.name, index, cache);
-        throw new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(path)} (Airlock serves packages, not accounts)`);
+        if (!tags) return passThrough(req, res, next);
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
+        const target = parseNpmPath(tags[1]!);
+        if (target.kind === 'packument') return await distTagsRoute(req, res, target.name, index, cache);
+        throw new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(path)}`);
       }
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
       const target = parseNpmPath(path);
       if (target.kind === 'packument') return await packumentRoute(req, res, target.name, index, cache);
       if (target.kind === 'version') return await versionRoute(req, res, target.name, target.spec, index, cache);
@@ -55,6 +58,11 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
     } catch (err) {
       next(err);
     }
+  });
+  // Anything under /-/ the pass-through routes did not take: accounts, publishing, unknown endpoints.
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next(readOnly(req.method));
+    next(new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(req.path)} (Airlock serves packages, not accounts)`));
   });
   return { router, artifacts: npmArtifacts(ctx, index, fetcher) };
 }

@@ -16,10 +16,12 @@ export async function packumentRoute(req: Request, res: Response, name: string, 
   const corgi = wantsCorgi(req.headers.accept);
   const doc = cache.document(snapshot, corgi ? 'corgi' : 'full');
   const contentType = corgi ? corgiType : fullType;
-  // `doc` carries its gzip once computed: a client that did not offer gzip must get the plain bytes.
-  if (!acceptsGzip(req)) return sendDocument(req, res, { ...doc, contentType, gzipped: null });
-  const gzipped = cache.gzipped(doc);
-  sendDocument(req, res, { ...doc, contentType, gzipped: gzipped instanceof Buffer ? gzipped : await gzipped });
+  let gzipped: Buffer | null = null;
+  if (acceptsGzip(req)) {
+    const zipped = cache.gzipped(doc);
+    gzipped = zipped instanceof Buffer ? zipped : await zipped;
+  }
+  sendDocument(req, res, { body: doc.body, etag: doc.etag, contentType, gzipped });
 }
 
 /** The package's snapshot, or a 404 naming it when upstream has no such package. */

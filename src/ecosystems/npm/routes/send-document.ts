@@ -20,21 +20,26 @@ export function sendDocument(req: Request, res: Response, doc: DocumentBody): vo
   const gzipped = doc.gzipped ?? null;
   // Strong ETags differ per encoding, so a gzip body never answers a conditional identity request.
   const etag = gzipped ? `${doc.etag.slice(0, -1)}-gzip"` : doc.etag;
-  res.setHeader('Content-Type', doc.contentType);
-  res.setHeader('Vary', 'Accept, Accept-Encoding');
-  res.setHeader('Cache-Control', `max-age=${documentMaxAgeSeconds}`);
-  res.setHeader('ETag', etag);
+  const headers: Record<string, string> = {
+    'Content-Type': doc.contentType,
+    Vary: 'Accept, Accept-Encoding',
+    'Cache-Control': cacheControl,
+    ETag: etag,
+  };
   if (matches(req.headers['if-none-match'], etag)) {
-    res.statusCode = 304;
+    res.writeHead(304, headers);
     res.end();
     return;
   }
   const body = gzipped ?? doc.body;
-  if (gzipped) res.setHeader('Content-Encoding', 'gzip');
-  res.setHeader('Content-Length', String(body.length));
+  if (gzipped) headers['Content-Encoding'] = 'gzip';
+  headers['Content-Length'] = String(body.length);
+  // One writeHead with every header: the cheapest way through Node's HTTP layer on the hot path.
+  res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+const cacheControl = `max-age=${documentMaxAgeSeconds}`;
 
 function matches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
