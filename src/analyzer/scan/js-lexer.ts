@@ -37,6 +37,23 @@ export interface JsTokens {
   hiddenAfterWhitespace: number[];
   /** Whether the tokenizer had to guess (unterminated literal, unbalanced bracket). */
   tolerant: boolean;
+  /**
+   * Indexes, in order, of the tokens a scanner looks at: identifiers that pass the caller's
+   * `NameFilter`, strings and template chunks, and the `=`, `[` and `!` punctuators. Visiting
+   * only these skips the great majority of a bundle's tokens without touching them twice.
+   */
+  candidates: Int32Array;
+  candidateCount: number;
+}
+
+/**
+ * Which identifiers are worth a look, by length with first and last character: an identifier
+ * of length `len` < 32 is a candidate when `first[(len << 7) | firstChar]` and
+ * `last[(len << 7) | lastChar]` are both set (both characters ASCII).
+ */
+export interface NameFilter {
+  first: Uint8Array;
+  last: Uint8Array;
 }
 
 const regexKeywords = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
@@ -85,18 +102,19 @@ interface TokenBuffers {
   end: Int32Array;
   value: Uint16Array;
   match: Int32Array;
+  candidates: Int32Array;
 }
 const pool: TokenBuffers[] = [];
 
 /** Returns a token set's buffers for reuse; the tokens must not be read afterwards. */
 export function releaseTokens(tokens: JsTokens): void {
   if (pool.length < 4 && tokens.type.length <= 4 * 1024 * 1024) {
-    pool.push({ type: tokens.type, start: tokens.start, end: tokens.end, value: tokens.value, match: tokens.match });
+    pool.push({ type: tokens.type, start: tokens.start, end: tokens.end, value: tokens.value, match: tokens.match, candidates: tokens.candidates });
   }
 }
 
-export function lexJs(src: string): JsTokens {
-  return new Lexer(src).run();
+export function lexJs(src: string, names: NameFilter): JsTokens {
+  return new Lexer(src, names).run();
 }
 
 /**
@@ -111,6 +129,8 @@ class Lexer {
   private end: Int32Array;
   private value: Uint16Array;
   private match: Int32Array;
+  private candidates: Int32Array;
+  private candidateCount = 0;
   private cap: number;
   private count = 0;
   private tolerant = false;
@@ -121,7 +141,10 @@ class Lexer {
   /** Brace stack entries: -1 for a template `${`, otherwise the token index of `{`. */
   private readonly braces: number[] = [];
 
-  constructor(private readonly src: string) {
+  constructor(
+    private readonly src: string,
+    private readonly names: NameFilter,
+  ) {
     this.n = src.length;
     const reused = pool.pop();
     // Real code averages about seven characters a token; sizing for that avoids most regrowth.
@@ -132,6 +155,7 @@ class Lexer {
       this.end = reused.end;
       this.value = reused.value;
       this.match = reused.match;
+      this.candidates = reused.candidates;
     } else {
       if (reused) pool.push(reused);
       this.type = new Uint8Array(wanted);
@@ -139,6 +163,7 @@ class Lexer {
       this.end = new Int32Array(wanted);
       this.value = new Uint16Array(wanted);
       this.match = new Int32Array(wanted);
+      this.candidates = new Int32Array(wanted);
     }
     this.cap = this.type.length;
   }
@@ -150,6 +175,7 @@ class Lexer {
     const e2 = new Int32Array(cap); e2.set(this.end); this.end = e2;
     const v2 = new Uint16Array(cap); v2.set(this.value); this.value = v2;
     const m2 = new Int32Array(cap); m2.set(this.match); this.match = m2;
+    const c2 = new Int32Array(cap); c2.set(this.candidates); this.candidates = c2;
     this.cap = cap;
   }
 
@@ -162,6 +188,9 @@ class Lexer {
     this.end[k] = e;
     this.value[k] = v;
     this.count = k + 1;
+    if (t === T_STRING || t === T_TEMPLATE || (t === T_PUNCT && (v === 61 || v === 91 || v === 33))) {
+      this.candidates[this.candidateCount++] = k;
+    }
   }
 
   private regexAllowed(): boolean {
@@ -240,6 +269,11 @@ class Lexer {
             if (this.firstHexName < 0) this.firstHexName = i;
           }
           this.push(T_IDENT, i, j, 0);
+          const len = j - i;
+          if (len < 32 && c < 128 && this.names.first[(len << 7) | c] === 1) {
+            const e = src.charCodeAt(j - 1);
+            if (e < 128 && this.names.last[(len << 7) | e] === 1) this.candidates[this.candidateCount++] = this.count - 1;
+          }
           i = j;
           continue;
         }
@@ -329,6 +363,8 @@ class Lexer {
       firstHexName: this.firstHexName,
       hiddenAfterWhitespace: this.hidden,
       tolerant: this.tolerant,
+      candidates: this.candidates,
+      candidateCount: this.candidateCount,
     };
   }
 

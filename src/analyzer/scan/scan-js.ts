@@ -3,7 +3,7 @@ import { CapabilityCollector } from './capability-collector.js';
 import { isEncodedBlob } from './entropy.js';
 import { foldExpressionAt } from './fold-expression.js';
 import * as lexer from './js-lexer.js';
-import { lexJs, releaseTokens, stringValue, type JsTokens } from './js-lexer.js';
+import { lexJs, releaseTokens, stringValue, type JsTokens, type NameFilter } from './js-lexer.js';
 import {
   decodeCalls,
   globalObjects,
@@ -50,8 +50,18 @@ const interesting = new Set([
   'mainModule', 'inflateSync', 'gunzipSync', 'unzipSync', 'inflateRawSync', 'brotliDecompressSync', 'inflate', 'gunzip',
   'unzip', 'inflateRaw', 'brotliDecompress',
 ]);
-const interestingLengths = new Set([...interesting].map((s) => s.length));
-const interestingFirst = new Set([...interesting].map((s) => s.charCodeAt(0)));
+/**
+ * A cheap pre-filter on an identifier's length with its first and last characters (all names
+ * above are ASCII and shorter than 32), so the million ordinary identifiers of a bundle are
+ * dismissed without slicing a string or hashing into a Set.
+ */
+const interestingFirst = new Uint8Array(32 * 128);
+const interestingLast = new Uint8Array(32 * 128);
+for (const name of interesting) {
+  interestingFirst[(name.length << 7) | name.charCodeAt(0)] = 1;
+  interestingLast[(name.length << 7) | name.charCodeAt(name.length - 1)] = 1;
+}
+const interestingNames: NameFilter = { first: interestingFirst, last: interestingLast };
 
 /**
  * Extracts a JavaScript file's capability profile: the modules it loads (also through
@@ -59,7 +69,7 @@ const interestingFirst = new Set([...interesting].map((s) => s.charCodeAt(0)));
  * APIs, endpoints, secret paths and obfuscation signals.
  */
 export function scanJs(src: string): FileProfile {
-  const tokens = lexJs(src);
+  const tokens = lexJs(src, interestingNames);
   const scanner = new JsScanner(src, tokens);
   try {
     scanner.run();
@@ -93,11 +103,14 @@ class JsScanner {
 
   run(): void {
     const { t } = this;
-    for (let i = 0; i < t.count; i++) {
-      const type = t.type[i]!;
-      if (type === T_IDENT) this.identifier(i);
-      else if (type === T_STRING || type === T_TEMPLATE) this.stringToken(i);
-      else if (type === T_PUNCT) this.punct(i);
+    // Every other token is a no-op for the checks below, so only the lexer's candidates are visited.
+    const { type, candidates, candidateCount } = t;
+    for (let c = 0; c < candidateCount; c++) {
+      const i = candidates[c]!;
+      const k = type[i]!;
+      if (k === T_IDENT) this.identifier(i);
+      else if (k === T_PUNCT) this.punct(i);
+      else this.stringToken(i);
     }
     this.finish();
   }
@@ -131,7 +144,11 @@ class JsScanner {
 
   private identifier(i: number): void {
     const len = this.t.end[i]! - this.t.start[i]!;
-    if (!interestingLengths.has(len) || !interestingFirst.has(this.src.charCodeAt(this.t.start[i]!))) return;
+    if (len >= 32) return;
+    const first = this.src.charCodeAt(this.t.start[i]!);
+    if (first >= 128 || interestingFirst[(len << 7) | first] === 0) return;
+    const last = this.src.charCodeAt(this.t.end[i]! - 1);
+    if (last >= 128 || interestingLast[(len << 7) | last] === 0) return;
     const name = this.text(i);
     if (!interesting.has(name)) return;
     const offset = this.t.start[i]!;
