@@ -93,6 +93,8 @@ class JsScanner {
   private bangArrays = 0;
   private escapedStrings = 0;
   private readonly signals: StringSignal[] = [];
+  /** Token indexes of an assignment target's member chain, innermost first. */
+  private readonly chainTokens = new Int32Array(6);
 
   constructor(
     private readonly src: string,
@@ -492,20 +494,30 @@ class JsScanner {
 
   /** `window.fetch = …`, `XMLHttpRequest.prototype.open = …`, `window.ethereum.request = …`. */
   private assignment(i: number): void {
-    const chain: string[] = [];
+    // Walk the member chain by token index first; most assignments (`x = …`, `this.y = …`) can
+    // be dismissed from their first name without building the chain's strings.
+    const at = this.chainTokens;
+    let count = 0;
     let j = i - 1;
     for (let steps = 0; steps < 6 && j >= 0; steps++) {
       if (this.isIdent(j)) {
-        chain.unshift(this.text(j));
+        at[count++] = j;
         j--;
       } else if (this.isPunct(j, RBRACK) && this.isString(j - 1) && this.isPunct(j - 2, LBRACK)) {
-        chain.unshift(stringValue(this.src, this.t, j - 1));
+        at[count++] = j - 1;
         j -= 3;
       } else break;
       if (this.isDot(j)) j--;
       else break;
     }
-    if (chain.length === 0) return;
+    if (count === 0) return;
+    const element = (k: number) => (this.t.type[at[k]!] === T_IDENT ? this.text(at[k]!) : stringValue(this.src, this.t, at[k]!));
+    // hookTarget() only answers for chains whose first name after a global object is one of these.
+    const first = element(count - 1);
+    const lead = globalObjects.has(first) ? (count > 1 ? element(count - 2) : null) : first;
+    if (lead === null || !hookLeads.has(lead)) return;
+    const chain: string[] = [];
+    for (let k = count - 1; k >= 0; k--) chain.push(element(k));
     if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const'))) return;
     if (chain.length === 1 && chain[0] !== 'fetch' && chain[0] !== 'XMLHttpRequest') return;
     const hook = hookTarget(chain);
@@ -622,6 +634,9 @@ class JsScanner {
     return xor && charCodeAt ? 'an XOR loop' : null;
   }
 }
+
+/** The names a chain must start with (after a global object) for hookTarget() to answer. */
+const hookLeads = new Set(['ethereum', 'solana', 'phantom', 'fetch', 'XMLHttpRequest', 'WebSocket', 'navigator']);
 
 /** Which browser API a member chain overrides, if any. */
 function hookTarget(chain: string[]): string | null {
