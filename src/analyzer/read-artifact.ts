@@ -69,22 +69,29 @@ function describeFile(path: string, raw: RawFile, cache: ProfileCache): Artifact
   if (!raw.data || native) return file;
   const data = raw.data;
   if (data.subarray(0, 1024).includes(0)) return file; // binary data with a code-like name
-  const text = data.toString('utf8');
   let kind = scanKindOf(path);
-  if (kind === 'sniff') kind = scanKindFromShebang(text);
+  // Only the first line decides a sniffed file's kind; decode just that much (a newline byte
+  // never occurs inside a multi-byte UTF-8 sequence, so the line decodes the same).
+  if (kind === 'sniff') {
+    const nl = data.indexOf(10);
+    kind = scanKindFromShebang(data.subarray(0, nl === -1 ? data.length : nl + 1).toString('utf8'));
+  }
   const meta = isMetadataFile(path);
   if (kind === null && !meta) return file;
   file.sha256 = createHash('sha256').update(data).digest('hex');
-  if (meta && data.length <= maxMetadataTextBytes) file.text = text;
-  if (kind !== null) file.profile = cachedProfile(kind, file.sha256, text, cache);
+  // Decode at most once, and not at all for a code file whose profile is cached.
+  let text: string | null = null;
+  const decoded = () => (text ??= data.toString('utf8'));
+  if (meta && data.length <= maxMetadataTextBytes) file.text = decoded();
+  if (kind !== null) file.profile = cachedProfile(kind, file.sha256, decoded, cache);
   return file;
 }
 
-function cachedProfile(kind: ScanKind, sha256: string, text: string, cache: ProfileCache) {
+function cachedProfile(kind: ScanKind, sha256: string, text: () => string, cache: ProfileCache) {
   const key = `${kind}:${sha256}`;
   let profile = cache.get(key);
   if (!profile) {
-    profile = profileFile(kind, text);
+    profile = profileFile(kind, text());
     cache.set(key, profile);
   }
   return profile;
