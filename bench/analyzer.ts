@@ -40,13 +40,11 @@ export async function benchAnalyzer(): Promise<void> {
     const nextRelease = await timed(() => analyze(candidate, next, cache));
 
     const tsFile = await typescriptTarball();
-    let tsLine = 'typescript tarball: unavailable (offline?)';
-    let tsMBps: number | null = null;
+    let ts: { unpackedMB: number; seconds: number; findings: number } | null = null;
     if (tsFile) {
-      const tsUnpacked = await unpackedSize(tsFile);
-      const ts = await timed(() => analyze(null, tsFile, createProfileCache()));
-      tsMBps = tsUnpacked / MB / ts.seconds;
-      tsLine = `typescript-5.9.3.tgz cold: ${(tsUnpacked / MB).toFixed(1)} MB in ${ts.seconds.toFixed(2)} s = ${tsMBps.toFixed(1)} MB/s (${ts.result} findings)`;
+      const unpacked = await unpackedSize(tsFile);
+      const run = await timed(() => analyze(null, tsFile, createProfileCache()));
+      ts = { unpackedMB: unpacked / MB, seconds: run.seconds, findings: run.result };
     }
 
     console.log('analyzer: generating a ~200 MB unpacked artifact for the memory run…');
@@ -55,18 +53,27 @@ export async function benchAnalyzer(): Promise<void> {
     hugeFiles.clear();
     const rss = peakRssOf(huge);
 
-    const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-    console.log(
-      [
-        `analyzer cold (generated pair, ${(pairBytes / MB).toFixed(0)} MB unpacked): ${cold.seconds.toFixed(2)} s = ${coldMBps.toFixed(1)} MB/s; target ≥ ${targets.coldMBps} MB/s: ${(coldMBps / targets.coldMBps).toFixed(2)}× ${pass(coldMBps >= targets.coldMBps)}`,
-        tsLine + (tsMBps === null ? '' : `; target ≥ ${targets.coldMBps} MB/s: ${(tsMBps / targets.coldMBps).toFixed(2)}× ${pass(tsMBps >= targets.coldMBps)}`),
-        `analyzer warm re-analysis (same pair, five changed files): ${warm.seconds.toFixed(3)} s; target < ${targets.warmSeconds} s: ${(warm.seconds / targets.warmSeconds).toFixed(2)} of budget ${pass(warm.seconds < targets.warmSeconds)}`,
-        `analyzer next release (baseline cached, five new files): ${nextRelease.seconds.toFixed(3)} s`,
-        rss === null
-          ? 'analyzer peak RSS: child run failed'
-          : `analyzer peak RSS (~200 MB unpacked artifact, own process): ${rss.toFixed(0)} MB; target ≤ ${targets.peakRssMB} MB: ${(rss / targets.peakRssMB).toFixed(2)} of budget ${pass(rss <= targets.peakRssMB)}`,
-      ].join('\n'),
-    );
+    type Row = [what: string, result: string, target: string, ratio: string, verdict: string];
+    type Verdict = [ratio: string, verdict: string];
+    const atLeast = (value: number, target: number): Verdict => [`${(value / target).toFixed(2)}×`, value >= target ? 'PASS' : 'FAIL'];
+    const below = (value: number, target: number, strict: boolean): Verdict => [
+      `${(value / target).toFixed(2)} of budget`,
+      (strict ? value < target : value <= target) ? 'PASS' : 'FAIL',
+    ];
+    const rows: Row[] = [
+      ['check', 'result', 'target', 'ratio', ''],
+      [`cold, generated pair (${(pairBytes / MB).toFixed(0)} MB unpacked, ${cold.seconds.toFixed(2)} s)`, `${coldMBps.toFixed(1)} MB/s`, `≥ ${targets.coldMBps} MB/s`, ...atLeast(coldMBps, targets.coldMBps)],
+      ts
+        ? [`cold, typescript-5.9.3.tgz (${ts.unpackedMB.toFixed(1)} MB unpacked, ${ts.seconds.toFixed(2)} s, ${ts.findings} findings)`, `${(ts.unpackedMB / ts.seconds).toFixed(1)} MB/s`, `≥ ${targets.coldMBps} MB/s`, ...atLeast(ts.unpackedMB / ts.seconds, targets.coldMBps)]
+        : ['cold, typescript-5.9.3.tgz', 'unavailable (offline?)', `≥ ${targets.coldMBps} MB/s`, '', 'SKIP'],
+      ['warm re-analysis (same pair, five changed files)', `${warm.seconds.toFixed(3)} s`, `< ${targets.warmSeconds} s`, ...below(warm.seconds, targets.warmSeconds, true)],
+      ['next release (baseline cached, five new files)', `${nextRelease.seconds.toFixed(3)} s`, '', '', ''],
+      rss === null
+        ? ['peak RSS (~200 MB unpacked artifact, own process)', 'child run failed', `≤ ${targets.peakRssMB} MB`, '', 'FAIL']
+        : ['peak RSS (~200 MB unpacked artifact, own process)', `${rss.toFixed(0)} MB`, `≤ ${targets.peakRssMB} MB`, ...below(rss, targets.peakRssMB, false)],
+    ];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    console.log(rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n'));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
