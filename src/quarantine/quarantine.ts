@@ -89,9 +89,9 @@ export class Quarantine {
         withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
         now,
       );
-    for (const release of added) {
+    const discovered = added.map((release) => {
       const status = this.status(release, now);
-      await this.deps.store.appendAudit({
+      return {
         at: now,
         actor: 'system',
         role: 'system',
@@ -104,9 +104,10 @@ export class Quarantine {
           analysis: release.analysis,
           until: status.until?.toISOString() ?? null,
         },
-      });
-      if (release.analysis === 'pending') this.analysis?.schedule(release);
-    }
+      };
+    });
+    if (discovered.length > 0) await this.deps.store.appendAuditEntries(discovered);
+    for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;
   }

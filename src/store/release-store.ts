@@ -114,6 +114,8 @@ export interface ReleaseStore {
   setArtifactBlob(artifactId: number, blobKey: string): Promise<void>;
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Appends several entries in one transaction, in order. */
+  appendAuditEntries(entries: NewAuditEntry[]): Promise<void>;
   listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
 
   getDocument(key: string): Promise<CachedDocument | null>;

@@ -325,6 +325,16 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return { ...entry, id: this.insertAudit(entry) };
+  }
+
+  async appendAuditEntries(entries: NewAuditEntry[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const entry of entries) this.insertAudit(entry);
+    })();
+  }
+
+  private insertAudit(entry: NewAuditEntry): number {
     const info = this.stmts.insertAudit.run(
       entry.at.getTime(),
       entry.actor,
@@ -334,7 +344,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       entry.reason,
       JSON.stringify(entry.detail),
     );
-    return { ...entry, id: Number(info.lastInsertRowid) };
+    return Number(info.lastInsertRowid);
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
