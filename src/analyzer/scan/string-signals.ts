@@ -93,10 +93,22 @@ const persistencePatterns: Array<[RegExp, string]> = [
 /** Cheap gate: a string without any of these characters or words cannot carry a signal. */
 const gate = /[./\\:]|publish|upload|crontab|schtasks|trufflehog|auth|token|password|Launch|environ|Login Data|Cookies|systemctl/;
 
+/**
+ * One pre-check for the thirty secret, publish and persistence patterns above. Every match of every one of them
+ * contains a match of one of these alternatives (each is a pattern, or a piece of one, with its \b and anchors
+ * dropped), so a string that fails both cannot match any of them and skips them all; one that passes runs all
+ * thirty as before. The case-insensitive patterns (trufflehog, Windows autostart) have theirs in the /i one.
+ * Keep in step with the patterns: a new or changed pattern needs an alternative here that every match contains.
+ */
+const patternHint =
+  /\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|\.aws|\.npmrc|\.pypirc|\.kube|\.docker|\.gnupg|\.netrc|\.git-credentials|\.config[/\\]|application_default_credentials|\.azure|gh\s+auth\s+token|gcloud\s+auth\s+print-access-token|az\s+account\s+get-access-token|aws\s+configure\s+export-credentials|find-(?:generic|internet)-password|169\.254\.1|metadata\.google\.internal|100\.100\.100\.200|\/proc\/|wallet\.dat|nkbihfbeogaeaoehlefnkodbefgpgknn|Local Extension Settings|(?:Login Data|Cookies)$|key4\.db|logins\.json|\spublish|twine|upload\.pypi\.org|\/-\/npm\/v1\/tokens|\.github[/\\]workflows|\.bash(?:rc|_profile|_login)|\.zsh(?:rc|env)|\.zprofile|\.profile|cshrc|crontab|\/etc\/|\/var\/spool\/cron|systemd[/\\](?:system|user)|systemctl|Launch(?:Agents|Daemons)|authorized_keys/;
+const patternHintCi = /trufflehog|currentversion\\+run|schtasks|start menu\\+programs\\+startup/i;
+
 /** Signals carried by one string: endpoints, secret locations, self-publishing, persistence. */
 export function stringSignals(value: string, out: StringSignal[]): void {
   if (value.length < 4 || value.length > 100_000 || !gate.test(value)) return;
   endpointSignals(value, out);
+  if (!patternHint.test(value) && !patternHintCi.test(value)) return;
   for (const [re, key] of secretPatterns) if (re.test(value)) out.push({ kind: 'secret', key, detail: `reads ${key}` });
   for (const [re, key] of publishPatterns) if (re.test(value)) out.push({ kind: 'self-publish', key, detail: key });
   for (const [re, key] of persistencePatterns) if (re.test(value)) out.push({ kind: 'persistence', key, detail: `writes a ${key}` });
