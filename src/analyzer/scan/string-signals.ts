@@ -90,7 +90,7 @@ const persistencePatterns: Array<[RegExp, string]> = [
   [/(^|[/\\])authorized_keys$|\.ssh[/\\]authorized_keys/, 'SSH authorized_keys'],
 ];
 
-/** Cheap gate: a string without any of these characters or words cannot carry a signal. */
+/** Cheap gate: a string without any of these characters or words cannot name an endpoint. */
 const gate = /[./\\:]|publish|upload|crontab|schtasks|trufflehog|auth|token|password|Launch|environ|Login Data|Cookies|systemctl/;
 
 /**
@@ -106,8 +106,10 @@ const patternHintCi = /trufflehog|currentversion\\+run|schtasks|start menu\\+pro
 
 /** Signals carried by one string: endpoints, secret locations, self-publishing, persistence. */
 export function stringSignals(value: string, out: StringSignal[]): void {
-  if (value.length < 4 || value.length > 100_000 || !gate.test(value)) return;
-  endpointSignals(value, out);
+  if (value.length < 4 || value.length > 100_000) return;
+  // The gate only speaks for endpoints: `id_rsa`, `TruffleHog` or a wallet extension id carry none of
+  // its characters or words, yet are secret signals, so the patterns below are checked regardless.
+  if (gate.test(value)) endpointSignals(value, out);
   if (!patternHint.test(value) && !patternHintCi.test(value)) return;
   for (const [re, key] of secretPatterns) if (re.test(value)) out.push({ kind: 'secret', key, detail: `reads ${key}` });
   for (const [re, key] of publishPatterns) if (re.test(value)) out.push({ kind: 'self-publish', key, detail: key });
