@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { AirlockError } from '../errors.js';
 import { effectivePolicy } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
@@ -31,6 +32,8 @@ export interface QuarantineDeps {
 export class Quarantine {
   private analysis: AnalysisScheduler | undefined;
   private readonly listeners: ((ecosystem: Ecosystem, name: string) => void)[] = [];
+  /** `internal` policy entries matching each package, for the policy object they were read from. */
+  private internalNames: { policy: Policy | null; byPackage: Map<string, string | null> } = { policy: null, byPackage: new Map() };
 
   constructor(private readonly deps: QuarantineDeps) {
     this.analysis = deps.analysis;
@@ -62,6 +65,30 @@ export class Quarantine {
 
   policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
     return effectivePolicy(this.deps.policy(), ecosystem, name, version);
+  }
+
+  /**
+   * Throws `ENOTFOUND` for a name the policy marks internal, before any upstream is asked: the
+   * dependency-confusion guard means such names are never looked up, let alone served. Called on
+   * every index request, so matches are remembered for as long as the policy object is the same.
+   */
+  refuseInternal(ecosystem: Ecosystem, name: string): void {
+    const policy = this.deps.policy();
+    if (this.internalNames.policy !== policy) this.internalNames = { policy, byPackage: new Map() };
+    const key = `${ecosystem}:${name}`;
+    let internalBy = this.internalNames.byPackage.get(key);
+    if (internalBy === undefined) {
+      internalBy = this.policyFor(ecosystem, name).internalBy;
+      // Only a cache: start over rather than grow without bound.
+      if (this.internalNames.byPackage.size >= 10_000) this.internalNames.byPackage.clear();
+      this.internalNames.byPackage.set(key, internalBy);
+    }
+    if (internalBy)
+      throw new AirlockError(
+        'ENOTFOUND',
+        `${key} is an internal name (policy internal "${internalBy}"); Airlock never fetches it from upstream`,
+        { subject: key },
+      );
   }
 
   /** The state of a release now; PyPI passes a file's own times in place of the release's. */

@@ -1,6 +1,5 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
-import type { Policy } from '../../policy/policy.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
@@ -52,7 +51,6 @@ export class NpmIndex {
   /** Release id → its tarball artifact, for releases recorded by this process. */
   private readonly artifacts = new Map<number, Artifact>();
   private bytes = 0;
-  private internal: { policy: Policy | null; names: Map<string, string | null> } = { policy: null, names: new Map() };
   private revisions = 0;
 
   constructor(
@@ -70,11 +68,7 @@ export class NpmIndex {
    * marks internal are never looked up upstream (dependency-confusion guard).
    */
   async package(name: string): Promise<PackageSnapshot | null> {
-    const internal = this.internalBy(name);
-    if (internal)
-      throw new AirlockError('ENOTFOUND', `npm:${name} is an internal name (policy internal "${internal}"); Airlock never fetches it from upstream`, {
-        subject: `npm:${name}`,
-      });
+    this.ctx.quarantine.refuseInternal('npm', name);
     let entry = this.entries.get(name);
     const now = this.ctx.clock.now().getTime();
     if (!entry) entry = await this.refreshes.run(name, () => this.refresh(name));
@@ -88,18 +82,6 @@ export class NpmIndex {
   }
 
   /** The policy `internal` entry naming this package, cached per policy (it is asked on every request). */
-  private internalBy(name: string): string | null {
-    const policy = this.ctx.policy();
-    if (this.internal.policy !== policy) this.internal = { policy, names: new Map() };
-    let found = this.internal.names.get(name);
-    if (found === undefined) {
-      found = this.ctx.quarantine.policyFor('npm', name).internalBy;
-      if (this.internal.names.size >= maxPackages) this.internal.names.clear();
-      this.internal.names.set(name, found);
-    }
-    return found;
-  }
-
   /**
    * The tarball artifact of a release: as recorded, or recorded now from the upstream version
    * (releases trusted by age are recorded on first download rather than all at first sight).

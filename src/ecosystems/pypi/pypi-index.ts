@@ -60,8 +60,12 @@ export class PypiIndex {
     this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
   }
 
-  /** The project as clients may be shown it (before filtering), or null when upstream has no such project. */
+  /**
+   * The project as clients may be shown it (before filtering), or null when upstream has no such
+   * project. Names the policy marks internal are never looked up upstream.
+   */
   async project(name: string): Promise<ProjectSnapshot | null> {
+    this.ctx.quarantine.refuseInternal('pypi', name);
     let entry = this.entries.get(name);
     const now = this.ctx.clock.now().getTime();
     if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
