@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRelease, type ArchiveLimits } from '../../src/analyzer/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { tarBuffer, tgzBuffer, zipBuffer, type ArchiveEntry } from './build-archives.js';
+import { tarBuffer, tgzBuffer, zipBuffer, type ArchiveEntry } from '../helpers/build-archives.js';
 import { fileSource, packageJson } from './build-artifacts.js';
 
 let dir: { dir: string; remove: () => Promise<void> };

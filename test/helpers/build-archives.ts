@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
 export interface ArchiveEntry {
   path: string;
@@ -94,17 +94,6 @@ export function zipBuffer(entries: ArchiveEntry[]): Buffer {
 
 function toBuffer(data: string | Buffer): Buffer {
   return typeof data === 'string' ? Buffer.from(data) : data;
-}
-
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 export function sha256Base64Url(data: string | Buffer): string {
