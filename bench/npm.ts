@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { freePort } from '../test/helpers/verdaccio.js';
+import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -320,25 +321,7 @@ server.keepAliveTimeout = 65000;
 server.listen(Number(port), '127.0.0.1');
 `;
 
-async function fetchBody(url: string, headers: Record<string, string>): Promise<Buffer> {
-  const res = await fetch(url, { headers: { 'accept-encoding': 'identity', ...headers }, signal: AbortSignal.timeout(120_000) });
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-  return Buffer.from(await res.arrayBuffer());
-}
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server for ${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up within 60s`);
-}
 
 /** CPU time (user + system) a process has used, in ms. */
 function cpuMs(pid: number): number {
@@ -358,11 +341,6 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
-/** Peak resident set size of a process (VmHWM), in MB. */
-function peakRssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 function row(label: string, connections: number, r: LoadResult): string[] {
   return [
@@ -421,11 +399,6 @@ async function load(url: string, connections: number, seconds: number, headers: 
   return { requestsPerSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors };
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 const mb = (b: Buffer) => `${(b.length / 1024 / 1024).toFixed(1)} MB`;
 const kb = (b: Buffer) => `${(b.length / 1024).toFixed(0)} KB`;

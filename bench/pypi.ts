@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startPypiUpstream, type PypiUpstream } from '../test/helpers/pypi-upstream.js';
 import { freePort } from '../test/helpers/verdaccio.js';
+import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -73,9 +73,9 @@ export async function benchPypi(): Promise<void> {
 
     const pageUrl = `${airlockUrl}pypi/simple/bench-py/`;
     const coldStarted = performance.now();
-    const json = await fetchBody(pageUrl, jsonType);
+    const json = await fetchBody(pageUrl, { accept: jsonType });
     const coldMs = performance.now() - coldStarted;
-    const html = await fetchBody(pageUrl, 'text/html');
+    const html = await fetchBody(pageUrl, { accept: 'text/html' });
 
     // The static reference answers the very bytes Airlock served, from memory, with the same headers.
     await writeFile(path.join(work, 'page.json'), json);
@@ -165,32 +165,8 @@ server.keepAliveTimeout = 65000;
 server.listen(Number(port), '127.0.0.1');
 `;
 
-async function fetchBody(url: string, accept: string): Promise<Buffer> {
-  const res = await fetch(url, { headers: { accept, 'accept-encoding': 'identity' } });
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-  return Buffer.from(await res.arrayBuffer());
-}
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server for ${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up within 30s`);
-}
 
-/** Peak resident set size of a process (VmHWM), in MB. */
-function peakRssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
 
 function row(label: string, bytes: number, r: LoadResult): string[] {
   return [
@@ -204,8 +180,3 @@ function row(label: string, bytes: number, r: LoadResult): string[] {
   ];
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
