@@ -4,6 +4,8 @@ import { createNpmEcosystem } from './ecosystems/npm/npm-ecosystem.js';
 import { createPypiEcosystem } from './ecosystems/pypi/pypi-ecosystem.js';
 import { AirlockError } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
+import { requestPathGuard } from './http/request-path-guard.js';
+import { securityHeaders } from './http/security-headers.js';
 import { createMetrics } from './metrics.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
 import { Quarantine } from './quarantine/quarantine.js';
@@ -34,6 +36,10 @@ export function createApp(deps: AppDeps): Airlock {
   app.set('etag', false); // routes compute their own ETags over the filtered bodies
   app.set('query parser', 'simple');
   app.use(countRequests(context));
+  // Before any route: every response gets nosniff and a sandbox policy (the web page sets its
+  // own), and an ambiguous path (`\`, dot segments in any encoding) never reaches a route.
+  app.use(securityHeaders());
+  app.use(requestPathGuard());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', time: deps.clock.now().toISOString() });
