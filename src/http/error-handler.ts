@@ -57,6 +57,7 @@ function defaultReason(status: number): string {
     404: 'Not Found',
     405: 'Method Not Allowed',
     409: 'Conflict',
+    429: 'Too Many Requests',
     500: 'Internal Server Error',
     502: 'Bad Gateway',
     503: 'Service Unavailable',

@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
 import { isPypiRequest } from '../http/is-pypi-request.js';
 import { hasRole } from '../store/token-store.js';
-import { callerForToken, tokenFromHeader, unauthorized } from './authenticate.js';
+import { authenticateToken, tokenFromHeader, unauthorized } from './authenticate.js';
 import { tokenStoreOf } from './token-store-of.js';
 
 /**
@@ -22,8 +22,9 @@ export function requireReader(ctx: AppContext): RequestHandler {
     try {
       const token = tokenFromHeader(req.headers.authorization);
       if (!token) throw unauthorized('this Airlock requires a reader token to install packages', scheme);
-      const caller = await callerForToken(ctx, tokenStoreOf(ctx).tokens, token);
-      if (!caller) throw unauthorized('the token is not valid (unknown or revoked)', scheme);
+      const caller = await authenticateToken(ctx, tokenStoreOf(ctx).tokens, token, req, 'package', () =>
+        unauthorized('the token is not valid (unknown or revoked)', scheme),
+      );
       if (!hasRole(caller.role, 'reader')) throw new AirlockError('EFORBIDDEN', `${caller.name} may not install packages`);
       next();
     } catch (err) {
