@@ -33,6 +33,12 @@ export interface Config {
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
   requireReaderToken: boolean;
+  /** Failed authentications one client address may make per window before it gets 429. @default 10 */
+  authFailureLimit: number;
+  /** Failed authentications from all addresses per window before every failing address gets 429. @default 100 */
+  authFailureGlobalLimit: number;
+  /** The window both limits count in. @default 60s */
+  authFailureWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +64,9 @@ const settings = {
   analysisConcurrency: ['AIRLOCK_ANALYSIS_CONCURRENCY', 'analysisConcurrency'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
+  authFailureLimit: ['AIRLOCK_AUTH_FAILURE_LIMIT', 'authFailureLimit'],
+  authFailureGlobalLimit: ['AIRLOCK_AUTH_FAILURE_GLOBAL_LIMIT', 'authFailureGlobalLimit'],
+  authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
 
 export const settingsTable = settings;
@@ -163,6 +172,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     analysisConcurrency: int('analysisConcurrency', 2, 1, 64),
     adminToken: raw('adminToken').value ?? null,
     requireReaderToken: bool('requireReaderToken'),
+    authFailureLimit: int('authFailureLimit', 10, 1, 1_000_000),
+    authFailureGlobalLimit: int('authFailureGlobalLimit', 100, 1, 100_000_000),
+    authFailureWindowMs: duration('authFailureWindowMs', 60_000),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)
