@@ -1,6 +1,7 @@
 import { Parser } from 'tar';
 import type { ArchiveLimits } from '../types.js';
 import { ArchiveAbort, type ArchiveProblem } from './archive-problem.js';
+import { nameCollisions } from './name-collisions.js';
 import { linkStaysInside, normalizeEntryPath } from './normalize-entry-path.js';
 import type { RawFile, WantContent } from './raw-file.js';
 
@@ -10,7 +11,9 @@ const ratioFloorBytes = 16 * 1024 * 1024;
 /**
  * Streams a (gzipped) tar archive entry by entry, never touching the disk. Content is kept only
  * for wanted files within the per-file cap. Cap violations and corrupt input stop the read and
- * come back as problems; files read before that are still delivered.
+ * come back as problems; files read before that are still delivered. A name that appears twice,
+ * or collides with another when case-folded, is a problem: which member an installer keeps is
+ * not necessarily the one analyzed.
  */
 export async function readTar(
   stream: NodeJS.ReadableStream,
@@ -24,6 +27,7 @@ export async function readTar(
   let compressed = 0;
   let uncompressed = 0;
   let entries = 0;
+  const names = nameCollisions();
   const parser = new Parser({ strict: false, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
 
   return new Promise<ArchiveProblem[]>((resolve) => {
@@ -63,6 +67,10 @@ export async function readTar(
       if (path === null) {
         problems.push({ path: entry.path, message: `entry \`${entry.path}\` points outside the archive root` });
         return entry.resume();
+      }
+      if (entry.type !== 'Directory') {
+        const collision = names.add(shown(path));
+        if (collision !== null) problems.push({ path: shown(path), message: collision });
       }
       if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
         const target = entry.linkpath ?? '';
