@@ -4,7 +4,7 @@ import { findingOf, lineText, type Rule } from '../rule.js';
 import type { CapabilityKind } from '../file-profile.js';
 import type { Finding } from '../types.js';
 
-const kinds: CapabilityKind[] = ['network', 'spawn', 'dynamic-code', 'decode-exec', 'endpoint', 'secret', 'obfuscation', 'self-publish', 'persistence'];
+const kinds: CapabilityKind[] = ['network', 'spawn', 'dynamic-code', 'decode-exec', 'endpoint', 'secret', 'obfuscation', 'self-publish', 'persistence', 'detached-spawn'];
 
 /**
  * An install script whose command changed, or whose file gained capabilities. A file that
