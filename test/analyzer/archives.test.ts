@@ -160,6 +160,9 @@ describe('names are read the way installers read them, and names that disagree f
     const result = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/index.js', data: 'module.exports = 1;\n' }, { path: 'package/index.js', data: 'require("child_process").exec("id");\n' }]));
     expect(result.verdict).toBe('review');
     expect(problems(result)).toMatch(/`index\.js` appears more than once/);
+    // Some packers write a member twice with the same bytes (agent-base 7.1.3 does): harmless.
+    const same = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/index.js', data: '1;\n' }, { path: 'package/index.js', data: '1;\n' }]));
+    expect(problems(same)).toBe('');
   });
 
   it('reports tarball members whose names differ only by case', async () => {

@@ -6,14 +6,15 @@
 export interface NameCollisions {
   /** A sentence describing the collision of `path` with an earlier entry, or null. */
   add(path: string): string | null;
+  /** Only the case-folding check (the caller judges exact duplicates itself). */
+  addFolded(path: string): string | null;
 }
 
 export function nameCollisions(): NameCollisions {
   const exact = new Set<string>();
   const folded = new Map<string, string>();
-  return {
-    add(path) {
-      if (exact.has(path)) return `entry \`${path}\` appears more than once, and installers keep only one of them`;
+  const addFolded = (path: string): string | null => {
+      if (exact.has(path)) return null;
       exact.add(path);
       const key = path.normalize('NFC').toLowerCase();
       const earlier = folded.get(key);
@@ -23,6 +24,16 @@ export function nameCollisions(): NameCollisions {
       }
       folded.set(key, path);
       return null;
-    },
   };
+  return {
+    add(path) {
+      if (exact.has(path)) return duplicateMessage(path);
+      return addFolded(path);
+    },
+    addFolded,
+  };
+}
+
+export function duplicateMessage(path: string): string {
+  return `entry \`${path}\` appears more than once with different content, and installers keep only one of them`;
 }

@@ -1,7 +1,8 @@
 import { Parser } from 'tar';
 import type { ArchiveLimits } from '../types.js';
 import { ArchiveAbort, type ArchiveProblem } from './archive-problem.js';
-import { nameCollisions } from './name-collisions.js';
+import { crc32 } from 'node:zlib';
+import { duplicateMessage, nameCollisions } from './name-collisions.js';
 import { linkStaysInside, normalizeEntryPath } from './normalize-entry-path.js';
 import type { RawFile, WantContent } from './raw-file.js';
 
@@ -28,6 +29,8 @@ export async function readTar(
   let uncompressed = 0;
   let entries = 0;
   const names = nameCollisions();
+  /** Size and CRC-32 (when read) of each member, so a duplicate with the same bytes is harmless. */
+  const members = new Map<string, { size: number; crc: number | null }>();
   const parser = new Parser({ strict: false, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
 
   return new Promise<ArchiveProblem[]>((resolve) => {
@@ -69,7 +72,7 @@ export async function readTar(
         return entry.resume();
       }
       if (entry.type !== 'Directory') {
-        const collision = names.add(shown(path));
+        const collision = names.addFolded(shown(path));
         if (collision !== null) problems.push({ path: shown(path), message: collision });
       }
       if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
@@ -100,6 +103,11 @@ export async function readTar(
       entry.on('end', () => {
         if (settled) return;
         const data = keep ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : null;
+        // Packers sometimes write a member twice with the same bytes; only differing content matters.
+        const crc = data ? crc32(data) : null;
+        const earlier = members.get(path);
+        if (earlier && (earlier.size !== size || earlier.crc !== crc)) problems.push({ path: shown(path), message: duplicateMessage(shown(path)) });
+        members.set(path, { size, crc });
         onFile({ path, size, data, head: head ?? Buffer.alloc(0) });
       });
     });

@@ -55,6 +55,10 @@ const interesting = new Set([
 /** Shell commands that start something in the background, detached from the installer. */
 const backgroundCommand = /\bnohup\b[^]*&\s*(?:$|;|\|)|\bstart\s+(?:""\s+)?\/B\b|\bsetsid\b|\bdisown\b|Start-Process\b[^]*-WindowStyle\s+Hidden/i;
 
+/** Property and variable names that hold a host, and calls whose first argument is one. */
+const hostKeys = /^(?:host|hostname|address|addr|ip|server|remote|remoteAddress|target|proxy|url|endpoint|baseURL|baseUrl|origin)$/i;
+const hostCalls = new Set(['connect', 'createConnection', 'request', 'get', 'post', 'lookup', 'resolve', 'resolve4', 'fetch', 'Socket', 'send', 'open', 'WebSocket', 'URL']);
+
 /** Environment variables that hold credentials. */
 const credentialVariable = /^(?:NPM_TOKEN|NODE_AUTH_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_[A-Z0-9_]+|PYPI_[A-Z0-9_]+|[A-Z0-9_]*_(?:TOKEN|SECRET|SECRET_KEY|PASSWORD|API_KEY|ACCESS_KEY|PRIVATE_KEY))$/;
 /** `Object.entries(process.env)` and friends enumerate the whole environment. */
@@ -438,7 +442,7 @@ class JsScanner {
   /** A string produced by folding or decoding: check for hidden names as well as ordinary signals. */
   private foldedString(value: string, offset: number, assembled: boolean): void {
     this.signals.length = 0;
-    stringSignals(value, this.signals);
+    stringSignals(value, this.signals, true);
     this.out.addSignals(this.signals, offset);
     this.noteSignals(offset, -1);
     if (!assembled) return;
@@ -470,7 +474,9 @@ class JsScanner {
     if (!folded) return;
     this.moduleSpecifier(folded.value, offset, `${how}(${folded.assembled ? 'assembled ' : ''}'${folded.value}')`);
     if (jsModuleKey(folded.value) === 'child_process' && this.t.match[paren]! > 0) this.bindChildProcess(paren - 1, this.t.match[paren]!);
-    if (folded.assembled) this.out.add('obfuscation', 'assembled-names', offset, `the module name '${folded.value}' assembled from pieces at run time`);
+    // Bundlers build plain module paths from pieces; only names worth hiding count.
+    const hidden = jsModuleCapabilities.has(jsModuleKey(folded.value)) || hiddenNameTargets.has(folded.value);
+    if (folded.assembled && hidden) this.out.add('obfuscation', 'assembled-names', offset, `the module name '${folded.value}' assembled from pieces at run time`);
   }
 
   /**
@@ -530,7 +536,7 @@ class JsScanner {
       this.out.add('obfuscation', 'encoded-blob', t.start[i]!, `a ${value.length}-character encoded blob`);
     }
     this.signals.length = 0;
-    stringSignals(value, this.signals);
+    stringSignals(value, this.signals, value.length <= 21 && this.inHostPosition(i));
     if (this.signals.length > 0) {
       this.out.addSignals(this.signals, t.start[i]!);
       this.noteSignals(t.start[i]!, i);
@@ -545,6 +551,19 @@ class JsScanner {
     } else if (this.isPunct(i - 1, ASSIGN) && this.isIdent(i - 2) && (this.isPunct(i + 1, SEMI) || this.isPunct(i + 1, COMMA))) {
       this.consts.set(this.text(i - 2), value);
     }
+  }
+
+  /**
+   * Whether the string at token `i` stands where a host does: `host: '…'`, `x.host = '…'`, or
+   * the first argument of a connect/request/lookup call.
+   */
+  private inHostPosition(i: number): boolean {
+    const key = this.isPunct(i - 1, COLON) || this.isPunct(i - 1, ASSIGN) ? i - 2 : -1;
+    if (key >= 0 && (this.isIdent(key) || this.isString(key))) {
+      const name = this.isIdent(key) ? this.text(key) : stringValue(this.src, this.t, key);
+      if (hostKeys.test(name)) return true;
+    }
+    return this.isPunct(i - 1, LPAREN) && this.isIdent(i - 2) && hostCalls.has(this.text(i - 2));
   }
 
   /** Remembers where hosts and credential paths were named (token -1: inside a decoded string). */

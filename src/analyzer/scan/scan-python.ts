@@ -33,6 +33,8 @@ const envDump = /\bjson\.dumps\(\s*(?:dict\(\s*)?os\.environ\b|(?<![\w.])(?:dict
 const detachedSpawn = /\bpreexec_fn\s*=\s*os\.setsid\b|\bstart_new_session\s*=\s*True\b|\b(?:DETACHED_PROCESS|CREATE_NEW_PROCESS_GROUP|CREATE_NO_WINDOW)\b|\bos\.setsid\s*\(|['"][^'"]*\bnohup\b[^'"]*&[^'"]*['"]|['"]start\s+\/B\b/;
 const tempPath = /['"]\/(?:var\/)?tmp\/|\btempfile\.|\bgettempdir\s*\(|%TEMP%/;
 const chmodExecutable = /\bos\.chmod\s*\([^)]*(?:0o?[0-7]*[1357][0-7]{0,2}\b|S_IX(?:USR|GRP|OTH)|S_IEXEC|S_IRWXU)/;
+/** A line where a bare address is a host: a host argument or key, a connect, a request, a DNS call. */
+const pythonHostLine = /\b(?:host|hostname|addr|address|server|ip)\b|\bconnect(?:_ex)?\s*\(|\bcreate_connection\b|\bgethostby\w+|\burlopen\b|\brequests\.|\bhttpx\.|\bsendto\s*\(|HTTPS?Connection/i;
 const hiddenNames = new Set(['os', 'subprocess', 'socket', 'system', 'popen', 'exec', 'eval', 'compile', 'b64decode', 'urlopen', 'requests', 'builtins', '__import__', 'marshal', 'base64', 'zlib']);
 
 /**
@@ -130,7 +132,7 @@ function scanLine(line: PythonLine, topLevel: boolean, out: CapabilityCollector,
   for (const s of line.strings) {
     if (s.value.length >= 1024 && isEncodedBlob(s.value)) out.add('obfuscation', 'encoded-blob', s.offset, `a ${s.value.length}-character encoded blob`, extra);
     signals.length = 0;
-    stringSignals(s.value, signals);
+    stringSignals(s.value, signals, pythonHostLine.test(code));
     if (signals.length > 0) out.addSignals(signals, s.offset, extra);
   }
   // 'o' + 's', 'sys' 'tem': names assembled from pieces.
@@ -152,7 +154,7 @@ function lineSignals(line: PythonLine, buffer: StringSignal[]): StringSignal[] {
   const all: StringSignal[] = [];
   for (const s of line.strings) {
     buffer.length = 0;
-    stringSignals(s.value, buffer);
+    stringSignals(s.value, buffer, pythonHostLine.test(line.code));
     all.push(...buffer);
   }
   return all;
