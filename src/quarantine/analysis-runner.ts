@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
-import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type ProfileCache } from '../analyzer/index.js';
+import semver from 'semver';
+import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type DependencyStatus, type ProfileCache } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
 import { isAirlockError } from '../errors.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
@@ -111,6 +112,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         previousMeta: baseline ? metaOf(baseline) : undefined,
         reviewThreshold: policy.reviewThreshold,
         cache: this.cache,
+        dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
@@ -179,6 +181,30 @@ export class AnalysisRunner implements AnalysisScheduler {
       if (isAirlockError(err) && err.code === 'EUPSTREAMDOWN') throw err;
       return null;
     }
+  }
+
+  /**
+   * What Airlock knows of a dependency a candidate adds: the newest known release the spec
+   * allows (npm semver; PyPI the newest final release), its state, and whether the package's
+   * first release is younger than the analysis horizon. Null for a package Airlock has not seen.
+   */
+  private async dependencyStatus(ecosystem: Ecosystem, name: string, spec: string, provider: ArtifactProvider): Promise<DependencyStatus | null> {
+    const known = await this.ctx.store.listReleases({ ecosystem, name });
+    if (known.length === 0) return null;
+    const sorted = [...known].sort((a, b) => provider.compareVersions(b.version, a.version));
+    const range = ecosystem === 'npm' ? semver.validRange(spec, { loose: true }) : null;
+    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? sorted[0]!;
+    const times = known.map((r) => (r.publishedAt ?? r.firstSeenAt).getTime());
+    const firstPublishedAt = new Date(Math.min(...times));
+    const status = this.ctx.quarantine.status(resolved);
+    const horizonMs = this.ctx.quarantine.policyFor(ecosystem, name, resolved.version).analysisHorizonMs;
+    return {
+      id: formatReleaseId(resolved),
+      state: status.state,
+      firstPublishedAt,
+      held: !status.visible && status.state !== 'withdrawn',
+      brandNew: this.ctx.clock.now().getTime() - firstPublishedAt.getTime() < horizonMs,
+    };
   }
 
   private retryLater(release: Release): void {

@@ -9,6 +9,8 @@ export interface StoredFinding {
   line: number | null;
   message: string;
   evidence?: string;
+  /** Another release the finding is about (a new dependency's release id), for the review page to link. */
+  related?: string;
 }
 
 /**
