@@ -438,7 +438,7 @@ class JsScanner {
     }
     this.signals.length = 0;
     stringSignals(value, this.signals);
-    if (this.signals.length > 0) this.out.addSignals(this.signals, t.start[i]!);
+    if (this.signals.length > 0) this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]!);
     // 'chi' + 'ld_process', or a const later used as a module name.
     if (t.type[i] === T_STRING && this.isPunct(i + 1, PLUS) && this.isString(i + 2) && !this.isPunct(i - 1, PLUS)) {
       const folded = foldExpressionAt(this.src, t.start[i]!, this.consts);
