@@ -639,7 +639,7 @@ async function showRelease(id, preset) {
     const group = h(
       'section',
       { class: 'same-findings', 'aria-label': 'Waiting on the same findings' },
-      h('p', {}, `${others.length} other release${others.length === 1 ? ' waits' : 's wait'} on the same findings (same baseline, same kinds in the same files): `, others.map((id, i) => [i ? ', ' : '', h('a', { href: releaseHref(id) }, id)])),
+      h('p', {}, `${others.length} other release${others.length === 1 ? ' waits' : 's wait'} on the same findings (same baseline, same kinds in the same files): `, others.flatMap((id, i) => [i ? ', ' : '', h('a', { href: releaseHref(id) }, id)])),
     );
     const all = [{ id: r.id, state: r.state }, ...others.map((id) => ({ id }))];
     group.append(batchDecisionForm(() => all, () => showRelease(r.id), { title: `Decide all ${all.length} together` }).form);
