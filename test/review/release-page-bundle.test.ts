@@ -96,7 +96,7 @@ describe('the release page of a release whose finding sits in a 200 KB one-line 
     expect(shown.length).toBeLessThan(1000);
     expect(shown).toContain('…');
 
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     expect(height).toBeLessThan(5000);
     await page.screenshot({ path: 'test-output/release-page-bundle.png', fullPage: true });
     // Everything above came with the one release request; no request per finding.
@@ -126,11 +126,9 @@ describe('the release page of a release whose finding sits in a 200 KB one-line 
     const scripts = summary.getByRole('table', { name: 'Scripts before and after' });
     expect(await scripts.textContent()).toContain('buildesbuild src/index.jsesbuild src/index.js --minify');
     // The summary is above the findings.
-    const order = await page.evaluate(() => {
-      const s = document.querySelector('.diff-summary');
-      const f = document.querySelector('section.findings');
-      return s && f ? s.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING : 0;
-    });
+    const order = await page.evaluate<number>(
+      "(() => { const s = document.querySelector('.diff-summary'); const f = document.querySelector('section.findings'); return s && f ? s.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING : 0; })()",
+    );
     expect(order).toBeTruthy();
   });
 
@@ -140,7 +138,7 @@ describe('the release page of a release whose finding sits in a 200 KB one-line 
     const diff = finding.getByRole('table', { name: /Side-by-side diff of dist\/app\.js: 1\.0\.0 against 1\.0\.2/ });
     await diff.waitFor();
     expect(((await diff.textContent()) ?? '').length).toBeLessThan(3000);
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     expect(height).toBeLessThan(6000);
   });
 

@@ -133,7 +133,7 @@ describe('releases waiting on the same findings', () => {
     const row = table.locator('tr', { hasText: 'npm:bundle@2.0.2' });
     expect(await row.textContent()).toMatch(/network-endpoint-added.*dependency-added.*same findings as 2 others/);
     await row.getByRole('button', { name: 'same findings as 2 others' }).click();
-    const checked = await table.locator('input[type=checkbox]:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).sort());
+    const checked = await table.locator('input[type=checkbox]:checked').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value).sort());
     expect(checked).toEqual(['npm:bundle@2.0.1', 'npm:bundle@2.0.2', 'npm:bundle@2.0.3']);
     const form = page.getByRole('form', { name: 'Decide the selected releases together' });
     await form.getByLabel('Reason (recorded for each release)').fill('webhook.site is our own status collector');
