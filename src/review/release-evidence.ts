@@ -63,7 +63,10 @@ export class ReleaseEvidence {
       return { findings: release.findings.map(() => null), diff: null, error: err.message };
     });
     this.pages.set(key, page);
-    while (this.pages.size > maxPages) this.pages.delete(this.pages.keys().next().value!);
+    for (const oldest of this.pages.keys()) {
+      if (this.pages.size <= maxPages) break;
+      this.pages.delete(oldest);
+    }
     return page;
   }
 
@@ -92,17 +95,21 @@ export class ReleaseEvidence {
   private async read(release: Release): Promise<PageEvidence> {
     const provider = this.providers[release.ecosystem];
     const paths = new Set(release.findings.map((f) => f.path).filter((p): p is string => p !== null));
-    const candidates = await this.listings(release, await provider.artifactsOf(release), paths);
     const baselineRelease = release.baselineVersion ? await this.ctx.store.getRelease(release.ecosystem, release.name, release.baselineVersion) : null;
-    let baselines: ArtifactListing[] | null = null;
     let baselineError: string | null = null;
-    if (baselineRelease) {
-      try {
-        baselines = await this.listings(baselineRelease, await provider.artifactsOf(baselineRelease), paths);
-      } catch (err) {
-        baselineError = `the baseline ${formatReleaseId(baselineRelease)} could not be read: ${(err as Error).message}`;
-      }
-    }
+    // Both artifacts at once: decompression runs off the event loop, so two reads use two cores.
+    const [candidates, baselines] = await Promise.all([
+      provider.artifactsOf(release).then((list) => this.listings(release, list, paths)),
+      baselineRelease
+        ? provider
+            .artifactsOf(baselineRelease)
+            .then((list) => this.listings(baselineRelease, list, paths))
+            .catch((err: Error) => {
+              baselineError = `the baseline ${formatReleaseId(baselineRelease)} could not be read: ${err.message}`;
+              return null;
+            })
+        : Promise.resolve(null),
+    ]);
     const diff = diffSummary(
       release.ecosystem,
       candidates.map((l) => l.view),
