@@ -52,14 +52,23 @@ beforeAll(async () => {
       files: { 'dist/app.js': bundle('a', host), 'README.md': '# bundle-lib\n', 'dist/extra.js': 'module.exports = 1;\n' },
     });
   }
+  // CRLF line endings and a template literal whose host sits three lines below its start.
+  await verdaccio.publish({ name: 'awkward-lib', version: '1.0.0', files: { 'lib/banner.js': 'module.exports = 1;\r\n' } });
+  await verdaccio.publish({
+    name: 'awkward-lib',
+    version: '1.0.1',
+    files: { 'lib/banner.js': 'const a = 1;\r\nconst banner = `first\r\nsecond\r\nthird\r\nposts to https://collect.webhook.site/x\r\n`;\r\nmodule.exports = banner;\r\n' },
+  });
   airlock = await startAirlock({
     clock: new ManualClock(new Date()),
-    policy: 'cooldown: 72h\npackages:\n  "npm:bundle-lib@1.0.0": { cooldown: 0 }\n',
+    policy: 'cooldown: 72h\npackages:\n  "npm:bundle-lib@1.0.0": { cooldown: 0 }\n  "npm:awkward-lib@1.0.0": { cooldown: 0 }\n',
     env: { AIRLOCK_ADMIN_TOKEN: adminToken, AIRLOCK_NPM_UPSTREAM: verdaccio.url },
   });
   reviewer = await createToken(airlock.url, 'alice', 'reviewer');
   expect((await fetch(new URL('npm/bundle-lib', airlock.url))).status).toBe(200);
+  expect((await fetch(new URL('npm/awkward-lib', airlock.url))).status).toBe(200);
   for (const v of ['1.0.1', '1.0.2', '1.0.3']) await analyzed(`npm:bundle-lib@${v}`);
+  await analyzed('npm:awkward-lib@1.0.1');
   airlock.clock.advance('73h');
 
   browser = await launchChromium();
@@ -109,7 +118,22 @@ describe('the release page of a release whose finding sits in a 200 KB one-line 
     const link = finding.getByRole('link', { name: 'Whole file' });
     const raw = await fetch(new URL((await link.getAttribute('href'))!, airlock.url), { headers: { authorization: `Bearer ${reviewer}` } });
     expect(raw.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    // Package text is never rendered as a page of Airlock's origin.
+    expect(raw.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(raw.headers.get('x-content-type-options')).toBe('nosniff');
     expect((await raw.text()).length).toBeGreaterThan(200_000);
+  });
+
+  it('refuses a wider window for a finding that is not there, and a raw path that climbs out of the archive', async () => {
+    const base = 'api/v1/releases/npm:bundle-lib@1.0.2';
+    const bad = await api(airlock.url, `${base}/excerpt?finding=99`, { token: reviewer });
+    expect(bad.status).toBe(400);
+    expect((bad.body as Json).error).toMatch(/^finding must be the index of a finding with a file \(0 to \d\), got "99"$/);
+    const huge = await api(airlock.url, `${base}/excerpt?finding=0&lines=100000`, { token: reviewer });
+    expect(huge.status).toBe(400);
+    const climb = await api(airlock.url, `${base}/raw?path=../../etc/passwd`, { token: reviewer });
+    expect(climb.status).toBe(400);
+    expect((climb.body as Json).error).toBe('"../../etc/passwd" is not a file path inside an archive');
   });
 
   it('shows the diff summary before the findings: files with sizes, dependencies and scripts before and after', async () => {
@@ -156,5 +180,15 @@ describe('the release page of a release whose finding sits in a 200 KB one-line 
       expect(rejects).toHaveLength(1);
       expect(rejects[0]).toMatchObject({ actor: 'alice', reason: 'new beacon to webhook.site in the bundle' });
     }
+  });
+
+  it('numbers the lines of a CRLF file with a multi-line template literal where the host really is', async () => {
+    await page.goto(`${airlock.url}#/release/${encodeURIComponent('npm:awkward-lib@1.0.1')}`);
+    const finding = page.locator('article.finding', { hasText: 'network-endpoint-added' });
+    await finding.waitFor();
+    expect(await finding.locator('h4').first().textContent()).toMatch(/lib\/banner\.js:5$/);
+    const window = finding.getByRole('table', { name: 'lib/banner.js lines 2 to 7' });
+    expect(await window.locator('tr.hit').textContent()).toBe('5posts to https://collect.webhook.site/x');
+    expect(await window.locator('tr.hit mark').textContent()).toBe('collect.webhook.site');
   });
 });
