@@ -113,10 +113,10 @@ function needlesOf(finding: Pick<StoredFinding, 'message' | 'path'>): string[] {
     const t = s.trim().replace(/\(\)$/, '').replace(/[.,;:]$/, '');
     if (t.length >= 3 && !(finding.path ?? '').toLowerCase().includes(t.toLowerCase())) found.add(t.toLowerCase());
   };
-  for (const m of message.matchAll(/`([^`]+)`/g)) add(m[1]!);
-  for (const m of message.matchAll(/'([^']+)'/g)) add(m[1]!);
-  for (const m of message.matchAll(/"([^"]+)"/g)) add(m[1]!);
-  for (const m of message.matchAll(/\(([^()]*(?:\([^()]*\))?[^()]*)\)/g)) add(m[1]!);
+  for (const m of message.matchAll(/`([^`]+)`/g)) add(m[1] ?? '');
+  for (const m of message.matchAll(/'([^']+)'/g)) add(m[1] ?? '');
+  for (const m of message.matchAll(/"([^"]+)"/g)) add(m[1] ?? '');
+  for (const m of message.matchAll(/\(([^()]*(?:\([^()]*\))?[^()]*)\)/g)) add(m[1] ?? '');
   for (const m of message.matchAll(/[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)+/g)) add(m[0]);
   return [...found].sort((a, b) => b.length - a.length);
 }

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
-import type { ArtifactProvider, ReleaseArtifact } from '../quarantine/artifact-provider.js';
+import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
 import { releaseStates, type DecisionAction, type Release, type ReleaseState } from '../quarantine/release.js';
 import { ecosystems, formatReleaseId, parseReleaseId, type Ecosystem } from '../release-id.js';
 import { archiveKind, checkArchivePath, readArchiveFile } from './archive-file.js';
@@ -162,7 +162,7 @@ export function releaseRoutes(
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.setHeader('Content-Disposition', `inline; filename="${path.split('/').pop()!.replace(/[^\w.-]/g, '_')}"`);
+    res.setHeader('Content-Disposition', `inline; filename="${(path.split('/').pop() ?? 'file').replace(/[^\w.-]/g, '_')}"`);
     res.send(file.truncated ? `${file.text}\n\n[Airlock: only the first ${8 << 20} of ${file.size} bytes are shown]\n` : file.text);
   };
 
