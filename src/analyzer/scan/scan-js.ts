@@ -538,7 +538,7 @@ class JsScanner {
     this.signals.length = 0;
     stringSignals(value, this.signals, value.length <= 21 && this.inHostPosition(i));
     if (this.signals.length > 0) {
-      this.out.addSignals(this.signals, t.start[i]!);
+      this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]!);
       this.noteSignals(t.start[i]!, i);
     }
     // 'chi' + 'ld_process', or a const later used as a module name.

@@ -2,7 +2,7 @@ import type { CapabilityKind, FileProfile } from '../file-profile.js';
 import { CapabilityCollector } from './capability-collector.js';
 import { isEncodedBlob } from './entropy.js';
 import { PythonExfiltration } from './python-exfiltration.js';
-import { pythonLines, type PythonLine } from './python-lines.js';
+import { pythonLines, sourceOffset, type PythonLine } from './python-lines.js';
 import { stringSignals, type StringSignal } from './string-signals.js';
 
 /** Modules whose import grants a capability (also matched as `pkg.sub`). */
@@ -89,22 +89,24 @@ export function scanPython(src: string): FileProfile {
 function scanLine(line: PythonLine, topLevel: boolean, out: CapabilityCollector, tainted: Set<string>, signals: StringSignal[]): void {
   const { code, offset } = line;
   const extra = { topLevel };
+  /** The file offset of a match in `code`, so a statement over several lines reports the right one. */
+  const at = (index: number) => sourceOffset(line, index);
 
   for (const m of code.matchAll(/(?:^|[;:"'(]|\bthen\b)\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)/g)) {
-    for (const part of m[1]!.split(',')) moduleCapability(part.trim().split(/\s+/)[0]!, [], offset, out, extra);
+    for (const part of m[1]!.split(',')) moduleCapability(part.trim().split(/\s+/)[0]!, [], at(m.index), out, extra);
   }
   for (const m of code.matchAll(/(?:^|[;:"'])\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,.*]+)/g)) {
     const names = m[2]!.split(',').map((s) => s.trim().split(/\s+/)[0]!).filter(Boolean);
-    moduleCapability(m[1]!, names, offset, out, extra);
+    moduleCapability(m[1]!, names, at(m.index), out, extra);
   }
   for (const m of code.matchAll(/\b(?:__import__|importlib\.import_module|import_module)\(\s*(['"])([\w.]+)\1/g)) {
-    moduleCapability(m[2]!, [], offset, out, extra);
+    moduleCapability(m[2]!, [], at(m.index), out, extra);
   }
 
   const spawn = spawnCall.exec(code);
-  if (spawn) out.add('spawn', spawn[0].replace(/\s*\($/, '').replace(/^\W+/, ''), offset, `${spawn[0].replace(/\s*\($/, '')}()`, extra);
+  if (spawn) out.add('spawn', spawn[0].replace(/\s*\($/, '').replace(/^\W+/, ''), at(spawn.index), `${spawn[0].replace(/\s*\($/, '')}()`, extra);
   const dyn = dynamicCall.exec(code);
-  if (dyn && !/^\s*(?:async\s+)?def\s/.test(code)) out.add('dynamic-code', dyn[1]!, offset, `${dyn[1]}()`, extra);
+  if (dyn && !/^\s*(?:async\s+)?def\s/.test(code)) out.add('dynamic-code', dyn[1]!, at(dyn.index), `${dyn[1]}()`, extra);
   if (/\bmarshal\.loads\s*\(|\btypes\.CodeType\s*\(|\brunpy\.run_(?:path|module)\s*\(/.test(code)) {
     out.add('dynamic-code', 'code-object', offset, 'builds or runs a code object', extra);
   }
@@ -124,7 +126,7 @@ function scanLine(line: PythonLine, topLevel: boolean, out: CapabilityCollector,
     const source = decodeSource.exec(span);
     if (source || mentionsAny(span, tainted)) {
       const sink = m[0].replace(/\s*\($/, '');
-      out.add('decode-exec', 'decode-exec', offset, `${sink}() runs ${source ? `data decoded with ${source[0].replace(/\s*\($/, '').replace(/^\W+/, '')}` : 'decoded data'}`, extra);
+      out.add('decode-exec', 'decode-exec', at(m.index), `${sink}() runs ${source ? `data decoded with ${source[0].replace(/\s*\($/, '').replace(/^\W+/, '')}` : 'decoded data'}`, extra);
       break;
     }
   }
@@ -133,7 +135,7 @@ function scanLine(line: PythonLine, topLevel: boolean, out: CapabilityCollector,
     if (s.value.length >= 1024 && isEncodedBlob(s.value)) out.add('obfuscation', 'encoded-blob', s.offset, `a ${s.value.length}-character encoded blob`, extra);
     signals.length = 0;
     stringSignals(s.value, signals, pythonHostLine.test(code));
-    if (signals.length > 0) out.addSignals(signals, s.offset, extra);
+    if (signals.length > 0) out.addSignals(signals, s.offset, extra, s.end);
   }
   // 'o' + 's', 'sys' 'tem': names assembled from pieces.
   if (line.strings.length >= 2 && /['"]\s*\+?\s*[rbuf]?['"]/i.test(code)) {
