@@ -6,6 +6,7 @@ import { AirlockError } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
 import { createMetrics } from './metrics.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
+import { CheckedBlobStore } from './store/checked-blob-store.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { createReviewModule, requireReader, type ReviewModule } from './review/review-module.js';
 
@@ -27,7 +28,14 @@ export function createApp(deps: AppDeps): Airlock {
   const metrics = createMetrics();
   const log = deps.log ?? ((m: string) => console.error(m));
   const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
-  const context: AppContext = { ...deps, policy, quarantine, metrics, log };
+  // Every stored blob is checked against its digest the first time this process reads it.
+  const blobs = new CheckedBlobStore(deps.blobs, log);
+  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log };
+  // Temp files of downloads a killed process left behind; an hour old, so no write in progress.
+  void blobs
+    .removeOrphans(new Date(Date.now() - 3_600_000))
+    .then((n) => n > 0 && log(`removed ${n} unfinished download(s) left in blob storage`))
+    .catch((err: unknown) => log(`could not clean unfinished downloads from blob storage: ${(err as Error).message}`));
 
   const app = express();
   app.disable('x-powered-by');
