@@ -57,7 +57,10 @@ export function createApp(deps: AppDeps): Airlock {
   const npm = createNpmEcosystem(context);
   const pypi = createPypiEcosystem(context);
   const artifacts = { npm: npm.artifacts, pypi: pypi.artifacts };
-  const analysis = new AnalysisRunner(context, artifacts);
+  const analysis = new AnalysisRunner(context, artifacts, {
+    retryDelayMs: deps.config.analysisRetryDelayMs,
+    maxFetchAttempts: deps.config.analysisFetchAttempts,
+  });
   quarantine.setAnalysisScheduler(analysis);
   // Analyses left pending by a restart (or another replica) are picked up again.
   void analysis.recover().catch((err: unknown) => log(`could not queue pending analyses: ${(err as Error).message}`));

@@ -29,6 +29,10 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Analyses running at once. @default 2 */
   analysisConcurrency: number;
+  /** How long an analysis waits before asking upstream again for artifacts it could not get. @default 60s */
+  analysisRetryDelayMs: number;
+  /** Tries at an analysis's artifacts before it becomes an `analysis-error` finding for a reviewer. @default 5 */
+  analysisFetchAttempts: number;
   /** First admin's API token, if set. */
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
@@ -56,6 +60,8 @@ const settings = {
   upstreamConcurrency: ['AIRLOCK_UPSTREAM_CONCURRENCY', 'upstreamConcurrency'],
   upstreamTimeoutMs: ['AIRLOCK_UPSTREAM_TIMEOUT', 'upstreamTimeout'],
   analysisConcurrency: ['AIRLOCK_ANALYSIS_CONCURRENCY', 'analysisConcurrency'],
+  analysisRetryDelayMs: ['AIRLOCK_ANALYSIS_RETRY_DELAY', 'analysisRetryDelay'],
+  analysisFetchAttempts: ['AIRLOCK_ANALYSIS_FETCH_ATTEMPTS', 'analysisFetchAttempts'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
@@ -161,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
     analysisConcurrency: int('analysisConcurrency', 2, 1, 64),
+    analysisRetryDelayMs: duration('analysisRetryDelayMs', 60_000),
+    analysisFetchAttempts: int('analysisFetchAttempts', 5, 1, 1000),
     adminToken: raw('adminToken').value ?? null,
     requireReaderToken: bool('requireReaderToken'),
     ...overrides,

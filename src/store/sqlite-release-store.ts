@@ -163,7 +163,9 @@ export class SqliteReleaseStore implements ReleaseStore {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
       // A release new to a package Airlock had already read was not there at the last read that
       // added anything, so its clock cannot start before that read, whatever date upstream gives.
-      const lastRead = existing.size === 0 ? null : Math.max(...[...existing.values()].map((r) => r.first_seen_at));
+      // (Rows first seen at this same instant came with this same read.)
+      let lastRead: number | null = null;
+      for (const r of existing.values()) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
       const addedIds: number[] = [];
       let changed = false;
       for (const o of observed) {
