@@ -7,6 +7,8 @@ import { errorHandler } from './http/error-handler.js';
 import { createMetrics } from './metrics.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
 import { CheckedBlobStore } from './store/checked-blob-store.js';
+import { createLogger } from './log/create-logger.js';
+import { requestLog } from './log/request-log.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { createReviewModule, requireReader, type ReviewModule } from './review/review-module.js';
 
@@ -26,11 +28,12 @@ export interface Airlock {
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
   const metrics = createMetrics();
-  const log = deps.log ?? ((m: string) => console.error(m));
-  const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
+  const logger = deps.logger ?? createLogger({ level: deps.config.logLevel, pretty: deps.config.logFormat === 'pretty' });
+  const log = deps.log ?? ((m: string) => logger.warn(m));
+  const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy, logger });
   // Every stored blob is checked against its digest the first time this process reads it.
   const blobs = new CheckedBlobStore(deps.blobs, log);
-  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log };
+  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log, logger };
   // Temp files of downloads a killed process left behind; an hour old, so no write in progress.
   void blobs
     .removeOrphans(new Date(Date.now() - 3_600_000))
@@ -42,6 +45,7 @@ export function createApp(deps: AppDeps): Airlock {
   app.set('etag', false); // routes compute their own ETags over the filtered bodies
   app.set('query parser', 'simple');
   app.use(countRequests(context));
+  app.use(requestLog(logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', time: deps.clock.now().toISOString() });

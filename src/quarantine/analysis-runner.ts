@@ -155,6 +155,11 @@ export class AnalysisRunner implements AnalysisScheduler {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
     this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
+    const kinds = [...new Set(findings.map((f) => f.kind))];
+    this.ctx.logger.info(
+      { event: 'analysis', release: formatReleaseId(release), verdict, baseline: baseline?.version ?? null, findings: kinds, state: status.state, seconds },
+      `analysis of ${formatReleaseId(release)}: ${verdict}${kinds.length ? ` (${kinds.join(', ')})` : ''}, now ${status.state}`,
+    );
     await this.ctx.store.appendAudit({
       at: now,
       actor: 'system',
