@@ -21,7 +21,8 @@ const pageEvidenceWaitMs = 8000;
 
 /** Which states each decision may be taken from; anything else is a 409 with the reason. */
 const allowedFrom: Record<DecisionAction, ReleaseState[]> = {
-  approve: ['quarantined', 'awaiting-review', 'rejected'],
+  // withdrawn: upstream took it down; a reviewer may still vouch for the bytes Airlock has.
+  approve: ['quarantined', 'awaiting-review', 'rejected', 'withdrawn'],
   reject: ['quarantined', 'awaiting-review'],
   revoke: ['approved', 'released'],
 };
