@@ -3,7 +3,8 @@ import { AirlockError } from '../errors.js';
 import { effectivePolicy } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import type { Artifact, ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import { artifactDigest } from './artifact-digest.js';
 import type { Decision, Release } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
@@ -13,6 +14,10 @@ export interface AnalysisScheduler {
   schedule(release: Release, urgent?: boolean): void;
   /** Resolves when the release's analysis finished, or after `timeoutMs`, whichever comes first. */
   waitFor(release: Release, timeoutMs: number): Promise<void>;
+  /** Queues the own analysis of a file added to a known release (`artifact.analysis` pending). */
+  scheduleFile(artifact: Artifact, urgent?: boolean): void;
+  /** Resolves when the file's own analysis finished, or after `timeoutMs`. */
+  waitForFile(artifact: Artifact, timeoutMs: number): Promise<void>;
 }
 
 export interface QuarantineDeps {
@@ -135,6 +140,11 @@ export class Quarantine {
     });
     if (discovered.length > 0) await this.deps.store.appendAuditEntries(discovered);
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
+    // Files upstream added to releases already known: each is analyzed on its own.
+    const addedIds = new Set(added.map((r) => r.id));
+    const known = withArtifacts.map((o) => byVersion.get(o.version)!.id).filter((id) => !addedIds.has(id));
+    if (known.length > 0 && this.analysis)
+      for (const artifact of await this.deps.store.listArtifactsPendingAnalysis(known)) this.analysis.scheduleFile(artifact);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;
   }
@@ -147,8 +157,21 @@ export class Quarantine {
     return (await this.deps.store.getReleaseById(release.id)) ?? release;
   }
 
-  /** Records a reviewer's decision and its audit entry. */
+  /** Waits (bounded) for the own analysis of a file added to a known release, moving it to the front of the queue. */
+  async awaitFileAnalysis(artifact: Artifact, timeoutMs: number): Promise<Artifact> {
+    if (artifact.analysis !== 'pending' || !this.analysis) return artifact;
+    this.analysis.scheduleFile(artifact, true);
+    await this.analysis.waitForFile(artifact, timeoutMs);
+    return (await this.deps.store.listArtifacts(artifact.releaseId)).find((a) => a.id === artifact.id) ?? artifact;
+  }
+
+  /**
+   * Records a reviewer's decision and its audit entry. The decision is bound to the artifacts
+   * stored now: an approval covers exactly these files, not one upstream adds later.
+   */
   async decide(release: Release, decision: Decision): Promise<Release> {
+    const artifacts = await this.deps.store.listArtifacts(release.id);
+    decision = { ...decision, digests: decision.digests ?? artifacts.map(artifactDigest) };
     await this.deps.store.recordDecision(release.id, decision);
     await this.deps.store.appendAudit({
       at: decision.decidedAt,
@@ -157,7 +180,7 @@ export class Quarantine {
       action: decision.action,
       subject: formatReleaseId(release),
       reason: decision.reason,
-      detail: {},
+      detail: { files: artifacts.map((a) => a.filename) },
     });
     this.changed(release.ecosystem, release.name);
     return (await this.deps.store.getReleaseById(release.id))!;
