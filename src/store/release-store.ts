@@ -73,7 +73,11 @@ export interface ReleaseQuery {
   ecosystem?: Ecosystem;
   name?: string;
   analysis?: AnalysisState;
-  /** Only releases without a decision and not withdrawn (the ones whose state can still change by time). */
+  /**
+   * Only releases not withdrawn whose state can still change by time or analysis: those without
+   * a decision, and those with findings in files added to them later (which an approval made
+   * before those files does not cover).
+   */
   undecided?: boolean;
   limit?: number;
   offset?: number;

@@ -223,7 +223,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
     if (query.name) (where.push('name = ?'), params.push(query.name));
     if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
-    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
+    // A decided release with findings in files added later can be sent back to review by them.
+    if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
     const sql = `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);

@@ -86,6 +86,8 @@ describe('a file added upstream to a known release', () => {
     expect(findings).toContainEqual(
       expect.objectContaining({ kind: 'pth-exec-added', severity: 'critical', path: 'hold_demo_init.pth', artifact: expect.objectContaining({ filename: lateApproved.filename }) }),
     );
+    const queue = await api('releases?state=awaiting-review');
+    expect((queue.body.releases as { id: string }[]).map((r) => r.id)).toContain('pypi:hold-demo@1.1.0');
     // Held for its own cooldown first, then until a reviewer decides (below, after the cooldown).
     const held = await file('hold-demo', '1.1.0', lateApproved.filename);
     expect(held.status).toBe(403);
