@@ -143,8 +143,23 @@ export class Quarantine {
     // Files upstream added to releases already known: each is analyzed on its own.
     const addedIds = new Set(added.map((r) => r.id));
     const known = withArtifacts.map((o) => byVersion.get(o.version)!.id).filter((id) => !addedIds.has(id));
-    if (known.length > 0 && this.analysis)
-      for (const artifact of await this.deps.store.listArtifactsPendingAnalysis(known)) this.analysis.scheduleFile(artifact);
+    const pendingFiles = known.length > 0 ? await this.deps.store.listArtifactsPendingAnalysis(known) : [];
+    // Recorded by this call (first seen now): said once in the release's history.
+    const subjectOf = new Map(releases.map((r) => [r.id, formatReleaseId(r)]));
+    const arrived = pendingFiles.filter((a) => a.firstSeenAt.getTime() === now.getTime());
+    if (arrived.length > 0)
+      await this.deps.store.appendAuditEntries(
+        arrived.map((a) => ({
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'file-added',
+          subject: subjectOf.get(a.releaseId)!,
+          reason: `${a.filename} was added upstream to a release Airlock already had; it is held on its own clock and analyzed against the files before it`,
+          detail: { file: a.filename, publishedAt: a.publishedAt?.toISOString() ?? null },
+        })),
+      );
+    for (const artifact of pendingFiles) this.analysis?.scheduleFile(artifact);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;
   }

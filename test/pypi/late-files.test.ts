@@ -115,6 +115,9 @@ describe('a file added upstream to a known release', () => {
     await airlock.airlock.analysis.idle();
     const release = await api('releases/pypi:hold-demo@1.0.0');
     expect(release.body.analysis).toBe('skipped');
+    const history = (release.body.history as { action: string; reason: string }[]).map((e) => `${e.action}: ${e.reason}`);
+    expect(history.some((h) => h.startsWith(`file-added: ${lateOld.filename} was added upstream`))).toBe(true);
+    expect(history).toContainEqual(`analyzed: ${lateOld.filename}, added to the release later: 1 finding(s): pth-exec-added`);
     expect(release.body.state).toBe('awaiting-review');
     expect(release.body.findings as Finding[]).toContainEqual(
       expect.objectContaining({ kind: 'pth-exec-added', path: 'hold_demo_init.pth', artifact: expect.objectContaining({ filename: lateOld.filename }) }),
