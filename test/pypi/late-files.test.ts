@@ -134,6 +134,8 @@ describe('a file added upstream to a known release', () => {
     const release = await api('releases/pypi:clean-demo@1.1.0');
     expect(release.body.state).toBe('approved');
     expect(release.body.findings).toEqual([]);
+    const history = (release.body.history as { action: string; reason: string }[]).map((e) => `${e.action}: ${e.reason}`);
+    expect(history).toContain(`analyzed: ${lateClean.filename}, added to the release later: no findings`);
   });
 
   it('after the late files\' cooldown serves the clean one, and still not the .pth ones while their finding awaits review', async () => {
