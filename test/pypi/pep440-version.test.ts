@@ -65,25 +65,31 @@ describe('PEP 440 versions', () => {
   it('keys two versions alike exactly when PEP 440 orders them equal, however they are spelled', () => {
     const num = fc.integer({ min: 0, max: 3 }).chain((n) => fc.constantFrom(String(n), `0${n}`));
     const sep = fc.constantFrom('', '.', '-', '_');
-    const version = fc
-      .record({
+    const parts = fc.record({
         epoch: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
         release: fc.array(num, { minLength: 1, maxLength: 4 }),
         pre: fc.option(fc.tuple(sep, fc.constantFrom('a', 'alpha', 'b', 'beta', 'c', 'rc', 'pre', 'preview', 'RC'), num), { nil: undefined }),
         post: fc.option(fc.tuple(fc.constantFrom('.post', '-post', 'post', '.r', '-rev', '-'), num), { nil: undefined }),
         dev: fc.option(fc.tuple(fc.constantFrom('.dev', 'dev', '-DEV'), num), { nil: undefined }),
         local: fc.option(fc.constantFrom('+cpu', '+CPU', '+1', '+ubuntu.1', '+ubuntu-1'), { nil: undefined }),
-      })
-      .map(
-        (v) =>
-          `${v.epoch !== undefined ? `${v.epoch}!` : ''}${v.release.join('.')}${v.pre ? v.pre.join('') : ''}${v.post ? v.post.join('') : ''}${v.dev ? v.dev.join('') : ''}${v.local ?? ''}`,
-      );
+      });
+    type Parts = typeof parts extends fc.Arbitrary<infer T> ? T : never;
+    const spell = (v: Parts, zeros = 0) =>
+      `${v.epoch !== undefined ? `${v.epoch}!` : ''}${[...v.release, ...Array<string>(zeros).fill('0')].join('.')}${v.pre ? v.pre.join('') : ''}${v.post ? v.post.join('') : ''}${v.dev ? v.dev.join('') : ''}${v.local ?? ''}`;
+    const version = parts.map((v) => spell(v));
     fc.assert(
       fc.property(version, version, (a, b) => {
         expect(canonicalVersion(a), a).not.toBeNull();
         expect(canonicalVersion(a) === canonicalVersion(b)).toBe(compareVersions(a, b) === 0);
       }),
       { numRuns: 2000 },
+    );
+    // The same version with zeros padded onto its release segment is always the same key.
+    fc.assert(
+      fc.property(parts, fc.integer({ min: 1, max: 3 }), (v, zeros) => {
+        expect(canonicalVersion(spell(v, zeros))).toBe(canonicalVersion(spell(v)));
+      }),
+      { numRuns: 500 },
     );
   });
 
