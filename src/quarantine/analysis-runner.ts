@@ -213,7 +213,8 @@ export class AnalysisRunner implements AnalysisScheduler {
     let baseline: Release | null = null;
     let findings: StoredFinding[];
     try {
-      const all = await provider.artifactsOf(release);
+      // Only the files this diff reads: the others may be large, gone upstream or still pending.
+      const all = await provider.artifactsOf(release, (name) => name === file.filename || earlier.has(name));
       const added = all.find((a) => a.filename === file.filename);
       if (!added) throw new Error(`${file.filename} is not among the files of ${formatReleaseId(release)}`);
       const ownPrevious = all.filter((a) => earlier.has(a.filename));
