@@ -229,8 +229,22 @@ export function documentKey(name: string): string {
   return `pypi:simple:${name}`;
 }
 
+/**
+ * Releases by key. Two stored spellings of one key only exist until the next ingest merges them
+ * (e.g. two replicas recorded a new release at once); meanwhile a rejected one stands for both.
+ */
 function byKey(releases: Release[]): Map<string, Release> {
-  return new Map(releases.map((r) => [canonicalVersion(r.version) ?? r.version, r]));
+  const map = new Map<string, Release>();
+  for (const r of releases) {
+    const key = canonicalVersion(r.version) ?? r.version;
+    const other = map.get(key);
+    if (!other || !isRejected(other)) map.set(key, other && isRejected(r) ? r : (other ?? r));
+  }
+  return map;
+}
+
+function isRejected(release: Release): boolean {
+  return release.decision !== null && release.decision.action !== 'approve';
 }
 
 /**
