@@ -4,7 +4,8 @@ import { AirlockError } from '../errors.js';
 import { effectivePolicy } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import type { Artifact, ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import { artifactDigest } from './artifact-digest.js';
 import type { Decision, Release } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
@@ -14,6 +15,10 @@ export interface AnalysisScheduler {
   schedule(release: Release, urgent?: boolean): void;
   /** Resolves when the release's analysis finished, or after `timeoutMs`, whichever comes first. */
   waitFor(release: Release, timeoutMs: number): Promise<void>;
+  /** Queues the own analysis of a file added to a known release (`artifact.analysis` pending). */
+  scheduleFile(artifact: Artifact, urgent?: boolean): void;
+  /** Resolves when the file's own analysis finished, or after `timeoutMs`. */
+  waitForFile(artifact: Artifact, timeoutMs: number): Promise<void>;
 }
 
 export interface QuarantineDeps {
@@ -138,6 +143,26 @@ export class Quarantine {
     });
     if (discovered.length > 0) await this.deps.store.appendAuditEntries(discovered);
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
+    // Files upstream added to releases already known: each is analyzed on its own.
+    const addedIds = new Set(added.map((r) => r.id));
+    const known = withArtifacts.map((o) => byVersion.get(o.version)!.id).filter((id) => !addedIds.has(id));
+    const pendingFiles = known.length > 0 ? await this.deps.store.listArtifactsPendingAnalysis(known) : [];
+    // Recorded by this call (first seen now): said once in the release's history.
+    const subjectOf = new Map(releases.map((r) => [r.id, formatReleaseId(r)]));
+    const arrived = pendingFiles.filter((a) => a.firstSeenAt.getTime() === now.getTime());
+    if (arrived.length > 0)
+      await this.deps.store.appendAuditEntries(
+        arrived.map((a) => ({
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'file-added',
+          subject: subjectOf.get(a.releaseId)!,
+          reason: `${a.filename} was added upstream to a release Airlock already had; it is held on its own clock and analyzed against the files before it`,
+          detail: { file: a.filename, publishedAt: a.publishedAt?.toISOString() ?? null },
+        })),
+      );
+    for (const artifact of pendingFiles) this.analysis?.scheduleFile(artifact);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;
   }
@@ -150,8 +175,21 @@ export class Quarantine {
     return (await this.deps.store.getReleaseById(release.id)) ?? release;
   }
 
-  /** Records a reviewer's decision and its audit entry. */
+  /** Waits (bounded) for the own analysis of a file added to a known release, moving it to the front of the queue. */
+  async awaitFileAnalysis(artifact: Artifact, timeoutMs: number): Promise<Artifact> {
+    if (artifact.analysis !== 'pending' || !this.analysis) return artifact;
+    this.analysis.scheduleFile(artifact, true);
+    await this.analysis.waitForFile(artifact, timeoutMs);
+    return (await this.deps.store.listArtifacts(artifact.releaseId)).find((a) => a.id === artifact.id) ?? artifact;
+  }
+
+  /**
+   * Records a reviewer's decision and its audit entry. The decision is bound to the artifacts
+   * stored now: an approval covers exactly these files, not one upstream adds later.
+   */
   async decide(release: Release, decision: Decision): Promise<Release> {
+    const artifacts = await this.deps.store.listArtifacts(release.id);
+    decision = { ...decision, digests: decision.digests ?? artifacts.map(artifactDigest) };
     await this.deps.store.recordDecision(release.id, decision);
     await this.deps.store.appendAudit({
       at: decision.decidedAt,
@@ -160,7 +198,7 @@ export class Quarantine {
       action: decision.action,
       subject: formatReleaseId(release),
       reason: decision.reason,
-      detail: {},
+      detail: { files: artifacts.map((a) => a.filename) },
     });
     this.deps.logger?.info(
       { event: 'decision', release: formatReleaseId(release), action: decision.action, actor: decision.actor, role: decision.role, reason: decision.reason },

@@ -31,6 +31,15 @@ export interface Artifact extends ObservedArtifact {
   clockFloorAt: Date | null;
   /** Key of the verified bytes in the BlobStore, once fetched. */
   blobKey: string | null;
+  /**
+   * null: the file came with its release and the release's analysis covers it. A file recorded
+   * for a release that already had files gets its own analysis (`pending`, then `done`), against
+   * the files the release had before it.
+   */
+  analysis: AnalysisState | null;
+  /** The findings of its own analysis, each naming this file in `artifact`. */
+  findings: StoredFinding[];
+  analyzedAt: Date | null;
 }
 
 export interface AuditEntry {
@@ -66,7 +75,11 @@ export interface ReleaseQuery {
   ecosystem?: Ecosystem;
   name?: string;
   analysis?: AnalysisState;
-  /** Only releases without a decision and not withdrawn (the ones whose state can still change by time). */
+  /**
+   * Only releases not withdrawn whose state can still change by time or analysis: those without
+   * a decision, and those with findings in files added to them later (which an approval made
+   * before those files does not cover).
+   */
   undecided?: boolean;
   limit?: number;
   offset?: number;
@@ -110,10 +123,28 @@ export interface ReleaseStore {
   setWithdrawn(releaseId: number, at: Date | null): Promise<void>;
 
   recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]>;
-  /** Records the artifacts of many releases at once (one transaction); known files keep their first-seen time. */
+  /**
+   * Records the artifacts of many releases at once (one transaction); known files keep their
+   * first-seen time. A new file of a release that already had files starts with its own
+   * analysis `pending` (see `Artifact.analysis`); the first files of a release start with null.
+   */
   recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void>;
   listArtifacts(releaseId: number): Promise<Artifact[]>;
   setArtifactBlob(artifactId: number, blobKey: string): Promise<void>;
+  /** Files whose own analysis is pending (added to a known release), oldest first; only of `releaseIds` when given. */
+  listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]>;
+  /**
+   * Records a file's own analysis (`analysis` becomes `done`) and, in the same transaction, makes
+   * its findings part of its release's `findings` (after the release's own).
+   */
+  saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void>;
+  /**
+   * Makes several stored releases one (PEP 440 spellings of one version an older Airlock kept
+   * apart): the artifacts of `fromIds` move to `intoId` with their own analysis `pending` (a
+   * decision on the other spelling did not cover them), the decision history moves along, and
+   * the `fromIds` releases are deleted. `intoId` keeps its own facts and latest decision.
+   */
+  mergeReleases(intoId: number, fromIds: number[]): Promise<void>;
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Appends several entries in one transaction, in order. */

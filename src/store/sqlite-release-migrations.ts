@@ -73,6 +73,40 @@ CREATE TABLE IF NOT EXISTS documents (
   },
   {
     version: 2,
+    name: 'per-file analysis of files added later; decisions bound to artifact digests',
+    sql: `
+-- NULL: the file came with its release and the release's analysis covers it; otherwise the
+-- file's own analysis ('pending', 'done'), for a file added to a release that had files.
+ALTER TABLE artifacts ADD COLUMN analysis TEXT;
+ALTER TABLE artifacts ADD COLUMN findings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE artifacts ADD COLUMN analyzed_at INTEGER;
+CREATE INDEX artifacts_pending_analysis ON artifacts (release_id) WHERE analysis = 'pending';
+-- The findings of all files analyzed on their own, kept with the release (read with its own).
+ALTER TABLE releases ADD COLUMN file_findings TEXT NOT NULL DEFAULT '[]';
+-- The artifact digests a decision was made on (JSON array; also inside releases.decision).
+ALTER TABLE decisions ADD COLUMN digests TEXT;
+
+-- PyPI files recorded after their release was first seen were never analyzed: analyze them now.
+UPDATE artifacts SET analysis = 'pending'
+ WHERE first_seen_at > (SELECT r.first_seen_at FROM releases r WHERE r.id = artifacts.release_id AND r.ecosystem = 'pypi');
+
+-- Approvals made before decisions carried digests cover the files present when they were made
+-- (same digest choice as artifactDigest: sha512, sha256, sha1).
+UPDATE releases SET decision = json_set(decision, '$.digests', json((
+  SELECT json_group_array(COALESCE(
+    'sha512:' || json_extract(a.digests, '$.sha512'),
+    'sha256:' || json_extract(a.digests, '$.sha256'),
+    'sha1:' || json_extract(a.digests, '$.sha1'),
+    'none:' || a.filename))
+  FROM artifacts a
+  WHERE a.release_id = releases.id
+    AND a.first_seen_at <= CAST(ROUND((julianday(json_extract(releases.decision, '$.decidedAt')) - 2440587.5) * 86400000) AS INTEGER)
+)))
+ WHERE decision IS NOT NULL AND json_extract(decision, '$.action') = 'approve';
+`,
+  },
+  {
+    version: 3,
     name: 'releases and artifacts clock_floor_at',
     sql: `
 ALTER TABLE releases ADD COLUMN clock_floor_at INTEGER;

@@ -30,6 +30,7 @@ interface ReleaseRow {
   decision: string | null;
   withdrawn_at: number | null;
   meta: string;
+  file_findings: string;
 }
 
 interface ArtifactRow {
@@ -43,6 +44,9 @@ interface ArtifactRow {
   first_seen_at: number;
   clock_floor_at: number | null;
   blob_key: string | null;
+  analysis: AnalysisState | null;
+  findings: string;
+  analyzed_at: number | null;
 }
 
 interface AuditRow {
@@ -69,7 +73,8 @@ function toRelease(row: ReleaseRow): Release {
     firstSeenAt: new Date(row.first_seen_at),
     clockFloorAt: toDate(row.clock_floor_at),
     analysis: row.analysis,
-    findings: JSON.parse(row.findings) as StoredFinding[],
+    // The release's own findings, then those of files analyzed on their own (each names its file).
+    findings: [...(JSON.parse(row.findings) as StoredFinding[]), ...(JSON.parse(row.file_findings) as StoredFinding[])],
     analyzedAt: toDate(row.analyzed_at),
     baselineVersion: row.baseline_version,
     decision: decision ? { ...decision, decidedAt: new Date(decision.decidedAt) } : null,
@@ -90,6 +95,9 @@ function toArtifact(row: ArtifactRow): Artifact {
     firstSeenAt: new Date(row.first_seen_at),
     clockFloorAt: toDate(row.clock_floor_at),
     blobKey: row.blob_key,
+    analysis: row.analysis,
+    findings: JSON.parse(row.findings) as StoredFinding[],
+    analyzedAt: toDate(row.analyzed_at),
   };
 }
 
@@ -120,7 +128,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       ),
       resetAnalysis: db.prepare("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = ?"),
       insertDecision: db.prepare(
-        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       setDecision: db.prepare('UPDATE releases SET decision = ? WHERE id = ?'),
       setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ? WHERE id = ?'),
@@ -129,8 +137,8 @@ export class SqliteReleaseStore implements ReleaseStore {
         // A file new to a release whose files Airlock had already read gets the latest first
         // sight of its siblings as its clock floor; an upload time learned after first sight
         // gets the file's own first sight.
-        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, analysis, clock_floor_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
          ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
            clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
              THEN MAX(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
@@ -138,6 +146,27 @@ export class SqliteReleaseStore implements ReleaseStore {
            published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
       ),
       setBlob: db.prepare('UPDATE artifacts SET blob_key = ? WHERE id = ?'),
+      hasArtifacts: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM artifacts WHERE release_id = ? LIMIT 1'),
+      pendingArtifacts: db.prepare<[], ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id"),
+      pendingArtifactsOf: db.prepare<[string], ArtifactRow>(
+        "SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+      ),
+      saveArtifactAnalysis: db.prepare("UPDATE artifacts SET analysis = 'done', findings = ?, analyzed_at = ? WHERE id = ?"),
+      releaseOfArtifact: db.prepare<[number], { release_id: number }>('SELECT release_id FROM artifacts WHERE id = ?'),
+      // A cache of the done files' findings on the release row, so every read of a release has them.
+      refreshFileFindings: db.prepare(
+        `UPDATE releases SET file_findings = (
+           SELECT COALESCE(json_group_array(json(f.value)), '[]')
+           FROM (SELECT id, findings FROM artifacts WHERE release_id = releases.id AND analysis = 'done' ORDER BY id) a, json_each(a.findings) f
+         ) WHERE id = ?`,
+      ),
+      moveArtifacts: db.prepare(
+        `UPDATE artifacts SET release_id = ?, analysis = 'pending', findings = '[]', analyzed_at = NULL
+         WHERE release_id = ? AND filename NOT IN (SELECT filename FROM artifacts WHERE release_id = ?)`,
+      ),
+      deleteArtifacts: db.prepare('DELETE FROM artifacts WHERE release_id = ?'),
+      moveDecisions: db.prepare('UPDATE decisions SET release_id = ? WHERE release_id = ?'),
+      deleteRelease: db.prepare('DELETE FROM releases WHERE id = ?'),
       insertAudit: db.prepare(
         'INSERT INTO audit (at, actor, role, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -213,7 +242,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
     if (query.name) (where.push('name = ?'), params.push(query.name));
     if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
-    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
+    // A decided release with findings in files added later can be sent back to review by them.
+    if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
     const sql = `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);
@@ -243,6 +273,7 @@ export class SqliteReleaseStore implements ReleaseStore {
         decision.actor,
         decision.role,
         decision.decidedAt.getTime(),
+        decision.digests ? JSON.stringify(decision.digests) : null,
       );
       this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
     })();
@@ -260,6 +291,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
     this.db.transaction(() => {
       for (const { releaseId, artifacts } of entries) {
+        // Decided before inserting: files recorded together with a release's first are its first.
+        const own = this.stmts.hasArtifacts.get(releaseId) ? 'pending' : null;
         for (const a of artifacts) {
           this.stmts.insertArtifact.run(
             releaseId,
@@ -269,6 +302,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             a.size,
             a.publishedAt?.getTime() ?? null,
             now.getTime(),
+            own,
             releaseId,
             now.getTime(),
           );
@@ -283,6 +317,33 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
     this.stmts.setBlob.run(blobKey, artifactId);
+  }
+
+  async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {
+    const rows = releaseIds ? this.stmts.pendingArtifactsOf.all(JSON.stringify(releaseIds)) : this.stmts.pendingArtifacts.all();
+    return rows.map(toArtifact);
+  }
+
+  async saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.stmts.releaseOfArtifact.get(artifactId);
+      if (!row) return;
+      this.stmts.saveArtifactAnalysis.run(JSON.stringify(result.findings), result.analyzedAt.getTime(), artifactId);
+      this.stmts.refreshFileFindings.run(row.release_id);
+    })();
+  }
+
+  async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const fromId of fromIds) {
+        if (fromId === intoId) continue;
+        this.stmts.moveArtifacts.run(intoId, fromId, intoId);
+        this.stmts.deleteArtifacts.run(fromId);
+        this.stmts.moveDecisions.run(intoId, fromId);
+        this.stmts.deleteRelease.run(fromId);
+      }
+      this.stmts.refreshFileFindings.run(intoId);
+    })();
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
