@@ -35,7 +35,7 @@ export function createApp(deps: AppDeps): Airlock {
   const logger = deps.logger ?? createLogger({ level: deps.config.logLevel, pretty: deps.config.logFormat === 'pretty' });
   const log = deps.log ?? ((m: string) => logger.warn(m));
   const weakToken = weakAdminTokenWarning(deps.config.adminToken);
-  if (weakToken) logger.warn({ event: 'weak-admin-token' }, weakToken);
+  if (weakToken) log(weakToken);
   const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy, logger });
   const authFailures = new AuthFailureLimiter(deps.clock, {
     perAddress: deps.config.authFailureLimit,
