@@ -24,7 +24,7 @@ export interface Airlock {
 /** Builds Airlock from its dependencies without listening. */
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.store);
   const log = deps.log ?? ((m: string) => console.error(m));
   const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
   const context: AppContext = { ...deps, policy, quarantine, metrics, log };

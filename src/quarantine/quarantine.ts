@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
-import { effectivePolicy } from '../policy/effective-policy.js';
+import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ObservedRelease, ReleaseStore } from '../store/release-store.js';
+import type { ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
 import type { Decision, Release } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
@@ -32,8 +32,15 @@ export interface QuarantineDeps {
 export class Quarantine {
   private analysis: AnalysisScheduler | undefined;
   private readonly listeners: ((ecosystem: Ecosystem, name: string) => void)[] = [];
-  /** `internal` policy entries matching each package, for the policy object they were read from. */
-  private internalNames: { policy: Policy | null; byPackage: Map<string, string | null> } = { policy: null, byPackage: new Map() };
+  /**
+   * Each package's effective policy, for the policy object it was resolved from: a reload makes a
+   * new object and so a new cache. `perRelease` marks packages a release pattern names, whose
+   * releases are resolved one by one.
+   */
+  private policies: { policy: Policy | null; byPackage: Map<string, { policy: EffectivePolicy; perRelease: boolean }> } = {
+    policy: null,
+    byPackage: new Map(),
+  };
 
   constructor(private readonly deps: QuarantineDeps) {
     this.analysis = deps.analysis;
@@ -63,8 +70,22 @@ export class Quarantine {
     for (const l of this.listeners) l(ecosystem, name);
   }
 
+  /**
+   * The effective policy of a package (or release), resolved once per package per policy object.
+   * Callers must not modify the answer: it is shared.
+   */
   policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
-    return effectivePolicy(this.deps.policy(), ecosystem, name, version);
+    const policy = this.deps.policy();
+    if (this.policies.policy !== policy) this.policies = { policy, byPackage: new Map() };
+    const key = `${ecosystem}:${name}`;
+    let entry = this.policies.byPackage.get(key);
+    if (!entry) {
+      entry = { policy: effectivePolicy(policy, ecosystem, name), perRelease: releasePatternsFor(policy, ecosystem, name).length > 0 };
+      // Only a cache: start over rather than grow without bound.
+      if (this.policies.byPackage.size >= 50_000) this.policies.byPackage.clear();
+      this.policies.byPackage.set(key, entry);
+    }
+    return version !== undefined && entry.perRelease ? effectivePolicy(policy, ecosystem, name, version) : entry.policy;
   }
 
   /**
@@ -73,16 +94,8 @@ export class Quarantine {
    * every index request, so matches are remembered for as long as the policy object is the same.
    */
   refuseInternal(ecosystem: Ecosystem, name: string): void {
-    const policy = this.deps.policy();
-    if (this.internalNames.policy !== policy) this.internalNames = { policy, byPackage: new Map() };
     const key = `${ecosystem}:${name}`;
-    let internalBy = this.internalNames.byPackage.get(key);
-    if (internalBy === undefined) {
-      internalBy = this.policyFor(ecosystem, name).internalBy;
-      // Only a cache: start over rather than grow without bound.
-      if (this.internalNames.byPackage.size >= 10_000) this.internalNames.byPackage.clear();
-      this.internalNames.byPackage.set(key, internalBy);
-    }
+    const { internalBy } = this.policyFor(ecosystem, name);
     if (internalBy)
       throw new AirlockError(
         'ENOTFOUND',
@@ -94,6 +107,17 @@ export class Quarantine {
   /** The state of a release now; PyPI passes a file's own times in place of the release's. */
   status(release: Parameters<typeof releaseStatus>[0], now: Date = this.deps.clock.now()): ReleaseStatus {
     return releaseStatus(release, this.policyFor(release.ecosystem, release.name, release.version), now);
+  }
+
+  /**
+   * The state a release is in now and the transition that records it: when its state can next
+   * change by time alone (the end of its hold, from `releaseStatus`), or null when only a new fact
+   * (an analysis result, a decision, a withdrawal) can change it.
+   */
+  transition(release: Release, revision: number, now: Date = this.deps.clock.now()): { status: ReleaseStatus; transition: Omit<StateTransition, 'audit'> } {
+    const status = this.status(release, now);
+    const nextChangeAt = status.until && status.until > now ? status.until : null;
+    return { status, transition: { releaseId: release.id, revision, state: status.state, holdUntil: status.until, nextChangeAt } };
   }
 
   /**
@@ -116,9 +140,10 @@ export class Quarantine {
         withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
         now,
       );
-    const discovered = added.map((release) => {
-      const status = this.status(release, now);
-      return {
+    // Each new release's first state is recorded with its `discovered` entry, in one transaction.
+    const discovered = added.map((release): StateTransition => {
+      const { status, transition } = this.transition(release, 0, now);
+      const audit = {
         at: now,
         actor: 'system',
         role: 'system',
@@ -132,8 +157,9 @@ export class Quarantine {
           until: status.until?.toISOString() ?? null,
         },
       };
+      return { ...transition, audit };
     });
-    if (discovered.length > 0) await this.deps.store.appendAuditEntries(discovered);
+    if (discovered.length > 0) await this.deps.store.applyTransitions(discovered);
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;

@@ -9,7 +9,8 @@ import { requireRole } from './authenticate.js';
 import { queryParams } from './query-params.js';
 import { callerOf } from './caller.js';
 import { lineDiff } from './line-diff.js';
-import { byRisk, describeRelease, summarize } from './release-view.js';
+import type { ReleaseQuery } from '../store/release-store.js';
+import { describeRelease, summarize } from './release-view.js';
 import type { Sweeper } from './sweeper.js';
 import { payloadFor } from './sweeper.js';
 import type { WebhookSender } from './webhook-sender.js';
@@ -62,17 +63,17 @@ export function releaseRoutes(
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AirlockError('EBADREQUEST', `limit must be 1 to 1000, got "${q.limit}"`);
     if (!Number.isInteger(offset) || offset < 0) throw new AirlockError('EBADREQUEST', `offset must be 0 or more, got "${q.offset}"`);
 
-    // Only undecided releases can be quarantined or awaiting review: ask the store for fewer rows.
-    const undecided = states.length > 0 && states.every((s) => s === 'quarantined' || s === 'awaiting-review');
+    // Filtered, ordered and paged in the store (indexed on the recorded state): never a full listing.
     const now = ctx.clock.now();
-    const search = q.q?.toLowerCase();
-    const all = (await ctx.store.listReleases({ ecosystem: q.ecosystem as Ecosystem | undefined, undecided }))
-      .filter((r) => !search || formatReleaseId(r).toLowerCase().includes(search))
-      .map((r) => summarize(r, ctx.quarantine.status(r, now), now))
-      .filter((s) => states.length === 0 || states.includes(s.state));
-    if (states.length === 1 && states[0] === 'quarantined') all.sort((a, b) => (a.until ?? '').localeCompare(b.until ?? ''));
-    else all.sort(byRisk);
-    res.json({ total: all.length, offset, releases: all.slice(offset, offset + limit) });
+    const query: ReleaseQuery = {
+      ecosystem: q.ecosystem as Ecosystem | undefined,
+      states: states.length > 0 ? (states as ReleaseState[]) : undefined,
+      search: q.q || undefined,
+      order: states.length === 1 && states[0] === 'quarantined' ? 'until' : 'risk',
+    };
+    const [total, page] = await Promise.all([ctx.store.countReleases(query), ctx.store.listReleases({ ...query, limit, offset })]);
+    const releases = page.map((r) => summarize(r, ctx.quarantine.status(r, now), now));
+    res.json({ total, offset, releases });
   });
 
   router.get('/releases/*release', requireRole('reader'), async (req: Request, res: Response) => {

@@ -1,4 +1,5 @@
-import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import type { AnalysisState, Decision, Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import { severities } from '../policy/policy.js';
 import type { Ecosystem } from '../release-id.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -13,6 +14,9 @@ import type {
   ObservedRelease,
   ReleaseQuery,
   ReleaseStore,
+  StateCount,
+  StateTransition,
+  TrackedRelease,
 } from './release-store.js';
 
 interface ReleaseRow {
@@ -29,6 +33,11 @@ interface ReleaseRow {
   decision: string | null;
   withdrawn_at: number | null;
   meta: string;
+  state: ReleaseState | null;
+  hold_until: number | null;
+  next_change_at: number | null;
+  revision: number;
+  risk_rank: number;
 }
 
 interface ArtifactRow {
@@ -75,6 +84,35 @@ function toRelease(row: ReleaseRow): Release {
   };
 }
 
+function toTracked(row: ReleaseRow): TrackedRelease {
+  return { release: toRelease(row), state: row.state, nextChangeAt: toDate(row.next_change_at), revision: row.revision };
+}
+
+/** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
+function riskRank(findings: StoredFinding[]): number {
+  return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
+}
+
+/** WHERE clause and parameters of a release query (shared by the listing and its count). */
+function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
+  if (query.name) (where.push('name = ?'), params.push(query.name));
+  if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
+  if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
+  if (query.states) (where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`), params.push(...query.states));
+  if (query.search)
+    (where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"), params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`));
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+const releaseOrder: Record<NonNullable<ReleaseQuery['order']>, string> = {
+  newest: 'id DESC',
+  risk: 'risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC',
+  until: 'hold_until, id',
+};
+
 function toArtifact(row: ArtifactRow): Artifact {
   return {
     id: row.id,
@@ -106,17 +144,30 @@ export class SqliteReleaseStore implements ReleaseStore {
       insert: db.prepare(
         'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ? WHERE id = ?'),
-      packages: db.prepare<[string], { name: string }>('SELECT DISTINCT name FROM releases WHERE ecosystem = ? ORDER BY name'),
-      saveAnalysis: db.prepare(
-        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ? WHERE id = ?",
+      // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
+      fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      packages: db.prepare<[string, string | null, number], { name: string }>(
+        'SELECT DISTINCT name FROM releases WHERE ecosystem = ? AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?',
       ),
-      resetAnalysis: db.prepare("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = ?"),
+      saveAnalysis: db.prepare(
+        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ?, risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?",
+      ),
+      resetAnalysis: db.prepare(
+        `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, revision = revision + 1, next_change_at = 0 WHERE id = ?`,
+      ),
       insertDecision: db.prepare(
         'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      setDecision: db.prepare('UPDATE releases SET decision = ? WHERE id = ?'),
-      setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ? WHERE id = ?'),
+      setDecision: db.prepare('UPDATE releases SET decision = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      due: db.prepare<[number, number], ReleaseRow>('SELECT * FROM releases WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
+      transition: db.prepare(
+        'UPDATE releases SET state = ?, hold_until = ?, next_change_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?',
+      ),
+      markDue: db.prepare('UPDATE releases SET revision = revision + 1, next_change_at = 0 WHERE ecosystem = ? AND name = ?'),
+      countByState: db.prepare<[], StateCount>(
+        'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+      ),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
       insertArtifact: db.prepare(
         `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at)
@@ -189,26 +240,57 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
-    if (query.name) (where.push('name = ?'), params.push(query.name));
-    if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
-    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
-    const sql = `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ? OFFSET ?`;
+    const { where, params } = releaseFilter(query);
+    const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);
   }
 
-  async listPackages(ecosystem: Ecosystem): Promise<string[]> {
-    return this.stmts.packages.all(ecosystem).map((r) => r.name);
+  async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const { where, params } = releaseFilter(query);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM releases ${where}`).get(...params) as { n: number }).n;
+  }
+
+  async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
+    return this.stmts.packages.all(ecosystem, page.after ?? null, page.limit ?? -1).map((r) => r.name);
+  }
+
+  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
+    return this.stmts.due.all(now.getTime(), limit).map(toTracked);
+  }
+
+  async applyTransitions(transitions: StateTransition[]): Promise<number[]> {
+    return this.db.transaction(() => {
+      const applied: number[] = [];
+      for (const t of transitions) {
+        const info = this.stmts.transition.run(t.state, t.holdUntil?.getTime() ?? null, t.nextChangeAt?.getTime() ?? null, t.releaseId, t.revision);
+        if (info.changes === 0) continue;
+        if (t.audit) this.insertAudit(t.audit);
+        applied.push(t.releaseId);
+      }
+      return applied;
+    }).immediate();
+  }
+
+  async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
+    return this.stmts.markDue.run(ecosystem, name).changes;
+  }
+
+  async countByState(): Promise<StateCount[]> {
+    return this.stmts.countByState.all();
   }
 
   async saveAnalysis(
     releaseId: number,
     result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
   ): Promise<void> {
-    this.stmts.saveAnalysis.run(JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt.getTime(), releaseId);
+    this.stmts.saveAnalysis.run(
+      JSON.stringify(result.findings),
+      result.baselineVersion,
+      result.analyzedAt.getTime(),
+      riskRank(result.findings),
+      releaseId,
+    );
   }
 
   async resetAnalysis(releaseId: number): Promise<void> {
