@@ -146,8 +146,8 @@ export class SqliteReleaseStore implements ReleaseStore {
       ),
       // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
       fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
-      packages: db.prepare<[string, string | null, number], { name: string }>(
-        'SELECT DISTINCT name FROM releases WHERE ecosystem = ? AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?',
+      packages: db.prepare<[string, string, number], { name: string }>(
+        'SELECT DISTINCT name FROM releases WHERE ecosystem = ? AND name > ? ORDER BY name LIMIT ?',
       ),
       saveAnalysis: db.prepare(
         "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ?, risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?",
@@ -252,7 +252,7 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
-    return this.stmts.packages.all(ecosystem, page.after ?? null, page.limit ?? -1).map((r) => r.name);
+    return this.stmts.packages.all(ecosystem, page.after ?? '', page.limit ?? -1).map((r) => r.name);
   }
 
   async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
