@@ -18,6 +18,11 @@ const targets = { readVsDirect: 3, idleCpuPercent: 1, warmLatencyRatio: 1.5, rss
 const packages = Number(process.env.AIRLOCK_BENCH_PACKAGES ?? 2000);
 const versionsPerPackage = 200;
 const idleSeconds = Number(process.env.AIRLOCK_BENCH_IDLE_SECONDS ?? 60);
+/**
+ * The read through Airlock stops after this long, so a slow Airlock (one whose cost grew with what
+ * it stored) still finishes the run; the figure is then extrapolated from what was read, a lower bound.
+ */
+const readLimitSeconds = Number(process.env.AIRLOCK_BENCH_READ_LIMIT_SECONDS ?? 600);
 /** npm's default socket count per registry. */
 const concurrency = 16;
 const latencySamples = 60;
@@ -54,7 +59,9 @@ export async function benchLifecycle(): Promise<void> {
     const policyFile = path.join(work, 'policy.yaml');
     await writeFile(policyFile, 'cooldown: 72h\n');
     const env = { AIRLOCK_PORT: String(airlockPort), AIRLOCK_STORAGE: storage, AIRLOCK_POLICY: policyFile, AIRLOCK_NPM_UPSTREAM: upstreamUrl, AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' };
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+    // AIRLOCK_BENCH_NODE_ARGS adds Node options for Airlock only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    const nodeArgs = (process.env.AIRLOCK_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/main.ts')], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -69,8 +76,11 @@ export async function benchLifecycle(): Promise<void> {
     await fetchBody(tiny, { accept: corgiAccept });
     const latencyBefore = await medianLatency(tiny);
 
-    const directSeconds = await readAll(names.map((n) => `${upstreamUrl}${n}`));
-    const airlockSeconds = await readAll(names.map((n) => `${airlockUrl}npm/${n}`));
+    const direct = await readAll(names.map((n) => `${upstreamUrl}${n}`), Infinity);
+    const through = await readAll(names.map((n) => `${airlockUrl}npm/${n}`), readLimitSeconds);
+    const directSeconds = direct.seconds;
+    const airlockSeconds = (through.seconds / through.read) * names.length;
+    const partial = through.read < names.length ? ` (≥; ${through.read} of ${names.length} read in ${readLimitSeconds} s)` : '';
     const stored = await releasesKnown(airlockUrl);
 
     // Idle: nothing asks Airlock anything; its timers (sweeps) are all that may run.
@@ -91,7 +101,7 @@ export async function benchLifecycle(): Promise<void> {
     const ratio = (x: number, y: number) => (y > 0 ? x / y : Infinity);
     const rows: [string, string, string, number, number][] = [
       // label, value, target, ratio-or-value compared, limit
-      ['read all packuments: through Airlock / direct', `${airlockSeconds.toFixed(1)} s / ${directSeconds.toFixed(1)} s`, `≤ ${targets.readVsDirect}×`, ratio(airlockSeconds, directSeconds), targets.readVsDirect],
+      ['read all packuments: through Airlock / direct', `${airlockSeconds.toFixed(1)} s${partial} / ${directSeconds.toFixed(1)} s`, `≤ ${targets.readVsDirect}×`, ratio(airlockSeconds, directSeconds), targets.readVsDirect],
       ['Airlock CPU while idle (% of one core)', `${idleCpuPercent.toFixed(2)} % over ${idleSeconds} s`, `≤ ${targets.idleCpuPercent} %`, idleCpuPercent, targets.idleCpuPercent],
       ['warm small packument p50: filled / empty store', `${latencyAfter.toFixed(2)} ms / ${latencyBefore.toFixed(2)} ms`, `≤ ${targets.warmLatencyRatio}×`, ratio(latencyAfter, latencyBefore), targets.warmLatencyRatio],
       ['peak RSS', `${rss.toFixed(0)} MB`, `≤ ${targets.rssMB} MB`, rss, targets.rssMB],
@@ -114,16 +124,21 @@ export async function benchLifecycle(): Promise<void> {
   }
 }
 
-/** Reads every URL (corgi, as npm asks) with `concurrency` requests in flight; returns seconds. */
-async function readAll(urls: string[]): Promise<number> {
+/** Reads every URL (corgi, as npm asks) with `concurrency` requests in flight, starting none after `limitSeconds`. */
+async function readAll(urls: string[], limitSeconds: number): Promise<{ seconds: number; read: number }> {
   const started = performance.now();
+  const deadline = started + limitSeconds * 1000;
   let next = 0;
+  let read = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < urls.length) await fetchBody(urls[next++]!, { accept: corgiAccept });
+      while (next < urls.length && performance.now() < deadline) {
+        await fetchBody(urls[next++]!, { accept: corgiAccept });
+        read++;
+      }
     }),
   );
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, read };
 }
 
 /** Median of sequential request times, in ms. */

@@ -100,7 +100,8 @@ UPDATE releases SET
   ), 4);
 CREATE INDEX releases_next_change ON releases (next_change_at) WHERE next_change_at IS NOT NULL;
 CREATE INDEX releases_state ON releases (ecosystem, state);
-CREATE INDEX releases_state_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC);
+CREATE INDEX releases_state_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
+CREATE INDEX releases_risk ON releases (risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
 CREATE INDEX releases_state_hold ON releases (state, hold_until);
 CREATE INDEX audit_action ON audit (action);
 `,
