@@ -3,8 +3,8 @@ import { AirlockError } from '../errors.js';
 import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
-import type { Decision, Release } from './release.js';
+import type { InitialState, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
+import type { Decision, Release, ReleaseFacts } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
 /** Called for every release whose analysis should run; the analysis runner implements it. */
@@ -110,14 +110,20 @@ export class Quarantine {
   }
 
   /**
-   * The state a release is in now and the transition that records it: when its state can next
-   * change by time alone (the end of its hold, from `releaseStatus`), or null when only a new fact
-   * (an analysis result, a decision, a withdrawal) can change it.
+   * The state a release is in now and what records it: when its state can next change by time
+   * alone (the end of its hold, from `releaseStatus`), or null when only a new fact (an analysis
+   * result, a decision, a withdrawal) can change it.
    */
-  transition(release: Release, revision: number, now: Date = this.deps.clock.now()): { status: ReleaseStatus; transition: Omit<StateTransition, 'audit'> } {
+  stateOf(release: ReleaseFacts, now: Date = this.deps.clock.now()): { status: ReleaseStatus; state: Omit<InitialState, 'audit'> } {
     const status = this.status(release, now);
     const nextChangeAt = status.until && status.until > now ? status.until : null;
-    return { status, transition: { releaseId: release.id, revision, state: status.state, holdUntil: status.until, nextChangeAt } };
+    return { status, state: { state: status.state, holdUntil: status.until, nextChangeAt } };
+  }
+
+  /** `stateOf` as a transition of a stored release read at `revision`. */
+  transition(release: Release, revision: number, now: Date = this.deps.clock.now()): { status: ReleaseStatus; transition: Omit<StateTransition, 'audit'> } {
+    const { status, state } = this.stateOf(release, now);
+    return { status, transition: { releaseId: release.id, revision, ...state } };
   }
 
   /**
@@ -127,11 +133,36 @@ export class Quarantine {
    */
   async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[]): Promise<Release[]> {
     const now = this.deps.clock.now();
-    const { releases, added } = await this.deps.store.recordSeen(ecosystem, name, observed, now, (o) => {
-      const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
-      const age = now.getTime() - (o.publishedAt ?? now).getTime();
-      return age < horizon ? 'pending' : 'skipped';
-    });
+    const { releases, added } = await this.deps.store.recordSeen(
+      ecosystem,
+      name,
+      observed,
+      now,
+      (o) => {
+        const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
+        const age = now.getTime() - (o.publishedAt ?? now).getTime();
+        return age < horizon ? 'pending' : 'skipped';
+      },
+      // Each new release's first state is written with the row and its `discovered` entry.
+      (release) => {
+        const { status, state } = this.stateOf(release, now);
+        const audit = {
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'discovered',
+          subject: formatReleaseId(release),
+          reason: status.reason,
+          detail: {
+            state: status.state,
+            publishedAt: release.publishedAt?.toISOString() ?? null,
+            analysis: release.analysis,
+            until: status.until?.toISOString() ?? null,
+          },
+        };
+        return { ...state, audit };
+      },
+    );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     const byVersion = new Map(releases.map((r) => [r.version, r]));
     const withArtifacts = observed.filter((o) => o.artifacts?.length && byVersion.has(o.version));
@@ -140,26 +171,6 @@ export class Quarantine {
         withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
         now,
       );
-    // Each new release's first state is recorded with its `discovered` entry, in one transaction.
-    const discovered = added.map((release): StateTransition => {
-      const { status, transition } = this.transition(release, 0, now);
-      const audit = {
-        at: now,
-        actor: 'system',
-        role: 'system',
-        action: 'discovered',
-        subject: formatReleaseId(release),
-        reason: status.reason,
-        detail: {
-          state: status.state,
-          publishedAt: release.publishedAt?.toISOString() ?? null,
-          analysis: release.analysis,
-          until: status.until?.toISOString() ?? null,
-        },
-      };
-      return { ...transition, audit };
-    });
-    if (discovered.length > 0) await this.deps.store.applyTransitions(discovered);
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;

@@ -108,6 +108,9 @@ export interface StateTransition {
   audit: NewAuditEntry | null;
 }
 
+/** A new release's first recorded state (see `recordSeen`). */
+export type InitialState = Omit<StateTransition, 'releaseId' | 'revision'>;
+
 /** How many releases are recorded in one state. */
 export interface StateCount {
   ecosystem: Ecosystem;
@@ -129,8 +132,9 @@ export interface CachedDocument {
  */
 export interface ReleaseStore {
   /**
-   * Records releases seen upstream. New ones get `firstSeenAt = now` and the analysis state
-   * `initialAnalysis` chooses; known ones keep their first-seen time. Returns every stored
+   * Records releases seen upstream. New ones get `firstSeenAt = now`, the analysis state
+   * `initialAnalysis` chooses and, when given, the state `initialState` chooses (else they are due
+   * at once, with no recorded state); known ones keep their first-seen time. Returns every stored
    * release of the package and which of them are new.
    */
   recordSeen(
@@ -139,6 +143,11 @@ export interface ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    /**
+     * The state each new release starts in, and its `discovered` audit entry, written with the row
+     * in the same transaction (so a new release is never due for a transition just to record it).
+     */
+    initialState?: (release: Omit<Release, 'id'>) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;

@@ -9,6 +9,7 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  InitialState,
   NewAuditEntry,
   ObservedArtifact,
   ObservedRelease,
@@ -142,7 +143,8 @@ export class SqliteReleaseStore implements ReleaseStore {
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
       insert: db.prepare(
-        'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta, state, hold_until, next_change_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
       fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
@@ -196,6 +198,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: Omit<Release, 'id'>) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
@@ -204,15 +207,35 @@ export class SqliteReleaseStore implements ReleaseStore {
       for (const o of observed) {
         const row = existing.get(o.version);
         if (!row) {
+          const release: Omit<Release, 'id'> = {
+            ecosystem,
+            name,
+            version: o.version,
+            publishedAt: o.publishedAt,
+            firstSeenAt: now,
+            analysis: initialAnalysis(o),
+            findings: [],
+            analyzedAt: null,
+            baselineVersion: null,
+            decision: null,
+            withdrawnAt: null,
+            meta: o.meta ?? {},
+          };
+          const initial = initialState?.(release);
           const info = this.stmts.insert.run(
             ecosystem,
             name,
             o.version,
             o.publishedAt?.getTime() ?? null,
             now.getTime(),
-            initialAnalysis(o),
-            JSON.stringify(o.meta ?? {}),
+            release.analysis,
+            JSON.stringify(release.meta),
+            initial?.state ?? null,
+            initial?.holdUntil?.getTime() ?? null,
+            // Without a first state it is due at once, so the sweeper records one.
+            initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
           );
+          if (initial?.audit) this.insertAudit(initial.audit);
           addedIds.push(Number(info.lastInsertRowid));
           changed = true;
         } else if (row.published_at === null && o.publishedAt) {
