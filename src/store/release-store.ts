@@ -1,4 +1,4 @@
-import type { AnalysisState, Decision, Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
 import type { Ecosystem } from '../release-id.js';
 
 /** What an ecosystem learned about one release from upstream metadata. */
@@ -147,7 +147,7 @@ export interface ReleaseStore {
      * The state each new release starts in, and its `discovered` audit entry, written with the row
      * in the same transaction (so a new release is never due for a transition just to record it).
      */
-    initialState?: (release: Omit<Release, 'id'>) => InitialState,
+    initialState?: (release: ReleaseFacts) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;

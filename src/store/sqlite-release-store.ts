@@ -1,4 +1,4 @@
-import type { AnalysisState, Decision, Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
 import { severities } from '../policy/policy.js';
 import type { Ecosystem } from '../release-id.js';
 import type { SqliteDatabase } from './open-sqlite.js';
@@ -198,7 +198,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
-    initialState?: (release: Omit<Release, 'id'>) => InitialState,
+    initialState?: (release: ReleaseFacts) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
@@ -207,7 +207,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       for (const o of observed) {
         const row = existing.get(o.version);
         if (!row) {
-          const release: Omit<Release, 'id'> = {
+          const release: ReleaseFacts = {
             ecosystem,
             name,
             version: o.version,
@@ -215,11 +215,8 @@ export class SqliteReleaseStore implements ReleaseStore {
             firstSeenAt: now,
             analysis: initialAnalysis(o),
             findings: [],
-            analyzedAt: null,
-            baselineVersion: null,
             decision: null,
             withdrawnAt: null,
-            meta: o.meta ?? {},
           };
           const initial = initialState?.(release);
           const info = this.stmts.insert.run(
@@ -229,7 +226,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             o.publishedAt?.getTime() ?? null,
             now.getTime(),
             release.analysis,
-            JSON.stringify(release.meta),
+            JSON.stringify(o.meta ?? {}),
             initial?.state ?? null,
             initial?.holdUntil?.getTime() ?? null,
             // Without a first state it is due at once, so the sweeper records one.
