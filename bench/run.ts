@@ -1,17 +1,19 @@
 import { benchAnalyzer } from './analyzer.js';
+import { benchLifecycle } from './lifecycle.js';
 import { benchNpm } from './npm.js';
 import { benchPypi } from './pypi.js';
 import { benchReviewPage } from './review-page.js';
 
 /**
  * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page (default: all).
+ * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page, lifecycle (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
   pypi: benchPypi,
   analyzer: benchAnalyzer,
   'review-page': benchReviewPage,
+  lifecycle: benchLifecycle,
 };
 
 const wanted = process.argv.slice(2);

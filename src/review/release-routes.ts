@@ -11,7 +11,8 @@ import { callerOf } from './caller.js';
 import { lineDiff } from './line-diff.js';
 import { evidenceWindow } from './evidence-window.js';
 import { ReleaseEvidence, type PageEvidence, type ShownFile } from './release-evidence.js';
-import { byRisk, describeRelease, sortFindings, summarize, type ReleaseSummary } from './release-view.js';
+import type { ReleaseQuery } from '../store/release-store.js';
+import { describeRelease, sortFindings, summarize, type ReleaseSummary } from './release-view.js';
 import type { Sweeper } from './sweeper.js';
 import { payloadFor } from './sweeper.js';
 import type { WebhookSender } from './webhook-sender.js';
@@ -81,19 +82,23 @@ export function releaseRoutes(
     if (q.order !== undefined && !['risk', 'version', 'hold'].includes(q.order))
       throw new AirlockError('EBADREQUEST', `order must be risk, version or hold, got "${q.order}"`);
 
-    // Only undecided releases can be quarantined or awaiting review: ask the store for fewer rows.
-    const undecided = states.length > 0 && states.every((s) => s === 'quarantined' || s === 'awaiting-review');
+    // Filtered, ordered and paged in the store (indexed on the recorded state): never a full listing.
     const now = ctx.clock.now();
-    const search = q.q?.toLowerCase();
-    const all = (await ctx.store.listReleases({ ecosystem: q.ecosystem as Ecosystem | undefined, undecided }))
-      .filter((r) => !search || formatReleaseId(r).toLowerCase().includes(search))
-      .map((r) => summarize(r, ctx.quarantine.status(r, now), now, ctx.quarantine.policyFor(r.ecosystem, r.name, r.version).reviewThreshold))
-      .filter((s) => states.length === 0 || states.includes(s.state));
     const order = q.order ?? (states.length === 1 && states[0] === 'quarantined' ? 'hold' : 'risk');
-    if (order === 'hold') all.sort((a, b) => (a.until ?? '').localeCompare(b.until ?? ''));
-    else if (order === 'version') all.sort(byVersion);
-    else all.sort(byRisk);
-    res.json({ total: all.length, offset, releases: all.slice(offset, offset + limit) });
+    const query: ReleaseQuery = {
+      ecosystem: q.ecosystem as Ecosystem | undefined,
+      states: states.length > 0 ? (states as ReleaseState[]) : undefined,
+      search: q.q || undefined,
+      // Version order is the ecosystem's, which SQL cannot sort by: the store orders by package
+      // and each page is put in version order within its packages.
+      order: order === 'hold' ? 'until' : order === 'version' ? 'package' : 'risk',
+    };
+    const [total, page] = await Promise.all([ctx.store.countReleases(query), ctx.store.listReleases({ ...query, limit, offset })]);
+    const releases = page.map((r) =>
+      summarize(r, ctx.quarantine.status(r, now), now, ctx.quarantine.policyFor(r.ecosystem, r.name, r.version).reviewThreshold),
+    );
+    if (order === 'version') releases.sort(byVersion);
+    res.json({ total, offset, releases });
   });
 
   router.get('/releases/*release', requireRole('reader'), async (req: Request, res: Response) => {
