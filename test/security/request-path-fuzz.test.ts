@@ -164,7 +164,33 @@ describe('request paths, fuzzed around held artifacts', () => {
         expect(npmNew.filter((p) => !npmAllowed(p)), `${r.method} ${path} reached the npm upstream at`).toEqual([]);
         expect(pypiNew.filter((p) => !pypiAllowed(p)), `${r.method} ${path} reached the PyPI upstream at`).toEqual([]);
       }),
-      { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: false },
+      {
+        numRuns: 400,
+        seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
+        endOnFailure: false,
+        // Plain spellings first, whatever the seed: they reach the routes (403 for the held
+        // artifacts, 200 for the indexes), so every run checks past the path guard too.
+        examples: [
+          ['', ['npm', 'demo-lib', '-', 'demo-lib-2.0.0.tgz']],
+          ['/npm', ['demo-lib']],
+          ['', ['pypi', 'files', 'demo-py', '2.0', heldWheel.filename]],
+          ['', ['pypi', 'simple', 'demo-py', '']],
+        ].map(
+          ([route, target]) =>
+            [
+              {
+                method: 'GET',
+                route,
+                climb: [],
+                target,
+                separators: Array<string>(6).fill('/'),
+                spellings: Array<[string, number]>(6).fill(['as-is', 0]),
+                lead: '/',
+                tail: '',
+              } as unknown as FuzzRequest,
+            ] as [FuzzRequest],
+        ),
+      },
     );
     if (process.env.FUZZ_VERBOSE) console.log(`statuses: ${[...statuses].sort().join(", ")}; npm upstream saw ${proxy.requests.length - npmSeen}, PyPI ${pypi.requests.length - pypiSeen}`);
     // The paths got past the path guard too: routes answered with their own refusals and redirects.
