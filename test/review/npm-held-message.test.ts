@@ -43,11 +43,11 @@ describe('npm install of one held version among many', () => {
     // npm's own first line names the release asked for; no other held version comes before it.
     expect(/\b(\d+\.\d+\.\d+)\b/.exec(output)?.[1]).toBe('2.4.0');
     expect(message).toContain('Airlock holds 12 releases of many-held; the one asked for is among them:');
-    expect(message).toMatch(/ 2\.4\.0: quarantined until \d{4}-\d\d-\d\dT\d\d:\d\dZ: cooldown 72h from upstream publish time/);
-    expect(message).toMatch(/ 3\.1\.0: rejected by admin: calls home on install; see the incident notes/);
+    expect(message).toMatch(/ npm:many-held@2\.4\.0 is quarantined until \d{4}-\d\d-\d\dT\d\d:\d\dZ: cooldown 72h from upstream publish time/);
+    expect(message).toMatch(/ npm:many-held@3\.1\.0 was rejected by admin: calls home on install; see the incident notes/);
     expect(message).toContain('… and 2 more: 2.1.0, 2.0.0');
     // Short: no line of the message runs on, and the long rejection reason is cut.
-    const lines = message.split('\n').filter((l) => /\d+\.\d+\.\d+: /.test(l));
+    const lines = message.split('\n').filter((l) => /npm:many-held@\d+\.\d+\.\d+ /.test(l));
     expect(lines).toHaveLength(10);
     for (const line of lines) expect(line.length).toBeLessThan(170);
     expect(message).not.toContain(longReason.trim());

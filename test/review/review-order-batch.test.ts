@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredFinding } from '../../src/quarantine/release.js';
@@ -32,6 +33,7 @@ const newDependency: StoredFinding = {
 } as StoredFinding;
 
 beforeAll(async () => {
+  await mkdir('test-output', { recursive: true });
   airlock = await startAirlock({ clock: new ManualClock(new Date()), policy: reviewPolicy, env: { AIRLOCK_ADMIN_TOKEN: adminToken } });
   reviewer = await createToken(airlock.url, 'alice', 'reviewer');
   reader = await createToken(airlock.url, 'rita', 'reader');
@@ -133,6 +135,7 @@ describe('releases waiting on the same findings', () => {
     const row = table.locator('tr', { hasText: 'npm:bundle@2.0.2' });
     expect(await row.textContent()).toMatch(/network-endpoint-added.*dependency-added.*same findings as 2 others/);
     await row.getByRole('button', { name: 'same findings as 2 others' }).click();
+    await page.screenshot({ path: 'test-output/review-queue-same-findings.png', fullPage: true });
     const checked = await table.locator('input[type=checkbox]:checked').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value).sort());
     expect(checked).toEqual(['npm:bundle@2.0.1', 'npm:bundle@2.0.2', 'npm:bundle@2.0.3']);
     const form = page.getByRole('form', { name: 'Decide the selected releases together' });

@@ -41,17 +41,14 @@ const maxHeldLineChars = 140;
  * npm's policy message for a package's held releases (`policyRestrictions.message`). npm prints
  * it after `Could not download <name>@<wanted> due to policy violations:`, for whichever held
  * version was asked for; the packument cannot know which one, so npm's own first line names it
- * and this message stays short: one held release in full, several as one short line each
- * (version first, newest first), the rest as a count.
+ * and this message stays short: one held release in full, several as one line each cut to a
+ * few words past its state (newest first), the rest by version only.
  */
 export function heldReleasesMessage(name: string, held: ReadonlyArray<{ version: string; status: ReleaseStatus }>): string {
   const only = held.length === 1 ? held[0] : undefined;
   if (only) return `Airlock holds this release:\n  ${only.status.reason}`;
-  const lines = held.slice(0, maxHeldLines).map(({ version, status }) => {
-    // "npm:demo@2.0.0 is quarantined until …" → "2.0.0: quarantined until …"
-    const prefix = `${formatReleaseId({ ecosystem: 'npm', name, version })} `;
-    const what = status.reason.startsWith(prefix) ? status.reason.slice(prefix.length).replace(/^(is|was) /, '') : status.reason;
-    const line = `  ${version}: ${what}`;
+  const lines = held.slice(0, maxHeldLines).map(({ status }) => {
+    const line = `  ${status.reason}`;
     return line.length > maxHeldLineChars ? `${line.slice(0, maxHeldLineChars - 1)}…` : line;
   });
   // The rest by version only, so the one asked for is named even when it has no line of its own.
