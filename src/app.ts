@@ -55,6 +55,8 @@ export function createApp(deps: AppDeps): Airlock {
   app.disable('x-powered-by');
   app.set('etag', false); // routes compute their own ETags over the filtered bodies
   app.set('query parser', 'simple');
+  // Only a proxy named here may say who the client is (the failed-authentication limit counts per client).
+  if (deps.config.trustProxy !== null) app.set('trust proxy', deps.config.trustProxy);
   app.use(countRequests(context));
   app.use(requestLog(logger));
   // Before any route: every response gets nosniff and a sandbox policy (the web page sets its

@@ -48,6 +48,11 @@ export interface Config {
   authFailureGlobalLimit: number;
   /** The window both limits count in. @default 60s */
   authFailureWindowMs: number;
+  /**
+   * Which reverse proxies' `X-Forwarded-For` names the client (express `trust proxy`: `loopback`,
+   * addresses or CIDRs, comma-separated, or a hop count). Null: the socket's address is the client. @default null
+   */
+  trustProxy: string | number | null;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +85,7 @@ const settings = {
   authFailureLimit: ['AIRLOCK_AUTH_FAILURE_LIMIT', 'authFailureLimit'],
   authFailureGlobalLimit: ['AIRLOCK_AUTH_FAILURE_GLOBAL_LIMIT', 'authFailureGlobalLimit'],
   authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
+  trustProxy: ['AIRLOCK_TRUST_PROXY', 'trustProxy'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
 
 export const settingsTable = settings;
@@ -199,10 +205,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authFailureLimit: int('authFailureLimit', 10, 1, 1_000_000),
     authFailureGlobalLimit: int('authFailureGlobalLimit', 100, 1, 100_000_000),
     authFailureWindowMs: duration('authFailureWindowMs', 60_000),
+    trustProxy: trustProxy(raw('trustProxy'), problems),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)
     problems.push('AIRLOCK_ADMIN_TOKEN must be at least 16 characters');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `AIRLOCK_TRUST_PROXY`: a hop count, or names/addresses/CIDRs express understands; unset or `false` is none. */
+function trustProxy({ value, from }: { value: string | undefined; from: string }, problems: string[]): string | number | null {
+  if (value === undefined || /^(false|no|off|0)$/i.test(value.trim())) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const named = ['loopback', 'linklocal', 'uniquelocal'];
+  for (const e of entries)
+    if (!named.includes(e) && !/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(e))
+      problems.push(`${from}: "${e}" is not loopback, linklocal, uniquelocal, an IP address or a CIDR`);
+  return entries.join(',');
 }

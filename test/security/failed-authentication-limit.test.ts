@@ -109,12 +109,40 @@ describe('failed authentication is rate-limited', () => {
     expect((await signIn('127.0.0.21', airlock.url, 'guess')).status).toBe(429);
   });
 
+  it('ignores X-Forwarded-For unless a proxy is trusted, so a guesser cannot pose as many clients', async () => {
+    clock.advance('2m');
+    for (let i = 0; i < 5; i++)
+      expect((await from('127.0.0.30', airlock.url, 'GET', '/api/v1/releases', { authorization: 'Bearer x', 'x-forwarded-for': `203.0.113.${i}` })).status).toBe(401);
+    expect((await from('127.0.0.30', airlock.url, 'GET', '/api/v1/releases', { authorization: 'Bearer x', 'x-forwarded-for': '203.0.113.99' })).status).toBe(429);
+  });
+
   it('counts failures in /metrics by surface and outcome', async () => {
     const lines = await failuresCounted(airlock.url);
     expect(lines).toContain('airlock_auth_failures_total{surface="sign-in",outcome="rejected"} 18');
-    expect(lines).toContain('airlock_auth_failures_total{surface="api",outcome="rejected"} 3');
+    expect(lines).toContain('airlock_auth_failures_total{surface="api",outcome="rejected"} 8');
     expect(lines).toContain('airlock_auth_failures_total{surface="package",outcome="rejected"} 2');
     expect(lines.some((l) => /surface="sign-in",outcome="rate-limited"} [1-9]/.test(l))).toBe(true);
+  });
+});
+
+describe('failed authentication behind a trusted reverse proxy', () => {
+  let airlock: StartedAirlock;
+
+  beforeAll(async () => {
+    airlock = await startAirlock({ env: { AIRLOCK_TRUST_PROXY: 'loopback', AIRLOCK_AUTH_FAILURE_LIMIT: '2', AIRLOCK_ADMIN_TOKEN: adminToken } });
+  });
+
+  afterAll(async () => {
+    await airlock?.close();
+  });
+
+  it('is counted per forwarded client, so one guesser does not lock out the others behind the same proxy', async () => {
+    const asClient = (client: string, token: string) =>
+      from('127.0.0.1', airlock.url, 'POST', '/api/v1/session', { 'content-type': 'application/json', 'x-forwarded-for': client }, JSON.stringify({ token }));
+    expect((await asClient('198.51.100.7', 'guess')).status).toBe(401);
+    expect((await asClient('198.51.100.7', 'guess')).status).toBe(401);
+    expect((await asClient('198.51.100.7', adminToken)).status).toBe(429);
+    expect((await asClient('198.51.100.8', adminToken)).status).toBe(201);
   });
 });
 

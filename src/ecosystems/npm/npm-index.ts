@@ -2,9 +2,11 @@ import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
+import { resolveUpstreamUrl } from '../../http/resolve-upstream-url.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
 import { upstreamAccept } from './npm-wire.js';
+import { printable } from './package-name.js';
 import { readPackument, type UpstreamPackument, type UpstreamVersion } from './read-packument.js';
 import { upstreamTarballUrl } from './tarball-url.js';
 
@@ -234,9 +236,15 @@ export function documentKey(name: string): string {
   return `npm:packument:${name}`;
 }
 
-/** `<upstream>/<name>`, scoped names as `@scope%2fname` (what every registry accepts). */
+/**
+ * `<upstream>/<name>`, scoped names as `@scope%2fname` (what every registry accepts). Names are
+ * validated before they get here; resolving is checked all the same, as for every upstream URL
+ * built from a request path, so the packument fetch can only ever reach `/<name>`.
+ */
 export function packumentUrl(upstream: URL, name: string): URL {
-  return new URL(name.replace('/', '%2f'), upstream);
+  const url = resolveUpstreamUrl(upstream, `/${name.replace('/', '%2f')}`, '');
+  if (!url) throw new AirlockError('EBADNAME', `"${printable(name)}" does not resolve to a packument path upstream`);
+  return url;
 }
 
 function byVersion(releases: Release[]): Map<string, Release> {
