@@ -62,8 +62,8 @@ const hostCalls = new Set(['connect', 'createConnection', 'request', 'get', 'pos
 
 /** Environment variables that hold credentials. */
 const credentialVariable = /^(?:NPM_TOKEN|NODE_AUTH_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_[A-Z0-9_]+|PYPI_[A-Z0-9_]+|[A-Z0-9_]*_(?:TOKEN|SECRET|SECRET_KEY|PASSWORD|API_KEY|ACCESS_KEY|PRIVATE_KEY))$/;
-/** `Object.entries(process.env)` and friends enumerate the whole environment. */
-const enumerators = new Set(['entries', 'keys', 'values', 'assign', 'fromEntries']);
+/** `Object.entries(process.env)` and friends enumerate the whole environment (`keys` gives names only, no secret). */
+const enumerators = new Set(['entries', 'values', 'assign', 'fromEntries']);
 /**
  * A cheap pre-filter on an identifier's length with its first and last characters (all names
  * above are ASCII and shorter than 32), so the million ordinary identifiers of a bundle are
@@ -648,10 +648,26 @@ class JsScanner {
     if (lead === null || !hookLeads.has(lead)) return;
     const chain: string[] = [];
     for (let k = count - 1; k >= 0; k--) chain.push(element(k));
-    if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const'))) return;
+    if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const') || (this.isPunct(j, COMMA) && this.inDeclarationList(j)))) return;
     if (chain.length === 1 && chain[0] !== 'fetch' && chain[0] !== 'XMLHttpRequest') return;
     const hook = hookTarget(chain);
     if (hook) this.out.add('browser-hook', hook, this.t.start[i]!, `overrides ${chain.join('.')}`);
+  }
+
+  /** Whether the comma at token `comma` separates declarators of a `var`/`let`/`const` statement. */
+  private inDeclarationList(comma: number): boolean {
+    let depth = 0;
+    for (let k = comma - 1, steps = 0; k >= 0 && steps < 2000; k--, steps++) {
+      if (this.t.type[k] === T_PUNCT) {
+        const v = this.t.value[k]!;
+        if (v === RPAREN || v === RBRACK || v === RBRACE) depth++;
+        else if (v === LPAREN || v === LBRACK || v === LBRACE) {
+          if (depth === 0) return false;
+          depth--;
+        } else if (v === SEMI && depth === 0) return false;
+      } else if (depth === 0 && (this.isIdent(k, 'var') || this.isIdent(k, 'let') || this.isIdent(k, 'const'))) return true;
+    }
+    return false;
   }
 
   private finish(): void {
@@ -810,7 +826,9 @@ class JsScanner {
         if (name === 'charCodeAt') charCodeAt = true;
         const boundAt = tainted.get(name);
         // A name bound to decoded data counts near its binding (names repeat across scopes in bundles).
-        if (boundAt !== undefined && !this.isDot(j - 1) && (boundAt < 0 || (boundAt < at && at - boundAt < 3000))) {
+        // Minifiers reuse one-letter names in every scope: those count only very near their binding.
+        const window = name.length === 1 ? 200 : 3000;
+        if (boundAt !== undefined && !this.isDot(j - 1) && (boundAt < 0 || (boundAt < at && at - boundAt < window))) {
           return `decoded data in \`${name}\``;
         }
         // One or two steps back through plain bindings: `code = Buffer.concat([decipher.update(b)…])`.
