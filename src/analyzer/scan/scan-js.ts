@@ -536,14 +536,16 @@ class JsScanner {
     if (value === 'child_process' || value === 'node:child_process') {
       this.out.add('spawn', 'child_process', t.start[i]!, `'child_process'`);
     }
-    if ((value.includes('nohup') || value.includes('/B') || value.includes('setsid') || value.includes('disown') || value.includes('Hidden')) && backgroundCommand.test(value)) {
+    if (rawLen >= 8 && (value.includes('nohup') || value.includes('/B') || value.includes('setsid') || value.includes('disown') || value.includes('-WindowStyle')) && backgroundCommand.test(value)) {
       this.out.add('detached-spawn', 'background-command', t.start[i]!, 'runs a command in the background, detached from the installer');
     }
     if (rawLen >= 1024 && isEncodedBlob(value)) {
       this.out.add('obfuscation', 'encoded-blob', t.start[i]!, `a ${value.length}-character encoded blob`);
     }
     this.signals.length = 0;
-    stringSignals(value, this.signals, value.length <= 21 && this.inHostPosition(i));
+    // Only a string that starts with a digit can be a bare address, so only it needs its position.
+    const first = value.charCodeAt(0);
+    stringSignals(value, this.signals, first >= 48 && first <= 57 && value.length <= 21 && this.inHostPosition(i));
     if (this.signals.length > 0) {
       this.out.addSignals(this.signals, t.start[i]!);
       this.noteSignals(t.start[i]!, i);
