@@ -19,8 +19,8 @@ import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus, Fi
  * @example
  * const { verdict, findings } = await analyzeRelease({
  *   ecosystem: 'npm',
- *   previous: [{ filename: 'left-pad-1.3.0.tgz', open: async () => createReadStream(a) }],
- *   candidate: [{ filename: 'left-pad-1.3.1.tgz', open: async () => createReadStream(b) }],
+ *   previous: [{ filename: 'ms-2.1.2.tgz', open: async () => createReadStream(a) }],
+ *   candidate: [{ filename: 'ms-2.1.3.tgz', open: async () => createReadStream(b) }],
  * });
  */
 export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResult> {

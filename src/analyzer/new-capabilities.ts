@@ -25,6 +25,8 @@ interface BaselineIndex {
   bySha: Map<string, ArtifactFile[]>;
   byMoveKey: Map<string, ArtifactFile[]>;
   kinds: Set<CapabilityKind>;
+  /** `kind\0key` of every capability outside tests. */
+  keys: Set<string>;
 }
 
 const indexes = new WeakMap<ArtifactView, WeakMap<ArtifactView, BaselineIndex>>();
@@ -58,6 +60,9 @@ export function newCapabilities(pair: ArtifactPair, kind: CapabilityKind, option
       );
       if (had) continue;
       if (options.lenientForNewFiles && isNewFile && baselineHasKind) continue;
+      // Code moved into a new file or chunk: the exact capability (the same host, secret, publish
+      // call) was already in the release elsewhere, so the release gains nothing.
+      if (options.compare === 'key' && isNewFile && index.keys.has(`${kind}\0${capability.key}`)) continue;
       out.push({ file, capability, baselineHasKind });
     }
   }
@@ -78,12 +83,17 @@ function baselineIndex(candidate: ArtifactView, baseline: ArtifactView): Baselin
   if (!perCandidate) indexes.set(baseline, (perCandidate = new WeakMap()));
   const cached = perCandidate.get(candidate);
   if (cached) return cached;
-  const index: BaselineIndex = { bySha: new Map(), byMoveKey: new Map(), kinds: new Set() };
+  const index: BaselineIndex = { bySha: new Map(), byMoveKey: new Map(), kinds: new Set(), keys: new Set() };
   for (const file of baseline.files.values()) {
     if (!file.profile) continue;
     if (file.sha256) push(index.bySha, file.sha256, file);
     if (!candidate.files.has(file.path)) push(index.byMoveKey, moveKey(file.path), file);
-    if (!file.test) for (const c of file.profile.capabilities) index.kinds.add(c.kind);
+    if (!file.test) {
+      for (const c of file.profile.capabilities) {
+        index.kinds.add(c.kind);
+        index.keys.add(`${c.kind}\0${c.key}`);
+      }
+    }
   }
   perCandidate.set(candidate, index);
   return index;

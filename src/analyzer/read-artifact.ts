@@ -3,6 +3,7 @@ import type { ArchiveProblem } from './archive/archive-problem.js';
 import type { RawFile } from './archive/raw-file.js';
 import { readTar } from './archive/read-tar.js';
 import { readZip } from './archive/read-zip.js';
+import { duplicateMessage } from './archive/name-collisions.js';
 import type { ArtifactFile, ArtifactFormat, ArtifactView } from './artifact-view.js';
 import { isMetadataFile, isNativeBinary, isTestPath, scanKindFromShebang, scanKindOf } from './classify-file.js';
 import { maxMetadataTextBytes } from './defaults.js';
@@ -39,7 +40,12 @@ export async function readArtifact(
   const onFile = (raw: RawFile) => {
     const path = stripRoot ? stripFirst(raw.path) : raw.path;
     try {
-      view.files.set(path, describeFile(path, raw, cache));
+      const file = describeFile(path, raw, cache);
+      // A tar member written twice: harmless with the same bytes, otherwise installers may keep
+      // either copy. (Zip duplicates are refused by the reader: pip reads the central directory.)
+      const earlier = view.files.get(path);
+      if (earlier && (earlier.size !== file.size || earlier.sha256 !== file.sha256)) view.problems.push({ path, message: duplicateMessage(path) });
+      view.files.set(path, file);
     } catch (err) {
       view.problems.push({ path, message: `scanning \`${path}\` failed (${(err as Error).message})` });
     }

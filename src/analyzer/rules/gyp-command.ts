@@ -7,6 +7,8 @@ const usualCommands = [
   /^node\s+-[pe]\s+["']?\s*require\(\s*\\?["'][@\w./-]+\\?["']\s*\)(?:\.(?:include|include_dir|gyp|targets|path|def))?\s*["']?$/,
   /^pkg-config\s+(?:--[\w-]+\s+)*[\w.+-]+(?:\s+[\w.+-]+)*$/,
   /^(?:python3?|node)\s+-c\s+["']import sys; print\(sys\.platform\)["']$/,
+  // Printing Node's version (bcrypt: `node -p "process.versions.node.split('.')[0]"`) runs nothing else.
+  /^node\s+-[pe]\s+["']?process\.(?:version|versions\.\w+)(?:\.split\(\s*["']\.["']\s*\)\[\d\])?["']?$/,
 ];
 
 /** Runs every `<!(…)` / `<!@(…)` command expansion found in gyp text. */

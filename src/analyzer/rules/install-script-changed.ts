@@ -6,6 +6,8 @@ import type { ArtifactView } from '../artifact-view.js';
 import type { Capability } from '../file-profile.js';
 import type { Finding } from '../types.js';
 
+const byKind = new Set<CapabilityKind>(['network', 'spawn', 'dynamic-code']);
+
 /** The programs a script command runs (`cross-env A=1 node-gyp-build` → `node-gyp-build`). */
 function programsOf(command: string): Set<string> {
   const out = new Set<string>();
@@ -73,8 +75,10 @@ export const installScriptChanged: Rule = {
           continue;
         }
         for (const path of filesRunBy(command, candidate)) {
+          // Swapping one HTTP client or spawn helper for another is no new capability; new hosts,
+          // secrets and the like are compared exactly.
           const gained = kinds.flatMap((kind) =>
-            newCapabilities(pair, kind, { compare: 'key', lenientForNewFiles: false, includeTests: true }).filter((n) => n.file.path === path && matters(n.capability)),
+            newCapabilities(pair, kind, { compare: byKind.has(kind) ? 'kind' : 'key', lenientForNewFiles: false, includeTests: true }).filter((n) => n.file.path === path && matters(n.capability)),
           );
           if (gained.length === 0) continue;
           const first = gained[0]!.capability;

@@ -31,7 +31,7 @@ export interface EndpointAt {
 /** Objects whose `get`/`post`/`request` calls go out over the network. */
 const netObjects = new Set(['http', 'https', 'http2', 'axios', 'got', 'needle', 'superagent', 'request', 'undici', 'ky', 'phin', 'client']);
 const netMethods = new Set(['get', 'post', 'put', 'request', 'patch', 'fetch']);
-const dnsMethods = new Set(['lookup', 'resolve', 'resolve4', 'resolve6', 'resolveTxt', 'resolveAny', 'resolveCname', 'reverse']);
+const dnsMethods = new Set(['lookup', 'resolve4', 'resolve6', 'resolveTxt', 'resolveAny', 'resolveCname', 'resolveMx', 'resolveNs']);
 const socketMethods = new Set(['connect', 'createConnection']);
 const socketObjects = new Set(['net', 'tls', 'dgram']);
 
@@ -74,7 +74,7 @@ export function findJsExfiltration(
       else if (name === 'sendBeacon') sink = ['sendBeacon', 'navigator.sendBeacon()'];
       else if ((name === 'XMLHttpRequest' || name === 'WebSocket') && isIdent(j - 1, 'new')) sink = [name, `new ${name}()`];
       else if (object !== null && netObjects.has(object) && netMethods.has(name)) sink = [`${object}.${name}`, `${object}.${name}()`];
-      else if (member && dnsMethods.has(name) && (object === 'dns' || object === 'promises' || object === 'resolver' || (object === null && usesDns))) sink = ['dns', `a DNS lookup (${name})`];
+      else if (member && (dnsMethods.has(name) || name === 'resolve') && (object === 'dns' || object === 'promises' || object === 'resolver' || (object === null && usesDns && name !== 'resolve'))) sink = ['dns', `a DNS lookup (${name})`];
       else if (object !== null && socketObjects.has(object) && (socketMethods.has(name) || name === 'createSocket')) sink = ['socket', `a socket (${object}.${name})`];
       else if (spawnMethods.has(name) && (childProcessNames.has(name) || (object !== null && childProcessNames.has(object)))) {
         // A spawn is a sink only when the secret is in its arguments (CLIs pass env to children all the time).

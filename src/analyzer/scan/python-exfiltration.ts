@@ -5,7 +5,7 @@ import type { StringSignal } from './string-signals.js';
 const credentialVariable = /^(?:NPM_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_[A-Z0-9_]+|PYPI_[A-Z0-9_]+|TWINE_PASSWORD|[A-Z0-9_]*_(?:TOKEN|SECRET|SECRET_KEY|PASSWORD|API_KEY|ACCESS_KEY|PRIVATE_KEY))$/;
 const namedVariable = /\bos\.(?:environ\s*\[\s*|environ\.get\(\s*|getenv\(\s*)(['"])([A-Z0-9_]+)\1/g;
 /** The whole environment: enumerated, copied, serialized, joined. `env=os.environ.copy()` (handing it to a child) is not. */
-const wholeEnvironment = /(?<!env\s*=\s*)(?:\bos\.environ\.(?:items|values|keys|copy)\(\)|\bdict\(\s*os\.environ\s*\)|\bjson\.dumps\(\s*(?:dict\(\s*)?os\.environ\b|\*\*os\.environ\b|\bfor\s+\w+(?:\s*,\s*\w+)?\s+in\s+os\.environ\b|(?<![\w.])(?:str|repr)\(\s*os\.environ\s*\))/;
+const wholeEnvironment = /(?<!env\s*=\s*)(?:\bos\.environ\.(?:items|values|copy)\(\)|\bdict\(\s*os\.environ\s*\)|\bjson\.dumps\(\s*(?:dict\(\s*)?os\.environ\b|\*\*os\.environ\b|\bfor\s+\w+(?:\s*,\s*\w+)?\s+in\s+os\.environ\b|(?<![\w.])(?:str|repr)\(\s*os\.environ\s*\))/;
 const keyMaterial = /(?<![\w.'"])(private_key|secret_key|privateKey|secretKey|mnemonic|seed_phrase|passphrase|password)(?![\w'"])/;
 
 const networkSink = /\b(?:requests|httpx|session|client)\.(?:get|post|put|patch|request)\s*\(|\burlopen\s*\(|\burllib\.request\.Request\s*\(|\.(?:sendto|sendall|connect)\s*\(|\bHTTPS?Connection\s*\(|\baiohttp\.ClientSession\b/;

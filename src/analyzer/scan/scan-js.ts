@@ -26,6 +26,7 @@ const T_PUNCT: number = lexer.T_PUNCT;
 const T_STRING: number = lexer.T_STRING;
 const T_TEMPLATE: number = lexer.T_TEMPLATE;
 const P_OPTIONAL_DOT: number = lexer.P_OPTIONAL_DOT;
+const P_COMPOUND_ASSIGN: number = lexer.P_COMPOUND_ASSIGN;
 
 const DOT = 46;
 const LPAREN = 40;
@@ -50,7 +51,7 @@ const interesting = new Set([
   'exec', 'execSync', 'spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork', 'atob', 'fromCharCode', 'Buffer',
   'mainModule', 'inflateSync', 'gunzipSync', 'unzipSync', 'inflateRawSync', 'brotliDecompressSync', 'inflate', 'gunzip',
   'unzip', 'inflateRaw', 'brotliDecompress', 'env', 'privateKey', 'secretKey', 'mnemonic', 'seedPhrase', 'passphrase', 'password',
-  'detached', 'chmodSync', 'chmod', 'unref',
+  'detached', 'chmodSync', 'chmod', 'unref', 'createDecipher', 'createDecipheriv',
 ]);
 /** Shell commands that start something in the background, detached from the installer. */
 const backgroundCommand = /\bnohup\b[^]*&\s*(?:$|;|\|)|\bstart\s+(?:""\s+)?\/B\b|\bsetsid\b|\bdisown\b|Start-Process\b[^]*-WindowStyle\s+Hidden/i;
@@ -61,8 +62,8 @@ const hostCalls = new Set(['connect', 'createConnection', 'request', 'get', 'pos
 
 /** Environment variables that hold credentials. */
 const credentialVariable = /^(?:NPM_TOKEN|NODE_AUTH_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_[A-Z0-9_]+|PYPI_[A-Z0-9_]+|[A-Z0-9_]*_(?:TOKEN|SECRET|SECRET_KEY|PASSWORD|API_KEY|ACCESS_KEY|PRIVATE_KEY))$/;
-/** `Object.entries(process.env)` and friends enumerate the whole environment. */
-const enumerators = new Set(['entries', 'keys', 'values', 'assign', 'fromEntries']);
+/** `Object.entries(process.env)` and friends enumerate the whole environment (`keys` gives names only, no secret). */
+const enumerators = new Set(['entries', 'values', 'assign', 'fromEntries']);
 /**
  * A cheap pre-filter on an identifier's length with its first and last characters (all names
  * above are ASCII and shorter than 32), so the million ordinary identifiers of a bundle are
@@ -109,6 +110,8 @@ class JsScanner {
   /** Secrets read, and hosts named, for the source→sink check at the end. */
   private readonly secretSources: SecretSource[] = [];
   private readonly endpointsAt: EndpointAt[] = [];
+  /** In a file with obfuscator-style names: the short literals, i.e. its string table. */
+  private readonly table: Set<string> | null;
   /** Offset of a chmod to an executable mode, for download→chmod→run. */
   private chmodExec = -1;
   /** Token indexes of an assignment target's member chain, innermost first. */
@@ -119,6 +122,7 @@ class JsScanner {
     private readonly t: JsTokens,
   ) {
     this.out = new CapabilityCollector(src);
+    this.table = t.hexNames >= 8 ? new Set() : null;
   }
 
   run(): void {
@@ -299,6 +303,8 @@ class JsScanner {
       case 'fork':
         if (called && !this.isDefinition(i + 1)) this.sinks.push({ paren: i + 1, name, object: afterDot ? object ?? '?' : null });
         return;
+      case 'createDecipher':
+      case 'createDecipheriv':
       case 'inflateSync':
       case 'gunzipSync':
       case 'unzipSync':
@@ -523,20 +529,23 @@ class JsScanner {
     if (this.isPunct(i - 1, LPAREN) && (this.isIdent(i - 2, 'require') || this.isIdent(i - 2, 'import'))) return;
     if (this.isIdent(i - 1, 'from') || this.isIdent(i - 1, 'import')) return;
     const value = stringValue(this.src, t, i);
+    if (this.table !== null && value.length <= 64) this.table.add(value);
     if (t.value[i] === 1 && /^(?:\\x[0-9a-fA-F]{2}){4,}$/.test(this.src.slice(t.start[i]! + 1, t.end[i]! - 1))) this.escapedStrings++;
     if (value === 'PUT') this.sawPut = true;
     if (value.includes('registry.npmjs.org') || value.includes('registry.yarnpkg.com')) this.sawRegistry = true;
     if (value === 'child_process' || value === 'node:child_process') {
       this.out.add('spawn', 'child_process', t.start[i]!, `'child_process'`);
     }
-    if ((value.includes('nohup') || value.includes('/B') || value.includes('setsid') || value.includes('disown') || value.includes('Hidden')) && backgroundCommand.test(value)) {
+    if (rawLen >= 8 && (value.includes('nohup') || value.includes('/B') || value.includes('setsid') || value.includes('disown') || value.includes('-WindowStyle')) && backgroundCommand.test(value)) {
       this.out.add('detached-spawn', 'background-command', t.start[i]!, 'runs a command in the background, detached from the installer');
     }
     if (rawLen >= 1024 && isEncodedBlob(value)) {
       this.out.add('obfuscation', 'encoded-blob', t.start[i]!, `a ${value.length}-character encoded blob`);
     }
     this.signals.length = 0;
-    stringSignals(value, this.signals, value.length <= 21 && this.inHostPosition(i));
+    // Only a string that starts with a digit can be a bare address, so only it needs its position.
+    const first = value.charCodeAt(0);
+    stringSignals(value, this.signals, first >= 48 && first <= 57 && value.length <= 21 && this.inHostPosition(i));
     if (this.signals.length > 0) {
       this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]!);
       this.noteSignals(t.start[i]!, i);
@@ -641,10 +650,26 @@ class JsScanner {
     if (lead === null || !hookLeads.has(lead)) return;
     const chain: string[] = [];
     for (let k = count - 1; k >= 0; k--) chain.push(element(k));
-    if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const'))) return;
+    if (chain.length === 1 && (this.isIdent(j, 'var') || this.isIdent(j, 'let') || this.isIdent(j, 'const') || (this.isPunct(j, COMMA) && this.inDeclarationList(j)))) return;
     if (chain.length === 1 && chain[0] !== 'fetch' && chain[0] !== 'XMLHttpRequest') return;
     const hook = hookTarget(chain);
     if (hook) this.out.add('browser-hook', hook, this.t.start[i]!, `overrides ${chain.join('.')}`);
+  }
+
+  /** Whether the comma at token `comma` separates declarators of a `var`/`let`/`const` statement. */
+  private inDeclarationList(comma: number): boolean {
+    let depth = 0;
+    for (let k = comma - 1, steps = 0; k >= 0 && steps < 2000; k--, steps++) {
+      if (this.t.type[k] === T_PUNCT) {
+        const v = this.t.value[k]!;
+        if (v === RPAREN || v === RBRACK || v === RBRACE) depth++;
+        else if (v === LPAREN || v === LBRACK || v === LBRACE) {
+          if (depth === 0) return false;
+          depth--;
+        } else if (v === SEMI && depth === 0) return false;
+      } else if (depth === 0 && (this.isIdent(k, 'var') || this.isIdent(k, 'let') || this.isIdent(k, 'const'))) return true;
+    }
+    return false;
   }
 
   private finish(): void {
@@ -658,6 +683,7 @@ class JsScanner {
     if (this.src.includes('function(p,a,c,k,e,')) out.add('obfuscation', 'packer', this.src.indexOf('function(p,a,c,k,e,'), 'a p,a,c,k,e,d packer');
     if (this.sawPut && this.sawRegistry) out.add('self-publish', 'registry PUT', 0, 'a PUT request to the npm registry');
     this.decodeExec();
+    if (this.table !== null) readStringTable(this.table, out, t.firstHexName);
     this.tempExec();
     if (this.chmodExec >= 0 && out.has('network') && (out.has('spawn') || this.sinks.some((k) => k.object !== undefined))) {
       out.add('detached-spawn', 'download-exec', this.chmodExec, 'marks a file executable in code that downloads and runs processes (download, chmod, run)');
@@ -717,14 +743,45 @@ class JsScanner {
           if (fn) tainted.set(fn, -1);
           break;
         }
-        if (v === ASSIGN && this.isIdent(j - 1) && !this.isDot(j - 2)) {
+        // `x = decode(…)` and `out += String.fromCharCode(… ^ …)` (an XOR loop building a stage).
+        if ((v === ASSIGN || v === P_COMPOUND_ASSIGN) && this.isIdent(j - 1) && !this.isDot(j - 2)) {
           tainted.set(this.text(j - 1), j);
           break;
         }
         if (v === SEMI || v === LBRACE || v === RBRACE) break;
       }
     }
+    // A helper that builds decoded data in a local and returns it (`let out = ''; … out +=
+    // String.fromCharCode(…); return out;`) is a decoder wherever it is called.
+    for (const [name, at] of [...tainted]) {
+      if (at < 0) continue;
+      for (let j = at, steps = 0; j < this.t.count && steps < 600; j++, steps++) {
+        if (this.isIdent(j, 'return') && this.isIdent(j + 1, name)) {
+          const fn = this.enclosingFunctionName(j);
+          if (fn) tainted.set(fn, -1);
+          break;
+        }
+      }
+    }
     return tainted;
+  }
+
+  /** The right-hand side of the nearest `name = …` before token `before`, as a token range. */
+  private bindingOf(name: string, before: number): [number, number] | null {
+    for (let k = before - 1, steps = 0; k > 0 && steps < 2000; k--, steps++) {
+      if (!(this.isPunct(k, ASSIGN) && this.isIdent(k - 1, name) && !this.isDot(k - 2))) continue;
+      let depth = 0;
+      for (let e = k + 1, s2 = 0; e < this.t.count && s2 < 300; e++, s2++) {
+        if (this.t.type[e] !== T_PUNCT) continue;
+        const v = this.t.value[e]!;
+        if (v === LPAREN || v === LBRACK || v === LBRACE) depth++;
+        else if (v === RPAREN || v === RBRACK || v === RBRACE) {
+          if (--depth < 0) return [k + 1, e];
+        } else if (depth === 0 && (v === SEMI || v === COMMA)) return [k + 1, e];
+      }
+      return null;
+    }
+    return null;
   }
 
   private enclosingFunctionName(from: number): string | null {
@@ -751,7 +808,7 @@ class JsScanner {
   }
 
   /** The decoding found between token indexes [from, to), if any. */
-  private decodeIn(from: number, to: number, tainted: ReadonlyMap<string, number>, at: number): string | null {
+  private decodeIn(from: number, to: number, tainted: ReadonlyMap<string, number>, at: number, depth = 0): string | null {
     let xor = false;
     let charCodeAt = false;
     for (let j = from; j < to; j++) {
@@ -771,13 +828,52 @@ class JsScanner {
         if (name === 'charCodeAt') charCodeAt = true;
         const boundAt = tainted.get(name);
         // A name bound to decoded data counts near its binding (names repeat across scopes in bundles).
-        if (boundAt !== undefined && !this.isDot(j - 1) && (boundAt < 0 || (boundAt < at && at - boundAt < 3000))) {
+        // Minifiers reuse one-letter names in every scope: those count only very near their binding.
+        const window = name.length === 1 ? 200 : 3000;
+        if (boundAt !== undefined && !this.isDot(j - 1) && (boundAt < 0 || (boundAt < at && at - boundAt < window))) {
           return `decoded data in \`${name}\``;
+        }
+        // One or two steps back through plain bindings: `code = Buffer.concat([decipher.update(b)…])`.
+        if (boundAt === undefined && depth < 2 && !this.isDot(j - 1) && !this.isPunct(j + 1, LPAREN)) {
+          const rhs = this.bindingOf(name, j);
+          if (rhs) {
+            const inner = this.decodeIn(rhs[0], rhs[1], tainted, rhs[0], depth + 1);
+            if (inner) return `${inner} (through \`${name}\`)`;
+          }
         }
       } else if (type === T_PUNCT && this.t.value[j] === CARET) xor = true;
     }
     return xor && charCodeAt ? 'an XOR loop' : null;
   }
+}
+
+/**
+ * What an obfuscated file's string table says it touches, read statically (never run): the
+ * literals as written, and each also decoded the way javascript-obfuscator's `base64` string
+ * encoding does (its alphabet is standard base64 with the cases swapped).
+ */
+function readStringTable(table: ReadonlySet<string>, out: CapabilityCollector, offset: number): void {
+  const names = new Set(table);
+  for (const value of table) {
+    if (value.length < 4 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) continue;
+    for (const text of [value, swapCase(value)]) {
+      const decoded = Buffer.from(text, 'base64').toString('utf8');
+      if (decoded.length > 0 && /^[\x20-\x7e]+$/.test(decoded)) names.add(decoded);
+    }
+  }
+  const has = (...any: string[]) => any.some((n) => names.has(n));
+  if (has('XMLHttpRequest') && has('prototype') && has('open', 'send')) out.add('browser-hook', 'XMLHttpRequest', offset, 'hooks XMLHttpRequest.prototype.open/send (named in its obfuscated string table)');
+  if (has('ethereum')) out.add('browser-hook', 'window.ethereum', offset, 'reaches window.ethereum (named in its obfuscated string table)');
+  if (has('fetch') && has('window', 'globalThis', 'self')) out.add('browser-hook', 'fetch', offset, 'reaches window.fetch (named in its obfuscated string table)');
+  if (has('Function', 'eval') && has('atob', 'base64', 'fromCharCode', 'charCodeAt')) {
+    out.add('decode-exec', 'decode-exec', offset, 'its obfuscated string table names a decoder and eval/Function, a decoded stage run at load');
+  }
+}
+
+function swapCase(s: string): string {
+  let out = '';
+  for (const c of s) out += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
+  return out;
 }
 
 /** The names a chain must start with (after a global object) for hookTarget() to answer. */

@@ -27,7 +27,7 @@ const importedNameCapabilities: Record<string, Map<string, CapabilityKind>> = {
 
 const spawnCall = /\bos\.(system|popen\d?|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|startfile)\s*\(|\bsubprocess\.(Popen|run|call|check_call|check_output|getoutput|getstatusoutput)\b|\bpty\.spawn\s*\(|\basyncio\.create_subprocess_(exec|shell)\b/;
 const dynamicCall = /(?<![\w.])(exec|eval|compile|execfile)\s*\(/;
-const decodeSource = /\b(?:b64decode|b32decode|b16decode|b85decode|a85decode|standard_b64decode|urlsafe_b64decode|decodebytes|decodestring)\s*\(|\bcodecs\.decode\s*\(|\b(?:zlib|lzma|bz2|gzip)\.decompress\s*\(|\bmarshal\.loads\s*\(|\bbytes\.fromhex\s*\(|\bbinascii\.(?:unhexlify|a2b_\w+)\s*\(|\.decode\(\s*['"](?:hex|rot13|rot_13|base64)['"]|\bchr\s*\([^)]*\^/;
+const decodeSource = /\b(?:b64decode|b32decode|b16decode|b85decode|a85decode|standard_b64decode|urlsafe_b64decode|decodebytes|decodestring)\s*\(|\bcodecs\.decode\s*\(|\b(?:zlib|lzma|bz2|gzip)\.decompress\s*\(|\bmarshal\.loads\s*\(|\bbytes\.fromhex\s*\(|\bbinascii\.(?:unhexlify|a2b_\w+)\s*\(|\.decode\(\s*['"](?:hex|rot13|rot_13|base64)['"]|\bchr\s*\([^)]*\^|\.decrypt\s*\(/;
 const sinkCall = /(?<![\w.])(?:exec|eval|compile)\s*\(|\bos\.(?:system|popen)\s*\(|\bsubprocess\.\w+\s*\(|(?<![\w.])(?:Popen|check_output|check_call)\s*\(/g;
 const envDump = /\bjson\.dumps\(\s*(?:dict\(\s*)?os\.environ\b|(?<![\w.])(?:dict|str|repr)\(\s*os\.environ\s*\)|\bos\.environ\.items\(\)\s*\)|\bprintenv\b/;
 const detachedSpawn = /\bpreexec_fn\s*=\s*os\.setsid\b|\bstart_new_session\s*=\s*True\b|\b(?:DETACHED_PROCESS|CREATE_NEW_PROCESS_GROUP|CREATE_NO_WINDOW)\b|\bos\.setsid\s*\(|['"][^'"]*\bnohup\b[^'"]*&[^'"]*['"]|['"]start\s+\/B\b/;

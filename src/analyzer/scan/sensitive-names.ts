@@ -74,5 +74,5 @@ export const spawnMethods = new Set(['exec', 'execSync', 'spawn', 'spawnSync', '
 /** Calls whose result is decoded data (sources for decode→exec). */
 export const decodeCalls = new Set([
   'atob', 'fromCharCode', 'inflateSync', 'gunzipSync', 'unzipSync', 'inflateRawSync', 'brotliDecompressSync', 'inflate',
-  'gunzip', 'unzip', 'inflateRaw', 'brotliDecompress', 'fromCodePoint',
+  'gunzip', 'unzip', 'inflateRaw', 'brotliDecompress', 'fromCodePoint', 'createDecipher', 'createDecipheriv',
 ]);

@@ -88,6 +88,7 @@ const persistencePatterns: Array<[RegExp, string]> = [
   [/CurrentVersion\\+Run\b|\bschtasks\b|Start Menu\\+Programs\\+Startup/i, 'Windows autostart'],
   [/\.config[/\\]autostart\b|\/etc\/rc\.local\b|\/etc\/init\.d\b/, 'autostart entry'],
   [/(^|[/\\])authorized_keys$|\.ssh[/\\]authorized_keys/, 'SSH authorized_keys'],
+  [/\bactions-runner\b|\bconfig\.(?:sh|cmd)\s+--url\b|\bgitlab-runner\s+register\b|\/actions\/runners\/registration-token\b/, 'CI runner registration'],
 ];
 
 /** Cheap gate: a string without any of these characters or words cannot name an endpoint. */
@@ -101,7 +102,7 @@ const gate = /[./\\:]|publish|upload|crontab|schtasks|trufflehog|auth|token|pass
  * Keep in step with the patterns: a new or changed pattern needs an alternative here that every match contains.
  */
 const patternHint =
-  /\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|\.aws|\.npmrc|\.pypirc|\.kube|\.docker|\.gnupg|\.netrc|\.git-credentials|\.config[/\\]|application_default_credentials|\.azure|gh\s+auth\s+token|gcloud\s+auth\s+print-access-token|az\s+account\s+get-access-token|aws\s+configure\s+export-credentials|find-(?:generic|internet)-password|169\.254\.1|metadata\.google\.internal|100\.100\.100\.200|\/proc\/|wallet\.dat|nkbihfbeogaeaoehlefnkodbefgpgknn|Local Extension Settings|(?:Login Data|Cookies)$|key4\.db|logins\.json|\spublish|twine|upload\.pypi\.org|\/-\/npm\/v1\/tokens|\.github[/\\]workflows|\.bash(?:rc|_profile|_login)|\.zsh(?:rc|env)|\.zprofile|\.profile|cshrc|crontab|\/etc\/|\/var\/spool\/cron|systemd[/\\](?:system|user)|systemctl|Launch(?:Agents|Daemons)|authorized_keys/;
+  /\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|\.aws|\.npmrc|\.pypirc|\.kube|\.docker|\.gnupg|\.netrc|\.git-credentials|\.config[/\\]|application_default_credentials|\.azure|gh\s+auth\s+token|gcloud\s+auth\s+print-access-token|az\s+account\s+get-access-token|aws\s+configure\s+export-credentials|find-(?:generic|internet)-password|169\.254\.1|metadata\.google\.internal|100\.100\.100\.200|\/proc\/|wallet\.dat|nkbihfbeogaeaoehlefnkodbefgpgknn|Local Extension Settings|(?:Login Data|Cookies)$|key4\.db|logins\.json|\spublish|twine|upload\.pypi\.org|\/-\/npm\/v1\/tokens|\.github[/\\]workflows|\.bash(?:rc|_profile|_login)|\.zsh(?:rc|env)|\.zprofile|\.profile|cshrc|crontab|\/etc\/|\/var\/spool\/cron|systemd[/\\](?:system|user)|systemctl|Launch(?:Agents|Daemons)|authorized_keys|actions-runner|config\.(?:sh|cmd)\s+--url|gitlab-runner|registration-token/;
 const patternHintCi = /trufflehog|currentversion\\+run|schtasks|start menu\\+programs\\+startup/i;
 
 /** A whole string that is four dotted numbers (maybe with a port): an address only where a host stands. */
