@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
   pypi: benchPypi,
   analyzer: benchAnalyzer,
+  'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
 };
 
 const wanted = process.argv.slice(2);
