@@ -1,15 +1,16 @@
 import PQueue from 'p-queue';
-import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type ProfileCache } from '../analyzer/index.js';
+import type { AnalysisInput, AnalysisResult } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
 import { isAirlockError } from '../errors.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
+import { AnalysisPool } from './analysis-pool.js';
 import type { ArtifactProvider } from './artifact-provider.js';
 import type { AnalysisScheduler } from './quarantine.js';
 import type { Release, StoredFinding } from './release.js';
 import { atOrAbove } from './release-status.js';
 
 export interface AnalysisRunnerOptions {
-  /** The analyzer; the real one unless a benchmark wants to time something else. */
+  /** The analyzer; the real one in worker threads unless a benchmark wants to time something else. */
   analyze?: (input: AnalysisInput) => Promise<AnalysisResult>;
   /** How long to wait before retrying when upstream was unreachable. @default 60s */
   retryDelayMs?: number;
@@ -26,7 +27,8 @@ export class AnalysisRunner implements AnalysisScheduler {
   private readonly queued = new Set<number>();
   private readonly waiters = new Map<number, (() => void)[]>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly cache: ProfileCache = createProfileCache({ maxEntries: 50_000 });
+  /** Worker threads running the analyzer (with the file-profile cache they share); null when `options.analyze` replaces it. */
+  readonly pool: AnalysisPool | null;
   private readonly analyze: (input: AnalysisInput) => Promise<AnalysisResult>;
   private closed = false;
 
@@ -36,7 +38,8 @@ export class AnalysisRunner implements AnalysisScheduler {
     private readonly options: AnalysisRunnerOptions = {},
   ) {
     this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency });
-    this.analyze = options.analyze ?? analyzeRelease;
+    this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
+    this.analyze = options.analyze ?? this.pool!.analyze;
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
   }
 
@@ -89,6 +92,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     for (const t of this.retryTimers) clearTimeout(t);
     this.queue.clear();
     await this.queue.onIdle();
+    await this.pool?.close();
   }
 
   private async run(releaseId: number): Promise<void> {
@@ -101,8 +105,11 @@ export class AnalysisRunner implements AnalysisScheduler {
 
     let findings: StoredFinding[];
     try {
-      const candidate = await provider.artifactsOf(release);
-      const previous = baseline ? await this.baselineArtifacts(baseline, provider) : undefined;
+      // Both downloads at once: on a first install they are most of an analysis's time.
+      const [candidate, previous] = await Promise.all([
+        provider.artifactsOf(release),
+        baseline ? this.baselineArtifacts(baseline, provider) : undefined,
+      ]);
       const result = await this.analyze({
         ecosystem: release.ecosystem,
         candidate,
@@ -110,7 +117,6 @@ export class AnalysisRunner implements AnalysisScheduler {
         candidateMeta: metaOf(release),
         previousMeta: baseline ? metaOf(baseline) : undefined,
         reviewThreshold: policy.reviewThreshold,
-        cache: this.cache,
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
