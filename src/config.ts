@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.js';
@@ -27,8 +28,14 @@ export interface Config {
   upstreamConcurrency: number;
   /** Upstream request timeout. @default 30s */
   upstreamTimeoutMs: number;
-  /** Analyses running at once. @default 2 */
+  /** Analyses running at once, each in its own worker thread. @default the number of cores */
   analysisConcurrency: number;
+  /**
+   * How long an index or artifact request waits for the analyses of releases it would show once
+   * they finish (first sight of a package). Past it the client gets a 503/504 naming the release.
+   * @default 10s
+   */
+  firstSightWaitMs: number;
   /** First admin's API token, if set. */
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
@@ -56,6 +63,7 @@ const settings = {
   upstreamConcurrency: ['AIRLOCK_UPSTREAM_CONCURRENCY', 'upstreamConcurrency'],
   upstreamTimeoutMs: ['AIRLOCK_UPSTREAM_TIMEOUT', 'upstreamTimeout'],
   analysisConcurrency: ['AIRLOCK_ANALYSIS_CONCURRENCY', 'analysisConcurrency'],
+  firstSightWaitMs: ['AIRLOCK_FIRST_SIGHT_WAIT', 'firstSightWait'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
@@ -160,7 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     indexTtlMs: duration('indexTtlMs', 60_000),
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
-    analysisConcurrency: int('analysisConcurrency', 2, 1, 64),
+    analysisConcurrency: int('analysisConcurrency', Math.min(availableParallelism(), 64), 1, 64),
+    firstSightWaitMs: duration('firstSightWaitMs', 10_000),
     adminToken: raw('adminToken').value ?? null,
     requireReaderToken: bool('requireReaderToken'),
     ...overrides,

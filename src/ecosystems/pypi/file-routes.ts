@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../quarantine/release.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
 import { formatReleaseId } from '../../release-id.js';
@@ -10,9 +11,6 @@ import { normalizeVersion } from './pep440-version.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import type { PypiIndex } from './pypi-index.js';
 import { blobSource, bufferSource, sendBytes } from './send-bytes.js';
-
-/** How long a client's file request waits for an analysis that is all that still holds the file. */
-const analysisWaitMs = 5000;
 
 /**
  * `/files/<project>/<version>/<filename>` and its PEP 658 sibling `<filename>.metadata`, each gated
@@ -42,7 +40,9 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
 
       let status = fileStatus(ctx.quarantine, release, file.artifact);
       if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
-        release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
+        release = await ctx.quarantine.awaitAnalysis(release, ctx.config.firstSightWaitMs);
+        // 504, not 503: pip retries a 503 and then prints no reason; a 504 it reports with its reason phrase.
+        if (release.analysis === 'pending') throw analysisPendingError([release], ctx.config.firstSightWaitMs, 'EANALYSISTIMEOUT');
         status = fileStatus(ctx.quarantine, release, file.artifact);
       }
       if (!status.visible) throw heldError(release, status, file.upstream.filename, ctx.clock.now());
