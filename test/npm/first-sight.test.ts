@@ -83,8 +83,8 @@ describe('first sight: a fresh Airlock resolves what a direct install would', ()
   });
 
   it('past AIRLOCK_FIRST_SIGHT_WAIT npm fails naming the release still being analyzed, and installs it once the analysis is done', async () => {
-    // The candidate's tarball takes 4 s to arrive; this Airlock waits 1 s.
-    proxy.delay('/slow-lib/-/slow-lib-1.1.0.tgz', 4000);
+    // The candidate's tarball takes 15 s to arrive; this Airlock waits 1 s.
+    proxy.delay('/slow-lib/-/slow-lib-1.1.0.tgz', 15_000);
     const impatient = await startAirlock({
       clock: new ManualClock(new Date(Date.now() + 10 * day)),
       policy,
