@@ -82,8 +82,8 @@ export async function benchColdInstall(): Promise<void> {
         ['install', 'seconds', 'vs direct', 'target', 'packages', 'differ', 'silent downgrades'],
         [
           ['direct (registry)', secs(direct), '1.00', '', String(direct.versions.size), '', ''],
-          ['cold (fresh Airlock)', secs(cold), ratio(cold).toFixed(2), `≤ ${targets.cold}`, String(cold.versions.size), String(coldDiff.differ), String(coldDiff.downgrades.length)],
-          ['warm (Airlock filled)', secs(warm), ratio(warm).toFixed(2), `≤ ${targets.warm}`, String(warm.versions.size), String(warmDiff.differ), String(warmDiff.downgrades.length)],
+          ['cold (fresh Airlock)', secs(cold), ratio(cold).toFixed(2), `≤ ${targets.cold}`, ...lockColumns(cold, coldDiff)],
+          ['warm (Airlock filled)', secs(warm), ratio(warm).toFixed(2), `≤ ${targets.warm}`, ...lockColumns(warm, warmDiff)],
         ],
       ),
     );
@@ -105,6 +105,11 @@ export async function benchColdInstall(): Promise<void> {
     await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve)))));
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Packages, differing versions and silent downgrades; dashes when the install did not finish (no lockfile). */
+function lockColumns(i: Install, diff: { differ: number; downgrades: string[] }): string[] {
+  return i.ok ? [String(i.versions.size), String(diff.differ), String(diff.downgrades.length)] : ['-', '-', '-'];
 }
 
 /** One `npm install` of the app in a fresh project with an empty cache, timed. */
