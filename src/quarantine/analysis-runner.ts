@@ -37,7 +37,9 @@ export class AnalysisRunner implements AnalysisScheduler {
     private readonly providers: Record<Ecosystem, ArtifactProvider>,
     private readonly options: AnalysisRunnerOptions = {},
   ) {
-    this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency });
+    // Twice the workers: the next analyses download their artifacts while the current ones use the
+    // CPU; the pool still runs at most `analysisConcurrency` analyzers at once.
+    this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2) });
     this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
     this.analyze = options.analyze ?? this.pool!.analyze;
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
