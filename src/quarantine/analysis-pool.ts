@@ -66,8 +66,11 @@ export class AnalysisPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.waiting.splice(0)) job.reject(new Error('the analysis pool is closed'));
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    const closed = new Error('the analysis pool is closed');
+    for (const job of this.waiting.splice(0)) job.reject(closed);
+    const slots = this.slots.splice(0);
+    for (const slot of slots) slot.job?.reject(closed);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private dispatch(): void {
