@@ -64,6 +64,11 @@ export class AnalysisPool {
     });
   };
 
+  /** Starts the workers ahead of the first job (a worker takes a moment to load the analyzer), e.g. while artifacts download. */
+  warm(): void {
+    while (!this.closed && this.slots.length < this.options.size) this.spawn();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const closed = new Error('the analysis pool is closed');

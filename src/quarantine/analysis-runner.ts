@@ -59,6 +59,7 @@ export class AnalysisRunner implements AnalysisScheduler {
       return;
     }
     this.queued.add(release.id);
+    this.pool?.warm();
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.run(release.id), { id, priority: urgent ? 10 : 0 })
