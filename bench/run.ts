@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   analyzer: benchAnalyzer,
   'review-page': benchReviewPage,
   lifecycle: benchLifecycle,
+  'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
 };
 
 const wanted = process.argv.slice(2);

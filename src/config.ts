@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.js';
@@ -28,7 +29,7 @@ export interface Config {
   upstreamConcurrency: number;
   /** Upstream request timeout. @default 30s */
   upstreamTimeoutMs: number;
-  /** Analyses running at once. @default 2 */
+  /** Analyses running at once, each in its own worker thread. @default the number of cores */
   analysisConcurrency: number;
   /** How long an analysis waits before asking upstream again for artifacts it could not get. @default 60s */
   analysisRetryDelayMs: number;
@@ -38,6 +39,12 @@ export interface Config {
   logLevel: LogLevel;
   /** `json` (one JSON line per event) or `pretty` (for a terminal). @default pretty when stdout is a terminal, else json */
   logFormat: 'json' | 'pretty';
+  /**
+   * How long an index or artifact request waits for the analyses of releases it would show once
+   * they finish (first sight of a package). Past it the client gets a 503/504 naming the release.
+   * @default 10s
+   */
+  firstSightWaitMs: number;
   /** First admin's API token, if set. */
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
@@ -80,6 +87,7 @@ const settings = {
   analysisFetchAttempts: ['AIRLOCK_ANALYSIS_FETCH_ATTEMPTS', 'analysisFetchAttempts'],
   logLevel: ['AIRLOCK_LOG_LEVEL', 'logLevel'],
   logFormat: ['AIRLOCK_LOG_FORMAT', 'logFormat'],
+  firstSightWaitMs: ['AIRLOCK_FIRST_SIGHT_WAIT', 'firstSightWait'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
   authFailureLimit: ['AIRLOCK_AUTH_FAILURE_LIMIT', 'authFailureLimit'],
@@ -195,7 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     indexTtlMs: duration('indexTtlMs', 60_000),
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
-    analysisConcurrency: int('analysisConcurrency', 2, 1, 64),
+    analysisConcurrency: int('analysisConcurrency', Math.min(availableParallelism(), 64), 1, 64),
+    firstSightWaitMs: duration('firstSightWaitMs', 10_000),
     analysisRetryDelayMs: duration('analysisRetryDelayMs', 60_000),
     analysisFetchAttempts: int('analysisFetchAttempts', 5, 1, 1000),
     logLevel: oneOf('logLevel', logLevels, 'info'),

@@ -18,6 +18,7 @@ export const errorCodes = {
   EUPSTREAM: 502,
   EUPSTREAMDOWN: 503,
   EANALYSISPENDING: 503,
+  EANALYSISTIMEOUT: 504,
   EINTERNAL: 500,
 } as const;
 

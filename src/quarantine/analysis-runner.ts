@@ -1,19 +1,20 @@
 import PQueue from 'p-queue';
 import semver from 'semver';
-import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type DependencyStatus, type ProfileCache } from '../analyzer/index.js';
+import type { AnalysisInput, AnalysisResult, DependencyStatus } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
 import { isAirlockError } from '../errors.js';
 import type { Severity } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
 import type { Artifact } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
+import { AnalysisPool } from './analysis-pool.js';
 import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
 import type { AnalysisScheduler } from './quarantine.js';
 import type { Release, StoredFinding } from './release.js';
 import { atOrAbove } from './release-status.js';
 
 export interface AnalysisRunnerOptions {
-  /** The analyzer; the real one unless a benchmark wants to time something else. */
+  /** The analyzer; the real one in worker threads unless a benchmark wants to time something else. */
   analyze?: (input: AnalysisInput) => Promise<AnalysisResult>;
   /** How long to wait before retrying when upstream was unreachable. @default 60s */
   retryDelayMs?: number;
@@ -41,7 +42,8 @@ export class AnalysisRunner implements AnalysisScheduler {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Failed artifact fetches per release since this process started (a restart starts over). */
   private readonly fetchFailures = new Map<number, number>();
-  private readonly cache: ProfileCache = createProfileCache({ maxEntries: 50_000 });
+  /** Worker threads running the analyzer (with the file-profile cache they share); null when `options.analyze` replaces it. */
+  readonly pool: AnalysisPool | null;
   private readonly analyze: (input: AnalysisInput) => Promise<AnalysisResult>;
   private closed = false;
 
@@ -50,8 +52,11 @@ export class AnalysisRunner implements AnalysisScheduler {
     private readonly providers: Record<Ecosystem, ArtifactProvider>,
     private readonly options: AnalysisRunnerOptions = {},
   ) {
-    this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency });
-    this.analyze = options.analyze ?? analyzeRelease;
+    // Twice the workers: the next analyses download their artifacts while the current ones use the
+    // CPU; the pool still runs at most `analysisConcurrency` analyzers at once.
+    this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2) });
+    this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
+    this.analyze = options.analyze ?? this.pool!.analyze;
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
   }
 
@@ -69,6 +74,7 @@ export class AnalysisRunner implements AnalysisScheduler {
       return;
     }
     this.queued.add(release.id);
+    this.pool?.warm();
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.run(release.id), { id, priority: urgent ? 10 : 0 })
@@ -139,6 +145,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     for (const t of this.retryTimers) clearTimeout(t);
     this.queue.clear();
     await this.queue.onIdle();
+    await this.pool?.close();
   }
 
   private async run(releaseId: number): Promise<void> {
@@ -151,8 +158,11 @@ export class AnalysisRunner implements AnalysisScheduler {
 
     let findings: StoredFinding[];
     try {
-      const candidate = await provider.artifactsOf(release);
-      const previous = baseline ? await this.baselineArtifacts(baseline, provider) : undefined;
+      // Both downloads at once: on a first install they are most of an analysis's time.
+      const [candidate, previous] = await Promise.all([
+        provider.artifactsOf(release),
+        baseline ? this.baselineArtifacts(baseline, provider) : undefined,
+      ]);
       const result = await this.analyze({
         ecosystem: release.ecosystem,
         candidate,
@@ -160,7 +170,6 @@ export class AnalysisRunner implements AnalysisScheduler {
         candidateMeta: metaOf(release),
         previousMeta: baseline ? metaOf(baseline) : undefined,
         reviewThreshold: policy.reviewThreshold,
-        cache: this.cache,
         dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
@@ -255,7 +264,6 @@ export class AnalysisRunner implements AnalysisScheduler {
         candidateMeta: metaOf(release),
         previousMeta: baseline ? metaOf(baseline) : metaOf(release),
         reviewThreshold: policy.reviewThreshold,
-        cache: this.cache,
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {

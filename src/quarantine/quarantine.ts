@@ -221,6 +221,20 @@ export class Quarantine {
   }
 
   /**
+   * Waits (bounded, one deadline for all) for the pending analyses of releases a client would be
+   * shown once they finish, putting them ahead of background work, newest first. Returns the
+   * releases as stored afterwards; those still `pending` ran past `timeoutMs`.
+   */
+  async awaitAnalyses(releases: Release[], timeoutMs: number): Promise<Release[]> {
+    const pending = releases.filter((r) => r.analysis === 'pending');
+    if (pending.length === 0 || !this.analysis) return releases;
+    const newestFirst = [...pending].sort((a, b) => clockOf(b) - clockOf(a));
+    for (const release of newestFirst) this.analysis.schedule(release, true);
+    await Promise.all(newestFirst.map((release) => this.analysis!.waitFor(release, timeoutMs)));
+    return Promise.all(releases.map(async (r) => (r.analysis === 'pending' ? ((await this.deps.store.getReleaseById(r.id)) ?? r) : r)));
+  }
+
+  /**
    * Records a reviewer's decision and its audit entry. The decision is bound to the artifacts
    * stored now: an approval covers exactly these files, not one upstream adds later.
    */
@@ -272,4 +286,8 @@ export class Quarantine {
     }
     if (changed) this.changed(ecosystem, name);
   }
+}
+
+function clockOf(release: Release): number {
+  return (release.publishedAt ?? release.firstSeenAt).getTime();
 }

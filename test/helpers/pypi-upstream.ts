@@ -12,6 +12,8 @@ export interface UpstreamFileOptions {
   provenance?: string;
   /** Overrides the file URL in the page (e.g. a host that is not allowed, or a relative URL). */
   url?: string;
+  /** Holds the file's download this long before answering (a slow upstream artifact). */
+  delayMs?: number;
 }
 
 interface HostedFile {
@@ -56,7 +58,7 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
   const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
   let base = '';
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     requests.push(path);
     if (path === '/simple/') {
@@ -76,6 +78,7 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
       const project = projects.get(m[1]!);
       const filename = m[2]!;
       const file = project?.files.get(filename);
+      if (file?.options.delayMs) await new Promise((resolve) => setTimeout(resolve, file.options.delayMs));
       if (file) return send(req, res, 'application/octet-stream', file.served);
       const owner = filename.endsWith('.metadata') ? project?.files.get(filename.slice(0, -'.metadata'.length)) : undefined;
       if (owner?.artifact.metadata) return send(req, res, 'application/octet-stream', owner.artifact.metadata);
@@ -114,7 +117,7 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
     return Buffer.from(`<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.1"></head><body>\n${anchors.join('\n')}\n</body></html>`);
   };
 
-  let server: Server = createServer(handler);
+  let server: Server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}/`;
@@ -158,7 +161,7 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
     },
     stop,
     async start() {
-      server = createServer(handler);
+      server = createServer((req, res) => void handler(req, res));
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     async close() {

@@ -19,6 +19,8 @@ export interface UpstreamProxy {
   rewrite(path: string, edit: (body: Buffer) => Buffer): void;
   /** Answers a path itself, without asking the target. */
   answer(path: string, respond: (req: ProxiedRequest) => { status: number; headers?: Record<string, string>; body: Buffer | string }): void;
+  /** Holds every answer for a path this long before sending it (a slow upstream artifact). */
+  delay(path: string, ms: number): void;
   /** Stops listening (clients get connection refused) until `start()`. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -34,6 +36,7 @@ export async function startUpstreamProxy(target: string): Promise<UpstreamProxy>
   const requests: ProxiedRequest[] = [];
   const rewrites = new Map<string, (body: Buffer) => Buffer>();
   const answers = new Map<string, Parameters<UpstreamProxy['answer']>[1]>();
+  const delays = new Map<string, number>();
   const targetUrl = new URL(target);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -42,6 +45,8 @@ export async function startUpstreamProxy(target: string): Promise<UpstreamProxy>
     const entry: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
     requests.push(entry);
     const path = entry.url.split('?')[0]!;
+    const delayMs = delays.get(path);
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const answer = answers.get(path);
     if (answer) {
       const a = answer(entry);
@@ -82,6 +87,7 @@ export async function startUpstreamProxy(target: string): Promise<UpstreamProxy>
     hits: (path) => requests.filter((r) => r.url.split('?')[0] === path).length,
     rewrite: (path, edit) => void rewrites.set(path, edit),
     answer: (path, respond) => void answers.set(path, respond),
+    delay: (path, ms) => void delays.set(path, ms),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,10 +1,12 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { resolveUpstreamUrl } from '../../http/resolve-upstream-url.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
+import { waitsOnAnalysisOnly } from './held-error.js';
 import { upstreamAccept } from './npm-wire.js';
 import { printable } from './package-name.js';
 import { readPackument, type UpstreamPackument, type UpstreamVersion } from './read-packument.js';
@@ -83,7 +85,28 @@ export class NpmIndex {
     return entry.snapshot;
   }
 
-  /** The policy `internal` entry naming this package, cached per policy (it is asked on every request). */
+  /**
+   * The package once the analyses of the releases it would show are done: on first sight, releases
+   * past their cooldown but not yet analyzed would otherwise be missing, and npm would resolve an
+   * older version in silence. Waits at most `firstSightWaitMs` (those analyses go first, newest
+   * first); past it, throws a 503 naming the release rather than answering without it.
+   */
+  async settle(snapshot: PackageSnapshot): Promise<PackageSnapshot> {
+    const now = this.ctx.clock.now();
+    const waiting: Release[] = [];
+    for (const release of snapshot.releases.values()) {
+      // Cheap test first: this runs on every index request, and almost no release is pending.
+      if (release.analysis !== 'pending' || !snapshot.packument.versions.has(release.version)) continue;
+      if (waitsOnAnalysisOnly(release, this.ctx.quarantine.status(release, now), now)) waiting.push(release);
+    }
+    if (waiting.length === 0) return snapshot;
+    const waitMs = this.ctx.config.firstSightWaitMs;
+    const after = await this.ctx.quarantine.awaitAnalyses(waiting, waitMs);
+    const still = after.filter((r) => r.analysis === 'pending');
+    if (still.length > 0) throw analysisPendingError(newestFirst(still), waitMs);
+    return (await this.package(snapshot.name)) ?? snapshot;
+  }
+
   /**
    * The tarball artifact of a release: as recorded, or recorded now from the upstream version
    * (releases trusted by age are recorded on first download rather than all at first sight).
@@ -245,6 +268,10 @@ export function packumentUrl(upstream: URL, name: string): URL {
   const url = resolveUpstreamUrl(upstream, `/${name.replace('/', '%2f')}`, '');
   if (!url) throw new AirlockError('EBADNAME', `"${printable(name)}" does not resolve to a packument path upstream`);
   return url;
+}
+
+function newestFirst(releases: Release[]): Release[] {
+  return [...releases].sort((a, b) => (b.publishedAt ?? b.firstSeenAt).getTime() - (a.publishedAt ?? a.firstSeenAt).getTime());
 }
 
 function byVersion(releases: Release[]): Map<string, Release> {

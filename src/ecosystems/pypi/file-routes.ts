@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact } from '../../store/release-store.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
@@ -11,9 +12,6 @@ import { normalizeVersion } from './pep440-version.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import type { PypiIndex } from './pypi-index.js';
 import { blobSource, bufferSource, sendBytes } from './send-bytes.js';
-
-/** How long a client's file request waits for an analysis that is all that still holds the file. */
-const analysisWaitMs = 5000;
 
 /**
  * `/files/<project>/<version>/<filename>` and its PEP 658 sibling `<filename>.metadata`, each gated
@@ -44,10 +42,11 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
       let artifact = file.artifact;
       let status = fileStatus(ctx.quarantine, release, artifact);
       if (waitsOnAnalysisOnly(release, artifact, status, ctx.clock.now())) {
-        [release, artifact] = await Promise.all([
-          ctx.quarantine.awaitAnalysis(release, analysisWaitMs),
-          ctx.quarantine.awaitFileAnalysis(artifact, analysisWaitMs),
-        ]);
+        const waitMs = ctx.config.firstSightWaitMs;
+        [release, artifact] = await Promise.all([ctx.quarantine.awaitAnalysis(release, waitMs), ctx.quarantine.awaitFileAnalysis(artifact, waitMs)]);
+        // 504, not 503: pip retries a 503 and then prints no reason; a 504 it reports with its reason phrase.
+        if (release.analysis === 'pending' || artifact.analysis === 'pending')
+          throw analysisPendingError([release], waitMs, 'EANALYSISTIMEOUT');
         status = fileStatus(ctx.quarantine, release, artifact);
       }
       if (!status.visible) throw heldError(ctx, release, status, file.upstream.filename);

@@ -1,9 +1,11 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
+import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
+import { fileStatus } from './file-status.js';
 import { parseSimpleDetail, type UpstreamFile } from './parse-simple-detail.js';
 import { mergeEquivalentReleases } from './merge-equivalent-releases.js';
 import { canonicalVersion } from './pep440-version.js';
@@ -73,6 +75,34 @@ export class PypiIndex {
     if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
     if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
     return entry.snapshot;
+  }
+
+  /**
+   * The project once the analyses of the releases its page would show are done: on first sight,
+   * files past their cooldown whose release is not yet analyzed would otherwise be missing, and pip
+   * would pick an older version in silence. Waits at most `firstSightWaitMs` (those analyses go
+   * first, newest first); past it, throws a 503 naming the release, which pip retries on its own.
+   */
+  async settle(snapshot: ProjectSnapshot): Promise<ProjectSnapshot> {
+    const now = this.ctx.clock.now();
+    const pending = new Set<string>();
+    for (const release of snapshot.releases.values()) if (release.analysis === 'pending') pending.add(release.version);
+    if (pending.size === 0) return snapshot;
+    const waiting = new Map<number, Release>();
+    for (const file of snapshot.files) {
+      const release = snapshot.releases.get(file.upstream.version);
+      if (!release || !pending.has(release.version) || waiting.has(release.id)) continue;
+      const status = fileStatus(this.ctx.quarantine, release, file.artifact, now);
+      if (status.state === 'quarantined' && status.until !== null && status.until <= now) waiting.set(release.id, release);
+    }
+    if (waiting.size === 0) return snapshot;
+    const waitMs = this.ctx.config.firstSightWaitMs;
+    const after = await this.ctx.quarantine.awaitAnalyses([...waiting.values()], waitMs);
+    const still = after
+      .filter((r) => r.analysis === 'pending')
+      .sort((a, b) => (b.publishedAt ?? b.firstSeenAt).getTime() - (a.publishedAt ?? a.firstSeenAt).getTime());
+    if (still.length > 0) throw analysisPendingError(still, waitMs);
+    return (await this.project(snapshot.name)) ?? snapshot;
   }
 
   private async reloadReleases(name: string, entry: ProjectEntry): Promise<ProjectSnapshot> {

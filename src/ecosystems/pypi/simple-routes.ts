@@ -41,8 +41,9 @@ export function simpleRoutes(ctx: AppContext, index: PypiIndex, pages: PageCache
       const name = normalizeProjectName(requested);
       if (!trailing || segment !== name) return redirect(res, ctx, `${name}/`);
 
-      const snapshot = await index.project(name);
-      if (!snapshot) throw new AirlockError('ENOTFOUND', `pypi:${name} does not exist upstream`, { subject: `pypi:${name}` });
+      const found = await index.project(name);
+      if (!found) throw new AirlockError('ENOTFOUND', `pypi:${name} does not exist upstream`, { subject: `pypi:${name}` });
+      const snapshot = await index.settle(found);
       const page = pages.page(snapshot, format);
       if (acceptsGzip(req)) sendPage(req, res, format, await pages.gzipped(page), `${page.etag.slice(0, -1)}-gzip"`, true);
       else sendPage(req, res, format, page.body, page.etag);

@@ -12,7 +12,7 @@ import { sendDocument } from './send-document.js';
  * header asks, from the rendered cache.
  */
 export async function packumentRoute(req: Request, res: Response, name: string, index: NpmIndex, cache: PackumentCache): Promise<void> {
-  const snapshot = await requirePackage(index, name);
+  const snapshot = await settledPackage(index, name);
   const corgi = wantsCorgi(req.headers.accept);
   const doc = cache.document(snapshot, corgi ? 'corgi' : 'full');
   const contentType = corgi ? corgiType : fullType;
@@ -22,6 +22,11 @@ export async function packumentRoute(req: Request, res: Response, name: string, 
     gzipped = zipped instanceof Buffer ? zipped : await zipped;
   }
   sendDocument(req, res, { body: doc.body, etag: doc.etag, contentType, gzipped });
+}
+
+/** The package's snapshot after the analyses of releases it would show (bounded wait; see `NpmIndex.settle`). */
+export async function settledPackage(index: NpmIndex, name: string): Promise<PackageSnapshot> {
+  return index.settle(await requirePackage(index, name));
 }
 
 /** The package's snapshot, or a 404 naming it when upstream has no such package. */

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { AppContext } from '../../../app-context.js';
 import { AirlockError } from '../../../errors.js';
 import type { Release } from '../../../quarantine/release.js';
+import { analysisPendingError } from '../../../quarantine/analysis-pending-error.js';
 import { heldError, waitsOnAnalysisOnly } from '../held-error.js';
 import type { NpmIndex } from '../npm-index.js';
 import { unscopedName } from '../package-name.js';
@@ -10,9 +11,6 @@ import type { PackumentCache } from '../packument-cache.js';
 import type { StoredTarball, TarballFetcher } from '../tarball-fetcher.js';
 import type { TarballMemory } from '../tarball-memory.js';
 import { requirePackage } from './packument-route.js';
-
-/** How long a tarball request waits for an analysis that is all that still holds the release. */
-const analysisWaitMs = 5000;
 
 export interface TarballDeps {
   ctx: AppContext;
@@ -45,7 +43,9 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
   if (!upstream || !deps.cache.view(snapshot).visibleSet.has(upstream.version)) {
     let status = ctx.quarantine.status(release);
     if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
-      release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
+      // Only the analysis holds it: wait for it (ahead of background work), as the packument does.
+      release = await ctx.quarantine.awaitAnalysis(release, ctx.config.firstSightWaitMs);
+      if (release.analysis === 'pending') throw analysisPendingError([release], ctx.config.firstSightWaitMs);
       status = ctx.quarantine.status(release);
     }
     if (!status.visible) throw heldError(release, status, ctx.clock.now());

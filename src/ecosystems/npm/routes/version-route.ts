@@ -6,7 +6,7 @@ import type { NpmIndex } from '../npm-index.js';
 import { fullType } from '../npm-wire.js';
 import type { PackumentCache } from '../packument-cache.js';
 import { renderVersion } from '../render-packument.js';
-import { requirePackage } from './packument-route.js';
+import { settledPackage } from './packument-route.js';
 import { sendDocument } from './send-document.js';
 
 /**
@@ -14,7 +14,7 @@ import { sendDocument } from './send-document.js';
  * version answers 404 like a missing one (held releases are absent everywhere), with the reason.
  */
 export async function versionRoute(req: Request, res: Response, name: string, spec: string, index: NpmIndex, cache: PackumentCache): Promise<void> {
-  const snapshot = await requirePackage(index, name);
+  const snapshot = await settledPackage(index, name);
   const view = cache.view(snapshot);
   const exact = semver.valid(spec, true) !== null;
   const version = exact ? spec : view.distTags[spec];

@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream';
+import { parentPort } from 'node:worker_threads';
+import { analyzeRelease } from './analyze-release.js';
+import type { FileProfile } from './file-profile.js';
+import type { AnalysisInput, AnalysisResult, ArtifactSource, ProfileCache } from './types.js';
+
+/**
+ * The analysis worker thread: runs `analyzeRelease` on artifacts whose bytes the main thread
+ * transferred, one job at a time, so the CPU work never runs on the serving event loop.
+ * Functions cannot cross threads, so every function-valued input (e.g. a `dependencyStatus`
+ * callback) becomes a stub that asks the main thread and awaits its answer.
+ */
+
+/** One artifact as it crosses to the worker: its bytes (transferred, not copied), or why it could not be read. */
+export interface WorkerArtifact {
+  filename: string;
+  /** sha256 of the bytes: the key under which the main thread remembers this artifact's file profiles. */
+  sha256: string | null;
+  bytes: ArrayBuffer | null;
+  /** Set when the bytes could not be had (e.g. over the size limit); opening the artifact then fails with it. */
+  problem: string | null;
+}
+
+export interface WorkerJob {
+  type: 'job';
+  id: number;
+  /** The analysis input without its artifacts, cache and functions. */
+  input: Omit<AnalysisInput, 'candidate' | 'previous' | 'cache'>;
+  candidate: WorkerArtifact[];
+  previous: WorkerArtifact[] | null;
+  /** Names of the input's function-valued fields, answered by the main thread. */
+  callbacks: string[];
+  /** Profiles the main thread already has for files of these artifacts, keyed `language:sha256`. */
+  profiles: [string, FileProfile][];
+}
+
+export interface WorkerReturn {
+  type: 'return';
+  callId: number;
+  value?: unknown;
+  error?: string;
+}
+
+export type ToWorker = WorkerJob | WorkerReturn;
+
+export type FromWorker =
+  | { type: 'call'; id: number; callId: number; name: string; args: unknown[] }
+  | {
+      type: 'done';
+      id: number;
+      result: AnalysisResult;
+      /** Profile keys each artifact's files have, by artifact sha256. */
+      artifactProfiles: [string, string[]][];
+      /** Profiles computed by this job (not sent by the main thread). */
+      computed: [string, FileProfile][];
+    }
+  | { type: 'failed'; id: number; message: string };
+
+const port = parentPort;
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextCall = 0;
+
+function post(message: FromWorker): void {
+  port!.postMessage(message);
+}
+
+async function runJob(job: WorkerJob): Promise<void> {
+  const known = new Map(job.profiles);
+  const computed = new Map<string, FileProfile>();
+  const keysByArtifact = new Map<string, Set<string>>();
+  // analyzeRelease reads artifacts one after another, so a profile belongs to the one opened last.
+  let current: Set<string> | null = null;
+  const touch = (key: string) => current?.add(key);
+  const cache: ProfileCache = {
+    get(key) {
+      touch(key);
+      return known.get(key) ?? computed.get(key);
+    },
+    set(key, profile) {
+      touch(key);
+      computed.set(key, profile);
+    },
+    get size() {
+      return known.size + computed.size;
+    },
+  };
+  const source = (a: WorkerArtifact): ArtifactSource => ({
+    filename: a.filename,
+    async open() {
+      if (a.sha256) {
+        current = keysByArtifact.get(a.sha256) ?? new Set();
+        keysByArtifact.set(a.sha256, current);
+      }
+      if (!a.bytes) throw new Error(a.problem ?? 'its bytes were not available');
+      return Readable.from([Buffer.from(a.bytes)]);
+    },
+  });
+  const input: AnalysisInput = {
+    ...job.input,
+    candidate: job.candidate.map(source),
+    ...(job.previous ? { previous: job.previous.map(source) } : {}),
+    cache,
+  };
+  for (const name of job.callbacks) {
+    (input as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        const callId = nextCall++;
+        calls.set(callId, { resolve, reject });
+        post({ type: 'call', id: job.id, callId, name, args });
+      });
+  }
+  try {
+    const result = await analyzeRelease(input);
+    post({
+      type: 'done',
+      id: job.id,
+      result,
+      artifactProfiles: [...keysByArtifact].map(([sha, keys]) => [sha, [...keys]]),
+      computed: [...computed],
+    });
+  } catch (err) {
+    post({ type: 'failed', id: job.id, message: (err as Error).message ?? String(err) });
+  }
+}
+
+port?.on('message', (message: ToWorker) => {
+  if (message.type === 'return') {
+    const call = calls.get(message.callId);
+    calls.delete(message.callId);
+    if (message.error !== undefined) call?.reject(new Error(message.error));
+    else call?.resolve(message.value);
+    return;
+  }
+  void runJob(message);
+});
