@@ -324,9 +324,15 @@ export class AnalysisRunner implements AnalysisScheduler {
       .filter((r) => r.id !== release.id && provider.compareVersions(r.version, release.version) < 0)
       .filter((r) => candidatePre || !provider.isPrerelease(r.version))
       .sort((a, b) => provider.compareVersions(b.version, a.version));
-    const statuses = below.map((r) => ({ r, s: this.ctx.quarantine.status(r) }));
+    const now = this.ctx.clock.now();
+    const statuses = below.map((r) => ({ r, s: this.ctx.quarantine.status(r, now) }));
+    // A release past its cooldown whose own analysis is still running (analyses of one package
+    // run side by side) is the one clients will see if it is clean: count it as visible, so the
+    // baseline does not depend on which analysis happened to finish first.
+    const visibleOnceAnalyzed = (r: Release, s: { state: string; until: Date | null }) =>
+      r.analysis === 'pending' && s.state === 'quarantined' && s.until !== null && s.until <= now;
     return (
-      statuses.find(({ s }) => s.visible)?.r ??
+      statuses.find(({ r, s }) => s.visible || visibleOnceAnalyzed(r, s))?.r ??
       statuses.find(({ s }) => s.state !== 'rejected' && s.state !== 'withdrawn')?.r ??
       null
     );

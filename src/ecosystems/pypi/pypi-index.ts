@@ -85,22 +85,31 @@ export class PypiIndex {
    */
   async settle(snapshot: ProjectSnapshot): Promise<ProjectSnapshot> {
     const now = this.ctx.clock.now();
-    const pending = new Set<string>();
-    for (const release of snapshot.releases.values()) if (release.analysis === 'pending') pending.add(release.version);
-    if (pending.size === 0) return snapshot;
     const waiting = new Map<number, Release>();
+    const waitingFiles = new Map<number, Artifact>();
     for (const file of snapshot.files) {
-      const release = snapshot.releases.get(file.upstream.version);
-      if (!release || !pending.has(release.version) || waiting.has(release.id)) continue;
+      // Releases are keyed by their PEP 440 canonical version, not the spelling in a filename.
+      const release = snapshot.releases.get(file.upstream.releaseKey);
+      const ownPending = file.artifact.analysis === 'pending';
+      if (!release || (release.analysis !== 'pending' && !ownPending)) continue;
       const status = fileStatus(this.ctx.quarantine, release, file.artifact, now);
-      if (status.state === 'quarantined' && status.until !== null && status.until <= now) waiting.set(release.id, release);
+      if (status.state !== 'quarantined' || status.until === null || status.until > now) continue;
+      if (release.analysis === 'pending') waiting.set(release.id, release);
+      if (ownPending) waitingFiles.set(file.artifact.id, file.artifact);
     }
-    if (waiting.size === 0) return snapshot;
+    if (waiting.size === 0 && waitingFiles.size === 0) return snapshot;
     const waitMs = this.ctx.config.firstSightWaitMs;
-    const after = await this.ctx.quarantine.awaitAnalyses([...waiting.values()], waitMs);
+    const [after, files] = await Promise.all([
+      this.ctx.quarantine.awaitAnalyses([...waiting.values()], waitMs),
+      Promise.all([...waitingFiles.values()].map((a) => this.ctx.quarantine.awaitFileAnalysis(a, waitMs))),
+    ]);
     const still = after
       .filter((r) => r.analysis === 'pending')
       .sort((a, b) => (b.publishedAt ?? b.firstSeenAt).getTime() - (a.publishedAt ?? a.firstSeenAt).getTime());
+    for (const file of files) {
+      const release = [...snapshot.releases.values()].find((r) => r.id === file.releaseId);
+      if (file.analysis === 'pending' && release && !still.includes(release)) still.push(release);
+    }
     if (still.length > 0) throw analysisPendingError(still, waitMs);
     return (await this.project(snapshot.name)) ?? snapshot;
   }
