@@ -1,0 +1,350 @@
+import type pg from 'pg';
+import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import type { Ecosystem } from '../release-id.js';
+import { migratePostgres } from './pg-migrate.js';
+import { pgReleaseMigrations } from './pg-release-migrations.js';
+import { pgTransaction } from './pg-transaction.js';
+import type {
+  Artifact,
+  AuditEntry,
+  AuditQuery,
+  CachedDocument,
+  NewAuditEntry,
+  ObservedArtifact,
+  ObservedRelease,
+  ReleaseQuery,
+  ReleaseStore,
+} from './release-store.js';
+
+interface ReleaseRow {
+  id: number;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  published_at: Date | null;
+  first_seen_at: Date;
+  analysis: AnalysisState;
+  findings: StoredFinding[];
+  analyzed_at: Date | null;
+  baseline_version: string | null;
+  decision: (Omit<Decision, 'decidedAt'> & { decidedAt: string }) | null;
+  withdrawn_at: Date | null;
+  meta: Record<string, unknown>;
+}
+
+interface ArtifactRow {
+  id: number;
+  release_id: number;
+  filename: string;
+  url: string;
+  digests: Record<string, string>;
+  size: string | null;
+  published_at: Date | null;
+  first_seen_at: Date;
+  blob_key: string | null;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Audit ids must become visible in id order, or a reader paging by `id > cursor` (the export, the
+ * sweeper) skips an entry whose transaction drew a smaller id but committed later. Every
+ * transaction that appends to the audit log takes this transaction-scoped advisory lock just
+ * before its inserts, as its last step, and holds it to commit: ids are drawn and committed in one
+ * order, across every replica. Audit entries are one per state change, so the wait is short.
+ */
+export const auditOrderLockKey = 0x6169726c61756474n;
+
+function toRelease(row: ReleaseRow): Release {
+  return {
+    id: row.id,
+    ecosystem: row.ecosystem,
+    name: row.name,
+    version: row.version,
+    publishedAt: row.published_at,
+    firstSeenAt: row.first_seen_at,
+    analysis: row.analysis,
+    findings: row.findings,
+    analyzedAt: row.analyzed_at,
+    baselineVersion: row.baseline_version,
+    decision: row.decision ? { ...row.decision, decidedAt: new Date(row.decision.decidedAt) } : null,
+    withdrawnAt: row.withdrawn_at,
+    meta: row.meta,
+  };
+}
+
+function toArtifact(row: ArtifactRow): Artifact {
+  return {
+    id: row.id,
+    releaseId: row.release_id,
+    filename: row.filename,
+    url: row.url,
+    digests: row.digests,
+    size: row.size === null ? null : Number(row.size),
+    publishedAt: row.published_at,
+    firstSeenAt: row.first_seen_at,
+    blobKey: row.blob_key,
+  };
+}
+
+function toAudit(row: AuditRow): AuditEntry {
+  return { ...row, id: Number(row.id) };
+}
+
+/** Appends audit entries in order inside `client`'s transaction, under the audit-order lock. */
+export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  await client.query('SELECT pg_advisory_xact_lock($1)', [auditOrderLockKey.toString()]);
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO audit (at, actor, role, action, subject, reason, detail)
+     SELECT at, actor, role, action, subject, reason, detail
+     FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+       WITH ORDINALITY AS e(at, actor, role, action, subject, reason, detail, n)
+     ORDER BY n
+     RETURNING id`,
+    [
+      entries.map((e) => e.at),
+      entries.map((e) => e.actor),
+      entries.map((e) => e.role),
+      entries.map((e) => e.action),
+      entries.map((e) => e.subject),
+      entries.map((e) => e.reason),
+      entries.map((e) => JSON.stringify(e.detail)),
+    ],
+  );
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+/**
+ * Releases, artifacts, decisions, the audit log and cached documents in PostgreSQL, for several
+ * Airlock replicas sharing one database. Open it with `PgReleaseStore.open`, which migrates the
+ * schema first. Every multi-row change is one transaction; concurrent first sights of a package on
+ * two replicas insert each release once (ON CONFLICT) and only one of them reports it as added.
+ */
+export class PgReleaseStore implements ReleaseStore {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  /** Migrates the schema (once, under a lock) and returns the store. `ownsPool`: close() ends the pool. */
+  static async open(pool: pg.Pool, options: { ownsPool?: boolean } = {}): Promise<PgReleaseStore> {
+    await migratePostgres(pool, 'releases', pgReleaseMigrations);
+    return new PgReleaseStore(pool, options.ownsPool ?? false);
+  }
+
+  async recordSeen(
+    ecosystem: Ecosystem,
+    name: string,
+    observed: ObservedRelease[],
+    now: Date,
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+  ): Promise<{ releases: Release[]; added: Release[] }> {
+    return pgTransaction(this.pool, async (client) => {
+      const byPackage = () =>
+        client.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
+      const existing = new Map((await byPackage()).rows.map((r) => [r.version, r]));
+      const fresh = new Map<string, ObservedRelease>();
+      let changed = false;
+      for (const o of observed) {
+        const row = existing.get(o.version);
+        if (!row) fresh.set(o.version, o);
+        else if (row.published_at === null && o.publishedAt) {
+          // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
+          await client.query('UPDATE releases SET published_at = $1, meta = $2 WHERE id = $3 AND published_at IS NULL', [
+            o.publishedAt,
+            JSON.stringify(o.meta ?? row.meta),
+            row.id,
+          ]);
+          changed = true;
+        }
+      }
+      let addedIds = new Set<number>();
+      if (fresh.size > 0) {
+        const list = [...fresh.values()];
+        // ON CONFLICT: another replica may be recording the same package right now; its rows win
+        // and only the rows this statement inserted are "added" here, so "discovered" is written once.
+        const inserted = await client.query<{ id: number }>(
+          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta)
+           SELECT $1::text, $2::text, v, p, $3::timestamptz, a, m FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[]) AS o(v, p, a, m)
+           ON CONFLICT (ecosystem, name, version) DO NOTHING
+           RETURNING id`,
+          [
+            ecosystem,
+            name,
+            now,
+            list.map((o) => o.version),
+            list.map((o) => o.publishedAt),
+            list.map((o) => initialAnalysis(o)),
+            list.map((o) => JSON.stringify(o.meta ?? {})),
+          ],
+        );
+        addedIds = new Set(inserted.rows.map((r) => r.id));
+        changed = true;
+      }
+      const rows = changed ? (await byPackage()).rows : [...existing.values()];
+      const releases = rows.map(toRelease);
+      return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
+    });
+  }
+
+  async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 AND version = $3', [
+      ecosystem,
+      name,
+      version,
+    ]);
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async getReleaseById(id: number): Promise<Release | null> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE id = $1', [id]);
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (query.ecosystem) where.push(`ecosystem = ${param(query.ecosystem)}`);
+    if (query.name) where.push(`name = ${param(query.name)}`);
+    if (query.analysis) where.push(`analysis = ${param(query.analysis)}`);
+    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
+    const sql =
+      `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC ` +
+      `LIMIT ${param(query.limit ?? null)} OFFSET ${param(query.offset ?? 0)}`;
+    return (await this.pool.query<ReleaseRow>(sql, params)).rows.map(toRelease);
+  }
+
+  async listPackages(ecosystem: Ecosystem): Promise<string[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+    const { rows } = await this.pool.query<{ name: string }>(
+      'SELECT DISTINCT name COLLATE "C" AS name FROM releases WHERE ecosystem = $1 ORDER BY 1',
+      [ecosystem],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async saveAnalysis(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+  ): Promise<void> {
+    await this.pool.query(
+      "UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3 WHERE id = $4",
+      [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, releaseId],
+    );
+  }
+
+  async resetAnalysis(releaseId: number): Promise<void> {
+    await this.pool.query("UPDATE releases SET analysis = 'pending', analyzed_at = NULL WHERE id = $1", [releaseId]);
+  }
+
+  async recordDecision(releaseId: number, decision: Decision): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      await client.query(
+        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt],
+      );
+      await client.query('UPDATE releases SET decision = $1 WHERE id = $2', [JSON.stringify(decision), releaseId]);
+    });
+  }
+
+  async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
+    await this.pool.query('UPDATE releases SET withdrawn_at = $1 WHERE id = $2', [at, releaseId]);
+  }
+
+  async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
+    await this.recordManyArtifacts([{ releaseId, artifacts }], now);
+    return this.listArtifacts(releaseId);
+  }
+
+  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
+    // One row per (release, file), the last description winning, as repeated upserts would leave it:
+    // a single INSERT … ON CONFLICT may not touch the same row twice.
+    const rows = new Map<string, { releaseId: number; a: ObservedArtifact }>();
+    for (const { releaseId, artifacts } of entries) for (const a of artifacts) rows.set(`${releaseId}\0${a.filename}`, { releaseId, a });
+    if (rows.size === 0) return;
+    const list = [...rows.values()];
+    await this.pool.query(
+      `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at)
+       SELECT r, f, u, d, s, p, $1::timestamptz FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
+       ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+         published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+      [
+        now,
+        list.map((x) => x.releaseId),
+        list.map((x) => x.a.filename),
+        list.map((x) => x.a.url),
+        list.map((x) => JSON.stringify(x.a.digests)),
+        list.map((x) => x.a.size),
+        list.map((x) => x.a.publishedAt),
+      ],
+    );
+  }
+
+  async listArtifacts(releaseId: number): Promise<Artifact[]> {
+    const { rows } = await this.pool.query<ArtifactRow>('SELECT * FROM artifacts WHERE release_id = $1 ORDER BY filename COLLATE "C"', [
+      releaseId,
+    ]);
+    return rows.map(toArtifact);
+  }
+
+  async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
+    await this.pool.query('UPDATE artifacts SET blob_key = $1 WHERE id = $2', [blobKey, artifactId]);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const [id] = await pgTransaction(this.pool, (client) => insertAudit(client, [entry]));
+    return { ...entry, id: id! };
+  }
+
+  async appendAuditEntries(entries: NewAuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await pgTransaction(this.pool, (client) => insertAudit(client, entries));
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (query.subject) where.push(`subject LIKE ${param(`%${query.subject.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`);
+    if (query.actor) where.push(`actor = ${param(query.actor)}`);
+    if (query.action) where.push(`action = ${param(query.action)}`);
+    if (query.beforeId !== undefined) where.push(`id < ${param(query.beforeId)}`);
+    if (query.afterId !== undefined) where.push(`id > ${param(query.afterId)}`);
+    const order = query.order === 'oldest' ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${param(query.limit ?? 100)}`;
+    return (await this.pool.query<AuditRow>(sql, params)).rows.map(toAudit);
+  }
+
+  async getDocument(key: string): Promise<CachedDocument | null> {
+    const { rows } = await this.pool.query<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
+      'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = $1',
+      [key],
+    );
+    const row = rows[0];
+    return row ? { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: row.fetched_at } : null;
+  }
+
+  async putDocument(key: string, doc: CachedDocument): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+         last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+      [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt],
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool && !this.pool.ended) await this.pool.end();
+  }
+}
