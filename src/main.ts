@@ -1,20 +1,17 @@
 import { watchFile } from 'node:fs';
-import path from 'node:path';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadPolicy, PolicyError } from './policy/load-policy.js';
-import { FsBlobStore } from './store/fs-blob-store.js';
-import { openSqlite } from './store/open-sqlite.js';
-import { SqliteReleaseStore } from './store/sqlite-release-store.js';
+import { openStores } from './store/open-stores.js';
 
 /** Assembles Airlock from its settings and starts serving. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   let policy = await loadPolicy(config.policyFile);
-  const store = new SqliteReleaseStore(openSqlite(path.join(config.storageDir, 'airlock.db')));
-  const blobs = new FsBlobStore(path.join(config.storageDir, 'blobs'));
-  const airlock = createApp({ config, store, blobs, clock: systemClock, policy: () => policy });
+  const stores = await openStores(config);
+  const { store, tokens, blobs } = stores;
+  const airlock = createApp({ config, store, tokens, blobs, clock: systemClock, policy: () => policy });
 
   // Policy edits take effect without a restart; a broken edit keeps the last good policy.
   const reload = async (why: string) => {
@@ -33,7 +30,7 @@ async function main(): Promise<void> {
   const server = airlock.app.listen(config.port, config.host, () => {
     console.log(
       `Airlock serving on ${config.publicUrl.href} (npm: ${new URL('npm/', config.publicUrl).href}, ` +
-        `pypi: ${new URL('pypi/simple/', config.publicUrl).href}; storage ${config.storageDir}, policy ${config.policyFile})`,
+        `pypi: ${new URL('pypi/simple/', config.publicUrl).href}; database ${stores.where}, blobs ${stores.blobsWhere}, policy ${config.policyFile})`,
     );
   });
   server.keepAliveTimeout = 65_000;
@@ -46,7 +43,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
-    void airlock.close().then(() => store.close()).finally(() => process.exit(0));
+    void airlock.close().then(() => stores.close()).finally(() => process.exit(0));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
