@@ -245,7 +245,7 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async resetAnalysis(releaseId: number): Promise<void> {
-    await this.pool.query("UPDATE releases SET analysis = 'pending', analyzed_at = NULL WHERE id = $1", [releaseId]);
+    await this.pool.query("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = $1", [releaseId]);
   }
 
   async recordDecision(releaseId: number, decision: Decision): Promise<void> {

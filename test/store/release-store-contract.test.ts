@@ -111,7 +111,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     await store.saveAnalysis(id, { findings, baselineVersion: '1.0.0', analyzedAt: at('2026-11-01T11:00:00Z') });
     expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'done', findings, baselineVersion: '1.0.0', analyzedAt: at('2026-11-01T11:00:00Z') });
     await store.resetAnalysis(id);
-    expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'pending', analyzedAt: null });
+    expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'pending', analyzedAt: null, findings: [] });
   });
 
   it('keeps the latest decision with its time, and marks and clears a withdrawal', async () => {
