@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadPolicy, PolicyError } from './policy/load-policy.js';
+import { startAuditChangeFeed } from './store/audit-change-feed.js';
 import { openStores } from './store/open-stores.js';
 
 /** Assembles Airlock from its settings and starts serving. */
@@ -12,6 +13,11 @@ async function main(): Promise<void> {
   const stores = await openStores(config);
   const { store, tokens, blobs } = stores;
   const airlock = createApp({ config, store, tokens, blobs, clock: systemClock, policy: () => policy });
+  // On a shared database other replicas change releases too: follow their audit entries so this
+  // process's index caches drop what they changed (one process on SQLite sees all its own changes).
+  const feed = config.databaseUrl
+    ? await startAuditChangeFeed(store, (ecosystem, name) => airlock.context.quarantine.changed(ecosystem, name))
+    : null;
 
   // Policy edits take effect without a restart; a broken edit keeps the last good policy.
   const reload = async (why: string) => {
@@ -43,6 +49,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    feed?.stop();
     void airlock.close().then(() => stores.close()).finally(() => process.exit(0));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

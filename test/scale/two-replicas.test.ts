@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,5 +124,28 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     const audit = (await (await api(b, 'GET', 'audit?subject=npm:demo-lib@2.0.0&action=approve')).json()) as { entries: Json[] };
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0]).toMatchObject({ actor: 'admin', reason: 'reviewed the diff' });
+  });
+
+  it('refuses, through the other replica within a second, a release revoked through one: npm ci fails with the reason', async () => {
+    const first = await npmClient(new URL('npm/', b.url).href);
+    const second = await npmClient(new URL('npm/', b.url).href);
+    try {
+      const installed = await first.npm(['install', 'demo-lib@1.0.0']);
+      expect(installed.code, installed.output).toBe(0);
+      // B has served demo-lib, so its index cache holds it; a second project with its own npm cache
+      // installs from the same lockfile.
+      for (const f of ['package.json', 'package-lock.json']) await copyFile(path.join(first.dir, f), path.join(second.dir, f));
+
+      const revoked = await api(a, 'POST', 'releases/npm:demo-lib@1.0.0/revoke', adminToken, { reason: 'advisory GHSA-test' });
+      expect(revoked.status, await revoked.clone().text()).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+
+      const ci = await second.npm(['ci']);
+      expect(ci.code).not.toBe(0);
+      expect(ci.output).toContain('advisory GHSA-test');
+    } finally {
+      await first.remove();
+      await second.remove();
+    }
   });
 });
