@@ -3,11 +3,14 @@ import pg from 'pg';
 import { redactUrl, type Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
+import type { JobQueue } from './job-queue.js';
 import { openSqlite } from './open-sqlite.js';
+import { PgJobQueue } from './pg-job-queue.js';
 import { PgReleaseStore } from './pg-release-store.js';
 import { PgTokenStore } from './pg-token-store.js';
 import type { ReleaseStore } from './release-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
+import { SqliteJobQueue } from './sqlite-job-queue.js';
 import { SqliteReleaseStore } from './sqlite-release-store.js';
 import { SqliteTokenStore } from './sqlite-token-store.js';
 import type { TokenStore } from './token-store.js';
@@ -15,10 +18,12 @@ import type { TokenStore } from './token-store.js';
 /** Where the database is: a SQLite file (the embedded default) or a PostgreSQL server. */
 export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
-/** Releases, decisions, the audit log, tokens and sessions: one database, both stores on it. */
+/** Releases, decisions, the audit log, tokens, sessions and background jobs: one database. */
 export interface OpenedDatabase {
   store: ReleaseStore;
   tokens: TokenStore;
+  /** Background jobs with leases (analyses, webhook deliveries), shared by every replica. */
+  jobs: JobQueue;
   /** The location for messages, with any password redacted. */
   where: string;
   close(): Promise<void>;
@@ -40,7 +45,7 @@ export function databaseLocation(settings: Pick<Config, 'storageDir' | 'database
 }
 
 /**
- * Opens both stores on one database, migrating its schema first (on PostgreSQL under an advisory
+ * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
  * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
  */
 export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error): Promise<OpenedDatabase> {
@@ -48,7 +53,8 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     const db = openSqlite(location.file);
     const store = new SqliteReleaseStore(db);
     const tokens = new SqliteTokenStore(db);
-    return { store, tokens, where: location.file, close: () => tokens.close() };
+    const jobs = new SqliteJobQueue(db);
+    return { store, tokens, jobs, where: location.file, close: () => tokens.close() };
   }
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
@@ -57,9 +63,11 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
   try {
     const store = await PgReleaseStore.open(pool);
     const tokens = await PgTokenStore.open(pool);
+    const jobs = await PgJobQueue.open(pool);
     return {
       store,
       tokens,
+      jobs,
       where: redactUrl(location.url),
       close: async () => {
         if (!pool.ended) await pool.end();

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import pg from 'pg';
+import type { JobQueue } from '../../src/store/job-queue.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
+import { PgJobQueue } from '../../src/store/pg-job-queue.js';
 import { PgReleaseStore } from '../../src/store/pg-release-store.js';
 import { PgTokenStore } from '../../src/store/pg-token-store.js';
 import type { ReleaseStore } from '../../src/store/release-store.js';
+import { SqliteJobQueue } from '../../src/store/sqlite-job-queue.js';
 import { SqliteReleaseStore } from '../../src/store/sqlite-release-store.js';
 import { SqliteTokenStore } from '../../src/store/sqlite-token-store.js';
 import type { TokenStore } from '../../src/store/token-store.js';
@@ -15,7 +18,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  * second replica, or a second process on the SQLite file), so tests can race two of them.
  */
 export interface EngineDatabase {
-  connect(): Promise<{ releases: ReleaseStore; tokens: TokenStore }>;
+  connect(): Promise<{ releases: ReleaseStore; tokens: TokenStore; jobs: JobQueue }>;
   /** Closes every handle and removes the data. */
   drop(): Promise<void>;
 }
@@ -44,7 +47,7 @@ export function sqliteEngine(): StoreEngine {
           const releases = new SqliteReleaseStore(db);
           const tokens = new SqliteTokenStore(db);
           opened.push(tokens);
-          return { releases, tokens };
+          return { releases, tokens, jobs: new SqliteJobQueue(db) };
         },
         async drop() {
           for (const o of opened) await o.close();
@@ -72,7 +75,7 @@ export function postgresEngine(): StoreEngine {
         async connect() {
           const pool = new pg.Pool({ connectionString: url, max: 5 });
           pools.push(pool);
-          return { releases: await PgReleaseStore.open(pool), tokens: await PgTokenStore.open(pool) };
+          return { releases: await PgReleaseStore.open(pool), tokens: await PgTokenStore.open(pool), jobs: await PgJobQueue.open(pool) };
         },
         async drop() {
           for (const pool of pools) await pool.end();
