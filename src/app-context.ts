@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { Policy } from './policy/policy.js';
+import type { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import type { Quarantine } from './quarantine/quarantine.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { ReleaseStore } from './store/release-store.js';
@@ -33,4 +34,6 @@ export interface AppContext {
   log: (message: string) => void;
   /** Set from `AppDeps.tokens`, or opened on first use by the review module. */
   tokens?: TokenStore;
+  /** Failed-authentication counts for rate limiting; created by `createApp`. */
+  authFailures?: AuthFailureLimiter;
 }

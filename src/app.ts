@@ -3,10 +3,14 @@ import type { AppContext, AppDeps } from './app-context.js';
 import { createNpmEcosystem } from './ecosystems/npm/npm-ecosystem.js';
 import { createPypiEcosystem } from './ecosystems/pypi/pypi-ecosystem.js';
 import { AirlockError } from './errors.js';
+import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { errorHandler } from './http/error-handler.js';
+import { requestPathGuard } from './http/request-path-guard.js';
+import { securityHeaders } from './http/security-headers.js';
 import { createMetrics } from './metrics.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
 import { Quarantine } from './quarantine/quarantine.js';
+import { weakAdminTokenWarning } from './review/admin-token-weakness.js';
 import { createReviewModule, requireReader, type ReviewModule } from './review/review-module.js';
 
 export interface Airlock {
@@ -26,14 +30,25 @@ export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
   const metrics = createMetrics();
   const log = deps.log ?? ((m: string) => console.error(m));
+  const weakToken = weakAdminTokenWarning(deps.config.adminToken);
+  if (weakToken) log(weakToken);
   const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
-  const context: AppContext = { ...deps, policy, quarantine, metrics, log };
+  const authFailures = new AuthFailureLimiter(deps.clock, {
+    perAddress: deps.config.authFailureLimit,
+    global: deps.config.authFailureGlobalLimit,
+    windowMs: deps.config.authFailureWindowMs,
+  });
+  const context: AppContext = { ...deps, policy, quarantine, metrics, log, authFailures };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // routes compute their own ETags over the filtered bodies
   app.set('query parser', 'simple');
   app.use(countRequests(context));
+  // Before any route: every response gets nosniff and a sandbox policy (the web page sets its
+  // own), and an ambiguous path (`\`, dot segments in any encoding) never reaches a route.
+  app.use(securityHeaders());
+  app.use(requestPathGuard());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', time: deps.clock.now().toISOString() });

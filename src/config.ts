@@ -43,6 +43,12 @@ export interface Config {
   s3Region: string;
   /** Path-style S3 URLs (`endpoint/bucket/key`), which MinIO and most self-hosted stores need. @default false */
   s3ForcePathStyle: boolean;
+  /** Failed authentications one client address may make per window before it gets 429. @default 10 */
+  authFailureLimit: number;
+  /** Failed authentications from all addresses per window before every failing address gets 429. @default 100 */
+  authFailureGlobalLimit: number;
+  /** The window both limits count in. @default 60s */
+  authFailureWindowMs: number;
 }
 
 /** `AIRLOCK_BLOB_STORE`: `file`, or `s3://bucket/prefix`. */
@@ -76,6 +82,9 @@ const settings = {
   s3Endpoint: ['AIRLOCK_S3_ENDPOINT', 's3Endpoint'],
   s3Region: ['AIRLOCK_S3_REGION', 's3Region'],
   s3ForcePathStyle: ['AIRLOCK_S3_FORCE_PATH_STYLE', 's3ForcePathStyle'],
+  authFailureLimit: ['AIRLOCK_AUTH_FAILURE_LIMIT', 'authFailureLimit'],
+  authFailureGlobalLimit: ['AIRLOCK_AUTH_FAILURE_GLOBAL_LIMIT', 'authFailureGlobalLimit'],
+  authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
 
 export const settingsTable = settings;
@@ -219,6 +228,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     s3Endpoint,
     s3Region,
     s3ForcePathStyle: bool('s3ForcePathStyle'),
+    authFailureLimit: int('authFailureLimit', 10, 1, 1_000_000),
+    authFailureGlobalLimit: int('authFailureGlobalLimit', 100, 1, 100_000_000),
+    authFailureWindowMs: duration('authFailureWindowMs', 60_000),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)

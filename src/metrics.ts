@@ -10,6 +10,8 @@ export interface Metrics {
   releasesByState: Gauge<'ecosystem' | 'state'>;
   analysisQueueLength: Gauge;
   analysisDuration: Histogram<'ecosystem' | 'verdict'>;
+  /** Failed authentications by surface (`sign-in`, `api`, `package`) and outcome (`rejected`, `rate-limited`). */
+  authFailures: Counter<'surface' | 'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -59,6 +61,12 @@ export function createMetrics(): Metrics {
       help: 'Time to analyze a release, by ecosystem and verdict.',
       labelNames: ['ecosystem', 'verdict'],
       buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 120],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'airlock_auth_failures_total',
+      help: 'Failed authentications (wrong sign-in or bearer tokens), by surface (sign-in, api, package) and outcome (rejected, rate-limited).',
+      labelNames: ['surface', 'outcome'],
       registers: [registry],
     }),
   };

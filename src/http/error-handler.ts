@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { AirlockError, isAirlockError } from '../errors.js';
+import { isPypiRequest } from './is-pypi-request.js';
 
 /**
  * The only place errors become responses. npm prints the `error` field of a JSON body; pip prints
@@ -23,7 +24,7 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
       res.end();
       return;
     }
-    if (req.originalUrl.startsWith('/pypi/')) {
+    if (isPypiRequest(req)) {
       res.type('application/problem+json').send(
         JSON.stringify({ type: 'about:blank', title: res.statusMessage, status: error.status, detail: error.message, code: error.code }),
       );
@@ -56,6 +57,7 @@ function defaultReason(status: number): string {
     404: 'Not Found',
     405: 'Method Not Allowed',
     409: 'Conflict',
+    429: 'Too Many Requests',
     500: 'Internal Server Error',
     502: 'Bad Gateway',
     503: 'Service Unavailable',

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
-import { hasRole, type Role, type TokenStore } from '../store/token-store.js';
+import { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
+import { hasRole, type Role, type Session, type TokenStore } from '../store/token-store.js';
 import type { Caller } from './caller.js';
 import { callerOf } from './caller.js';
 import { csrfTokenFor, hashSecret, sameSecret } from './secret.js';
@@ -18,6 +19,57 @@ export async function callerForToken(ctx: AppContext, tokens: TokenStore, token:
   const now = ctx.clock.now();
   if (!stored.lastUsedAt || now.getTime() - stored.lastUsedAt.getTime() > touchEveryMs) await tokens.touchToken(stored.id, now);
   return { name: stored.name, role: stored.role, via: 'token' };
+}
+
+/** Where a token was presented: the web sign-in, the API, or the package endpoints. */
+export type AuthSurface = 'sign-in' | 'api' | 'package';
+
+/**
+ * `callerForToken` behind the failed-authentication limit: a client address that has failed too
+ * often (or any failing address while all together have) gets a 429 with `Retry-After` before its
+ * token is even looked at; every failure is counted, logged and shown in `/metrics`.
+ */
+export async function authenticateToken(
+  ctx: AppContext,
+  tokens: TokenStore,
+  token: string,
+  req: Request,
+  surface: AuthSurface,
+  challenge?: () => AirlockError,
+): Promise<Caller> {
+  const limiter = authFailuresOf(ctx);
+  const address = clientAddress(req);
+  const waitMs = limiter.retryAfterMs(address);
+  if (waitMs > 0) {
+    ctx.metrics.authFailures.inc({ surface, outcome: 'rate-limited' });
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new AirlockError('ERATELIMITED', `too many failed authentications from ${address}; try again in ${seconds} s`, {
+      headers: { 'Retry-After': String(seconds) },
+    });
+  }
+  const caller = token ? await callerForToken(ctx, tokens, token) : null;
+  if (caller) return caller;
+  const { failures, total } = limiter.recordFailure(address);
+  ctx.metrics.authFailures.inc({ surface, outcome: 'rejected' });
+  const { perAddress, global } = limiter.limits;
+  const blocked = failures >= perAddress ? '; refusing it until the window ends' : total >= global ? '; all addresses together are over the global limit' : '';
+  ctx.log(`authentication failed (${surface}) from ${address}: ${failures} of ${perAddress} failures in the window, ${total} of ${global} in all${blocked}`);
+  throw challenge ? challenge() : unauthorized('the API token is not valid (unknown or revoked)');
+}
+
+/** The app's limiter (created with the app; made here from the settings when a context has none). */
+function authFailuresOf(ctx: AppContext): AuthFailureLimiter {
+  ctx.authFailures ??= new AuthFailureLimiter(ctx.clock, {
+    perAddress: ctx.config.authFailureLimit,
+    global: ctx.config.authFailureGlobalLimit,
+    windowMs: ctx.config.authFailureWindowMs,
+  });
+  return ctx.authFailures;
+}
+
+/** The client's address as the socket sees it (express's `req.ip`, so `trust proxy` applies when set). */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -68,16 +120,14 @@ export function authenticate(ctx: AppContext, tokens: TokenStore): RequestHandle
     try {
       const token = tokenFromHeader(req.headers.authorization);
       if (token !== undefined) {
-        const caller = token ? await callerForToken(ctx, tokens, token) : null;
-        if (!caller) throw unauthorized('the API token is not valid (unknown or revoked)');
-        res.locals.caller = caller;
+        res.locals.caller = await authenticateToken(ctx, tokens, token, req, 'api');
         return next();
       }
       const secret = parseCookies(req.headers.cookie)[sessionCookie];
       if (secret) {
         const sessionHash = hashSecret(secret);
         const session = await tokens.findSession(sessionHash, ctx.clock.now());
-        if (session) {
+        if (session && !adminSessionOutlived(ctx, session)) {
           const caller: Caller = { name: session.name, role: session.role, via: 'session', sessionHash, csrfToken: csrfTokenFor(secret) };
           res.locals.caller = caller;
         }
@@ -87,6 +137,16 @@ export function authenticate(ctx: AppContext, tokens: TokenStore): RequestHandle
       next(err);
     }
   };
+}
+
+/**
+ * Whether this is a session of the `AIRLOCK_ADMIN_TOKEN` admin signed in with a token that is no
+ * longer the configured one (rotated, or unset): it dies with its token. Sessions of stored
+ * tokens die in the store when their token is revoked.
+ */
+function adminSessionOutlived(ctx: AppContext, session: Session): boolean {
+  if (session.tokenId !== null) return false;
+  return !ctx.config.adminToken || !session.tokenHash || !sameSecret(session.tokenHash, hashSecret(ctx.config.adminToken));
 }
 
 /**

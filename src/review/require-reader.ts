@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
+import { isPypiRequest } from '../http/is-pypi-request.js';
 import { hasRole } from '../store/token-store.js';
-import { callerForToken, tokenFromHeader, unauthorized } from './authenticate.js';
+import { authenticateToken, tokenFromHeader, unauthorized } from './authenticate.js';
 import { tokenStoreOf } from './token-store-of.js';
 
 /**
@@ -17,12 +18,13 @@ export function requireReader(ctx: AppContext): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     if (!ctx.config.requireReaderToken) return next();
     // pip only sends credentials after a Basic challenge; npm sends its token up front.
-    const scheme = req.originalUrl.startsWith('/pypi') ? 'Basic' : 'Bearer';
+    const scheme = isPypiRequest(req) ? 'Basic' : 'Bearer';
     try {
       const token = tokenFromHeader(req.headers.authorization);
       if (!token) throw unauthorized('this Airlock requires a reader token to install packages', scheme);
-      const caller = await callerForToken(ctx, tokenStoreOf(ctx).tokens, token);
-      if (!caller) throw unauthorized('the token is not valid (unknown or revoked)', scheme);
+      const caller = await authenticateToken(ctx, tokenStoreOf(ctx).tokens, token, req, 'package', () =>
+        unauthorized('the token is not valid (unknown or revoked)', scheme),
+      );
       if (!hasRole(caller.role, 'reader')) throw new AirlockError('EFORBIDDEN', `${caller.name} may not install packages`);
       next();
     } catch (err) {

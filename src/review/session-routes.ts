@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
 import type { TokenStore } from '../store/token-store.js';
-import { callerForToken, sessionCookie, unauthorized } from './authenticate.js';
+import { authenticateToken, sessionCookie, unauthorized } from './authenticate.js';
 import { callerOf } from './caller.js';
 import { requireRole } from './authenticate.js';
 import { csrfTokenFor, hashSecret, newSecret } from './secret.js';
@@ -25,13 +25,19 @@ export function sessionRoutes(ctx: AppContext, tokens: TokenStore): Router {
   router.post('/session', async (req: Request, res: Response) => {
     const token = (req.body as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token.length === 0) throw new AirlockError('EBADREQUEST', 'send {"token": "<your API token>"}');
-    const caller = await callerForToken(ctx, tokens, token);
-    if (!caller) throw unauthorized('that token is not valid (unknown or revoked)');
+    const caller = await authenticateToken(ctx, tokens, token, req, 'sign-in', () => unauthorized('that token is not valid (unknown or revoked)'));
     const secret = newSecret('');
     const now = ctx.clock.now();
     const expiresAt = new Date(now.getTime() + sessionMs);
     const stored = await tokens.findToken(hashSecret(token));
-    await tokens.createSession(hashSecret(secret), { tokenId: stored?.id ?? null, name: caller.name, role: caller.role, createdAt: now, expiresAt });
+    await tokens.createSession(hashSecret(secret), {
+      tokenId: stored?.id ?? null,
+      tokenHash: hashSecret(token),
+      name: caller.name,
+      role: caller.role,
+      createdAt: now,
+      expiresAt,
+    });
     res.setHeader('Set-Cookie', cookie(req, secret, sessionMs / 1000));
     res.status(201).json({ name: caller.name, role: caller.role, csrfToken: csrfTokenFor(secret), expiresAt: expiresAt.toISOString() });
   });

@@ -23,6 +23,8 @@ CREATE TABLE api_tokens (
 CREATE TABLE web_sessions (
   hash TEXT PRIMARY KEY,
   token_id INTEGER REFERENCES api_tokens(id) ON DELETE CASCADE,
+  -- SHA-256 of the token signed in with (see Session.tokenHash).
+  token_hash TEXT,
   name TEXT NOT NULL,
   role TEXT NOT NULL,
   created_at TIMESTAMPTZ NOT NULL,
@@ -107,23 +109,25 @@ export class PgTokenStore implements TokenStore {
       // A session is only ever opened with a live token: the insert finds nothing to copy when the
       // token was revoked meanwhile (on any replica), so no session outlives its token.
       await client.query(
-        `INSERT INTO web_sessions (hash, token_id, name, role, created_at, expires_at)
-         SELECT $1, $2::int, $3, $4, $5, $6
+        `INSERT INTO web_sessions (hash, token_id, token_hash, name, role, created_at, expires_at)
+         SELECT $1, $2::int, $3, $4, $5, $6, $7
          WHERE $2::int IS NULL OR EXISTS (SELECT 1 FROM api_tokens WHERE id = $2::int AND revoked_at IS NULL)`,
-        [hash, session.tokenId, session.name, session.role, session.createdAt, session.expiresAt],
+        [hash, session.tokenId, session.tokenHash, session.name, session.role, session.createdAt, session.expiresAt],
       );
     });
   }
 
   async findSession(hash: string, now: Date): Promise<Session | null> {
-    const { rows } = await this.pool.query<{ token_id: number | null; name: string; role: Role; created_at: Date; expires_at: Date }>(
-      `SELECT s.token_id, s.name, s.role, s.created_at, s.expires_at FROM web_sessions s
+    const { rows } = await this.pool.query<{ token_id: number | null; token_hash: string | null; name: string; role: Role; created_at: Date; expires_at: Date }>(
+      `SELECT s.token_id, s.token_hash, s.name, s.role, s.created_at, s.expires_at FROM web_sessions s
        LEFT JOIN api_tokens t ON t.id = s.token_id
        WHERE s.hash = $1 AND s.expires_at > $2 AND (s.token_id IS NULL OR t.revoked_at IS NULL)`,
       [hash, now],
     );
     const row = rows[0];
-    return row ? { tokenId: row.token_id, name: row.name, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at } : null;
+    return row
+      ? { tokenId: row.token_id, tokenHash: row.token_hash, name: row.name, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at }
+      : null;
   }
 
   async deleteSession(hash: string): Promise<void> {

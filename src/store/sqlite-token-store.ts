@@ -35,6 +35,7 @@ interface TokenRow {
 
 interface SessionRow {
   token_id: number | null;
+  token_hash: string | null;
   name: string;
   role: Role;
   created_at: number;
@@ -60,6 +61,9 @@ export class SqliteTokenStore implements TokenStore {
 
   constructor(private readonly db: SqliteDatabase) {
     db.exec(schema);
+    // Added after the first release: older databases get the column (their sessions have none).
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(web_sessions)').all();
+    if (!columns.some((c) => c.name === 'token_hash')) db.exec('ALTER TABLE web_sessions ADD COLUMN token_hash TEXT');
     this.stmts = {
       insertToken: db.prepare('INSERT INTO api_tokens (hash, name, role, created_at, created_by) VALUES (?, ?, ?, ?, ?)'),
       tokenByHash: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL'),
@@ -69,10 +73,10 @@ export class SqliteTokenStore implements TokenStore {
       endSessions: db.prepare('DELETE FROM web_sessions WHERE token_id = ?'),
       touch: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
       insertSession: db.prepare(
-        'INSERT INTO web_sessions (hash, token_id, name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO web_sessions (hash, token_id, token_hash, name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       session: db.prepare<[string, number], SessionRow>(
-        `SELECT s.token_id, s.name, s.role, s.created_at, s.expires_at FROM web_sessions s
+        `SELECT s.token_id, s.token_hash, s.name, s.role, s.created_at, s.expires_at FROM web_sessions s
          LEFT JOIN api_tokens t ON t.id = s.token_id
          WHERE s.hash = ? AND s.expires_at > ? AND (s.token_id IS NULL OR t.revoked_at IS NULL)`,
       ),
@@ -112,6 +116,7 @@ export class SqliteTokenStore implements TokenStore {
     this.stmts.insertSession.run(
       hash,
       session.tokenId,
+      session.tokenHash,
       session.name,
       session.role,
       session.createdAt.getTime(),
@@ -124,6 +129,7 @@ export class SqliteTokenStore implements TokenStore {
     if (!row) return null;
     return {
       tokenId: row.token_id,
+      tokenHash: row.token_hash,
       name: row.name,
       role: row.role,
       createdAt: new Date(row.created_at),

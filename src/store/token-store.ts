@@ -28,6 +28,11 @@ export interface ApiToken {
 export interface Session {
   /** Token the session signed in with; null for the `AIRLOCK_ADMIN_TOKEN` admin. */
   tokenId: number | null;
+  /**
+   * SHA-256 of the token the session signed in with, so a session of the `AIRLOCK_ADMIN_TOKEN`
+   * admin dies when that setting changes. Null only for sessions stored before it was recorded.
+   */
+  tokenHash: string | null;
   name: string;
   role: Role;
   createdAt: Date;

@@ -1,30 +1,72 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import semver from 'semver';
 import type { AppContext } from '../../../app-context.js';
 import { AirlockError } from '../../../errors.js';
+import { resolveUpstreamUrl, upstreamPathOf } from '../../../http/resolve-upstream-url.js';
 import type { UpstreamClient } from '../../../upstream/upstream-client.js';
+import { isValidPackageName, printable } from '../package-name.js';
 
 /** Largest request body forwarded (audit reports of big lockfiles are a few MB, gzipped). */
 const maxBodyBytes = 32 * 1024 * 1024;
 /** Request headers upstream needs to understand the request; credentials are never forwarded. */
 const forwardedRequestHeaders = ['accept', 'content-type', 'content-encoding', 'npm-command'];
 /** Response headers relayed to the client (bodies arrive decoded, so no encoding or length). */
-const relayedResponseHeaders = ['content-type', 'cache-control', 'etag', 'last-modified'];
+const relayedResponseHeaders = ['cache-control', 'etag', 'last-modified'];
+
+interface PassThroughEndpoint {
+  /** Matches the resolved upstream path (below the upstream's base path), nothing around it. */
+  path: RegExp;
+  methods: readonly string[];
+  /** A further check of the matched path's parts. */
+  accepts?: (match: RegExpExecArray) => boolean;
+}
+
+const read = ['GET', 'HEAD'] as const;
 
 /**
- * Endpoints relayed to upstream unchanged: `/-/ping`, `/-/npm/v1/keys` (verbatim, so
- * `npm audit signatures` can check the signatures Airlock passes on untouched),
- * `/-/npm/v1/attestations/*`, `/-/npm/v1/security/*` (`npm audit` POSTs gzip bodies, forwarded as
- * sent) and `/-/v1/search`.
+ * The allow-list: every upstream path the pass-through may reach. `/-/npm/v1/keys` is relayed
+ * verbatim so `npm audit signatures` can check the signatures Airlock passes on untouched;
+ * attestations are asked for one release (`<name>@<version>`, scoped names as `@scope%2fname`,
+ * the way npm sends them); `npm audit` POSTs gzip bodies to the bulk endpoint and falls back to
+ * the quick audit.
  */
-export function passThroughRoutes(ctx: AppContext, client: UpstreamClient): Router {
-  const router = Router();
-  const relay = (prefix: string, methods: string[]) => async (req: Request, res: Response, next: NextFunction) => {
+const endpoints: readonly PassThroughEndpoint[] = [
+  { path: /^\/-\/ping$/, methods: read },
+  { path: /^\/-\/npm\/v1\/keys$/, methods: read },
+  { path: /^\/-\/npm\/v1\/attestations\/((?:@[^/%@]+%2[fF])?[^/%@]+)@([^/%@]+)$/, methods: read, accepts: isReleaseSpec },
+  { path: /^\/-\/npm\/v1\/security\/advisories\/bulk$/, methods: ['POST'] },
+  { path: /^\/-\/npm\/v1\/security\/audits\/quick$/, methods: ['POST'] },
+  { path: /^\/-\/v1\/search$/, methods: read },
+];
+
+function isReleaseSpec(match: RegExpExecArray): boolean {
+  return isValidPackageName(match[1]!.replace(/%2f/i, '/')) && semver.valid(match[2]!) === match[2];
+}
+
+/**
+ * `/npm/-/…` endpoints relayed to upstream unchanged. The upstream URL is built from the path
+ * as sent, and relayed only when resolving it moved nothing and the resolved path is on the
+ * allow-list: a path that would resolve anywhere else (a packument, a tarball, another endpoint)
+ * is refused before upstream sees it. Paths no endpoint is for go to `next` (404 or 405 there).
+ * Upstream's bytes are relayed, never its Content-Type: the response is always JSON.
+ */
+export function passThroughRoutes(ctx: AppContext, client: UpstreamClient): RequestHandler {
+  const base = ctx.config.npmUpstream;
+  return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      if (!methods.includes(req.method)) throw new AirlockError('EMETHOD', `${req.method} is not supported on /npm${prefix}`);
-      // req.url is what follows the prefix: '/', '/?q=…' or '/more/path?q=…'.
-      const suffix = req.url === '/' ? '' : req.url.startsWith('/?') ? req.url.slice(1) : req.url;
-      if (/(^|\/)(\.|%2e){1,2}(\/|\?|$)/i.test(suffix.split('?')[0]!)) throw new AirlockError('EBADREQUEST', 'path traversal is not allowed');
-      const target = new URL(`${prefix.slice(1)}${suffix}`, ctx.config.npmUpstream);
+      const q = req.url.indexOf('?');
+      const requestPath = q < 0 ? req.url : req.url.slice(0, q);
+      const target = resolveUpstreamUrl(base, requestPath, q < 0 ? '' : req.url.slice(q + 1));
+      if (!target) throw new AirlockError('EBADREQUEST', `/npm${printable(requestPath)} does not name an upstream endpoint Airlock relays`);
+      const resolved = upstreamPathOf(base, target);
+      const endpoint = endpoints.find((e) => {
+        const m = e.path.exec(resolved);
+        return m !== null && (!e.accepts || e.accepts(m));
+      });
+      if (!endpoint) return next();
+      if (!endpoint.methods.includes(req.method))
+        throw new AirlockError('EMETHOD', `${req.method} is not supported on /npm${printable(requestPath)} (${endpoint.methods.join(', ')} only)`);
+
       const headers: Record<string, string> = {};
       for (const h of forwardedRequestHeaders) {
         const value = req.headers[h];
@@ -37,6 +79,9 @@ export function passThroughRoutes(ctx: AppContext, client: UpstreamClient): Rout
         const value = upstream.headers.get(h);
         if (value) res.setHeader(h, value);
       }
+      // Every endpoint on the list answers JSON; whatever upstream claims, the bytes are never
+      // labelled as something a browser would render or run on Airlock's origin.
+      res.setHeader('Content-Type', 'application/json');
       res.status(upstream.status);
       res.setHeader('Content-Length', String(bytes.length));
       res.end(req.method === 'HEAD' ? undefined : bytes);
@@ -44,12 +89,6 @@ export function passThroughRoutes(ctx: AppContext, client: UpstreamClient): Rout
       next(err);
     }
   };
-  router.use('/-/ping', relay('/-/ping', ['GET', 'HEAD']));
-  router.use('/-/npm/v1/keys', relay('/-/npm/v1/keys', ['GET', 'HEAD']));
-  router.use('/-/npm/v1/attestations', relay('/-/npm/v1/attestations', ['GET', 'HEAD']));
-  router.use('/-/npm/v1/security', relay('/-/npm/v1/security', ['GET', 'HEAD', 'POST']));
-  router.use('/-/v1/search', relay('/-/v1/search', ['GET', 'HEAD']));
-  return router;
 }
 
 async function readBody(req: Request): Promise<Buffer> {
