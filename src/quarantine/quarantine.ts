@@ -149,16 +149,22 @@ export class Quarantine {
 
   /** Records a reviewer's decision and its audit entry. */
   async decide(release: Release, decision: Decision): Promise<Release> {
-    await this.deps.store.recordDecision(release.id, decision);
-    await this.deps.store.appendAudit({
+    const subject = formatReleaseId(release);
+    // Only if nobody decided since `release` was read (another reviewer, on any replica).
+    const won = await this.deps.store.decideIf(release.id, release.decision, decision, {
       at: decision.decidedAt,
       actor: decision.actor,
       role: decision.role,
       action: decision.action,
-      subject: formatReleaseId(release),
+      subject,
       reason: decision.reason,
       detail: {},
     });
+    if (!won) {
+      const now = (await this.deps.store.getReleaseById(release.id)) ?? release;
+      const by = now.decision ? `: ${now.decision.actor} decided ${now.decision.action} at ${now.decision.decidedAt.toISOString()}` : '';
+      throw new AirlockError('ECONFLICT', `${subject} was decided meanwhile${by}; reload and decide again`, { subject });
+    }
     this.changed(release.ecosystem, release.name);
     return (await this.deps.store.getReleaseById(release.id))!;
   }

@@ -258,6 +258,25 @@ export class PgReleaseStore implements ReleaseStore {
     });
   }
 
+  async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
+    return pgTransaction(this.pool, async (client) => {
+      // Compare-and-set in one statement: a concurrent decider's UPDATE waits for this one's
+      // commit, then finds the decision changed and updates nothing.
+      const updated = await client.query(
+        `UPDATE releases SET decision = $1 WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
+           ELSE decision->>'action' = $3 AND decision->>'actor' = $4 AND decision->>'decidedAt' = $5 END`,
+        [JSON.stringify(decision), releaseId, previous?.action ?? null, previous?.actor ?? null, previous?.decidedAt.toISOString() ?? null],
+      );
+      if (updated.rowCount === 0) return false;
+      await client.query(
+        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt],
+      );
+      await insertAudit(client, [audit]);
+      return true;
+    });
+  }
+
   async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
     await this.pool.query('UPDATE releases SET withdrawn_at = $1 WHERE id = $2', [at, releaseId]);
   }

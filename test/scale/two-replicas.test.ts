@@ -31,6 +31,7 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     [cluster, s3, verdaccio] = await Promise.all([startPostgres(), startS3rver(), startVerdaccio()]);
     await verdaccio.publish({ name: 'demo-lib', version: '1.0.0', files: { 'index.js': 'module.exports = 1;\n' } });
     await verdaccio.publish({ name: 'demo-lib', version: '2.0.0', files: { 'index.js': 'module.exports = 2;\n' } });
+    await verdaccio.publish({ name: 'demo-lib', version: '3.0.0', files: { 'index.js': 'module.exports = 3;\n' } });
     databaseUrl = await cluster.createDatabase();
     const config = await tempDir('airlock-replicas-');
     removers.push(config.remove);
@@ -147,5 +148,23 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
       await first.remove();
       await second.remove();
     }
+  });
+
+  it('lets one of two reviewers deciding one release at once through both replicas win; the other gets a conflict', async () => {
+    // Seen by both replicas (quarantined: 72h cooldown).
+    for (const replica of [a, b]) expect((await fetch(new URL('npm/demo-lib', replica.url))).status).toBe(200);
+    const [viaA, viaB] = await Promise.all([
+      api(a, 'POST', 'releases/npm:demo-lib@3.0.0/approve', adminToken, { reason: 'looks fine' }),
+      api(b, 'POST', 'releases/npm:demo-lib@3.0.0/reject', adminToken, { reason: 'looks wrong' }),
+    ]);
+    expect([viaA.status, viaB.status].sort()).toEqual([200, 409]);
+    const loser = viaA.status === 409 ? viaA : viaB;
+    // Whether the loser's request read the release before or after the winner's commit, it is told
+    // the release is decided: by the store's conditional write, or by the state it then reads.
+    expect(((await loser.json()) as { error: string }).error).toMatch(
+      /^(npm:demo-lib@3\.0\.0 was decided meanwhile: admin decided|cannot (approve|reject) npm:demo-lib@3\.0\.0: it is (approved|rejected))/,
+    );
+    const audit = (await (await api(a, 'GET', 'audit?subject=npm:demo-lib@3.0.0')).json()) as { entries: Json[] };
+    expect(audit.entries.filter((e) => e.action === 'approve' || e.action === 'reject')).toHaveLength(1);
   });
 });

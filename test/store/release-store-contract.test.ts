@@ -133,6 +133,33 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect((await store.listReleases({ undecided: true })).map((r) => r.version)).toEqual(['3.0.0']);
   });
 
+  it('records a decision with its audit entry only if the release was not decided since it was read', async () => {
+    const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    const id = added[0]!.id;
+    const approve: Decision = { action: 'approve', reason: 'ok', actor: 'alice', role: 'reviewer', decidedAt: at('2026-11-01T12:00:00Z') };
+    const reject: Decision = { action: 'reject', reason: 'no', actor: 'bob', role: 'reviewer', decidedAt: at('2026-11-01T12:00:00Z') };
+    const audit = (d: Decision) => entry(d.action, 'npm:demo@2.0.0', { actor: d.actor, role: d.role, reason: d.reason });
+
+    // Two reviewers on two replicas saw it undecided and decide at the same moment: one wins.
+    const other = (await database.connect()).releases;
+    const results = await Promise.all([store.decideIf(id, null, approve, audit(approve)), other.decideIf(id, null, reject, audit(reject))]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results[0] ? approve : reject;
+    const decided = await store.getReleaseById(id);
+    expect(decided?.decision).toEqual(winner);
+    const entries = await store.listAudit({ subject: 'npm:demo@2.0.0' });
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([[winner.action, winner.actor]]);
+
+    // A revoke made against the decision as read applies; one made against an older view does not.
+    const revoke: Decision = { action: 'revoke', reason: 'advisory', actor: 'carol', role: 'admin', decidedAt: at('2026-11-02T12:00:00Z') };
+    expect(await store.decideIf(id, null, revoke, audit(revoke))).toBe(false);
+    expect(await store.decideIf(id, decided!.decision, revoke, audit(revoke))).toBe(true);
+    expect(await store.decideIf(id, decided!.decision, revoke, audit(revoke))).toBe(false);
+    expect((await store.getReleaseById(id))?.decision).toEqual(revoke);
+    expect((await store.listAudit({ subject: 'npm:demo@2.0.0' })).map((e) => e.action)).toEqual(['revoke', winner.action]);
+    expect(await store.decideIf(999_999, null, approve, audit(approve))).toBe(false);
+  });
+
   it('records artifacts once per file, keeping their first-seen and upload times, and their blob keys', async () => {
     const [a, b] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('2.0')], at('2026-11-01T10:00:00Z'), pending)).added;
     const first = at('2026-11-01T10:00:00Z');
