@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Logger } from './log/create-logger.js';
 import type { Metrics } from './metrics.js';
 import type { Policy } from './policy/policy.js';
 import type { AuthFailureLimiter } from './http/auth-failure-limiter.js';
@@ -16,7 +17,9 @@ export interface AppDeps {
   clock: Clock;
   /** The policy, or a function returning the current one (for reloads). */
   policy: Policy | (() => Policy);
-  /** Where operational messages go. @default console.error */
+  /** Structured log (pino). @default JSON lines (or pretty in a terminal) on stdout at `config.logLevel` */
+  logger?: Logger;
+  /** Where plain operational messages go. @default the logger, at warn */
   log?: (message: string) => void;
   /** API tokens and web sessions. @default a SQLite store on `<storageDir>/airlock.db` */
   tokens?: TokenStore;
@@ -31,7 +34,9 @@ export interface AppContext {
   policy: () => Policy;
   quarantine: Quarantine;
   metrics: Metrics;
+  /** Plain operational messages (warnings); events with fields go to `logger`. */
   log: (message: string) => void;
+  logger: Logger;
   /** Set from `AppDeps.tokens`, or opened on first use by the review module. */
   tokens?: TokenStore;
   /** Failed-authentication counts for rate limiting; created by `createApp`. */

@@ -9,6 +9,9 @@ import { requestPathGuard } from './http/request-path-guard.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createMetrics } from './metrics.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
+import { CheckedBlobStore } from './store/checked-blob-store.js';
+import { createLogger } from './log/create-logger.js';
+import { requestLog } from './log/request-log.js';
 import { Quarantine } from './quarantine/quarantine.js';
 import { weakAdminTokenWarning } from './review/admin-token-weakness.js';
 import { createReviewModule, requireReader, type ReviewModule } from './review/review-module.js';
@@ -29,22 +32,31 @@ export interface Airlock {
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
   const metrics = createMetrics();
-  const log = deps.log ?? ((m: string) => console.error(m));
+  const logger = deps.logger ?? createLogger({ level: deps.config.logLevel, pretty: deps.config.logFormat === 'pretty' });
+  const log = deps.log ?? ((m: string) => logger.warn(m));
   const weakToken = weakAdminTokenWarning(deps.config.adminToken);
-  if (weakToken) log(weakToken);
-  const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy });
+  if (weakToken) logger.warn({ event: 'weak-admin-token' }, weakToken);
+  const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy, logger });
   const authFailures = new AuthFailureLimiter(deps.clock, {
     perAddress: deps.config.authFailureLimit,
     global: deps.config.authFailureGlobalLimit,
     windowMs: deps.config.authFailureWindowMs,
   });
-  const context: AppContext = { ...deps, policy, quarantine, metrics, log, authFailures };
+  // Every stored blob is checked against its digest the first time this process reads it.
+  const blobs = new CheckedBlobStore(deps.blobs, log);
+  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log, logger, authFailures };
+  // Temp files of downloads a killed process left behind; an hour old, so no write in progress.
+  void blobs
+    .removeOrphans(new Date(Date.now() - 3_600_000))
+    .then((n) => n > 0 && log(`removed ${n} unfinished download(s) left in blob storage`))
+    .catch((err: unknown) => log(`could not clean unfinished downloads from blob storage: ${(err as Error).message}`));
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // routes compute their own ETags over the filtered bodies
   app.set('query parser', 'simple');
   app.use(countRequests(context));
+  app.use(requestLog(logger));
   // Before any route: every response gets nosniff and a sandbox policy (the web page sets its
   // own), and an ambiguous path (`\`, dot segments in any encoding) never reaches a route.
   app.use(securityHeaders());
@@ -64,7 +76,10 @@ export function createApp(deps: AppDeps): Airlock {
   const npm = createNpmEcosystem(context);
   const pypi = createPypiEcosystem(context);
   const artifacts = { npm: npm.artifacts, pypi: pypi.artifacts };
-  const analysis = new AnalysisRunner(context, artifacts);
+  const analysis = new AnalysisRunner(context, artifacts, {
+    retryDelayMs: deps.config.analysisRetryDelayMs,
+    maxFetchAttempts: deps.config.analysisFetchAttempts,
+  });
   quarantine.setAnalysisScheduler(analysis);
   // Analyses left pending by a restart (or another replica) are picked up again.
   void analysis.recover().catch((err: unknown) => log(`could not queue pending analyses: ${(err as Error).message}`));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.js';
+import { logLevels, type LogLevel } from './log/create-logger.js';
 
 /** Settings, from `AIRLOCK_*` environment variables or a config file (`AIRLOCK_CONFIG`). */
 export interface Config {
@@ -29,6 +30,14 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Analyses running at once. @default 2 */
   analysisConcurrency: number;
+  /** How long an analysis waits before asking upstream again for artifacts it could not get. @default 60s */
+  analysisRetryDelayMs: number;
+  /** Tries at an analysis's artifacts before it becomes an `analysis-error` finding for a reviewer. @default 5 */
+  analysisFetchAttempts: number;
+  /** Least severe log level written. @default info */
+  logLevel: LogLevel;
+  /** `json` (one JSON line per event) or `pretty` (for a terminal). @default pretty when stdout is a terminal, else json */
+  logFormat: 'json' | 'pretty';
   /** First admin's API token, if set. */
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
@@ -75,6 +84,10 @@ const settings = {
   upstreamConcurrency: ['AIRLOCK_UPSTREAM_CONCURRENCY', 'upstreamConcurrency'],
   upstreamTimeoutMs: ['AIRLOCK_UPSTREAM_TIMEOUT', 'upstreamTimeout'],
   analysisConcurrency: ['AIRLOCK_ANALYSIS_CONCURRENCY', 'analysisConcurrency'],
+  analysisRetryDelayMs: ['AIRLOCK_ANALYSIS_RETRY_DELAY', 'analysisRetryDelay'],
+  analysisFetchAttempts: ['AIRLOCK_ANALYSIS_FETCH_ATTEMPTS', 'analysisFetchAttempts'],
+  logLevel: ['AIRLOCK_LOG_LEVEL', 'logLevel'],
+  logFormat: ['AIRLOCK_LOG_FORMAT', 'logFormat'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
   databaseUrl: ['AIRLOCK_DATABASE_URL', 'databaseUrl'],
@@ -151,6 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       return null;
     }
   };
+  const oneOf = <T extends string>(key: keyof typeof settings, allowed: readonly T[], fallback: T): T => {
+    const { value, from } = raw(key);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`${from} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
+  };
   const bool = (key: keyof typeof settings): boolean => {
     const { value, from } = raw(key);
     if (value === undefined) return false;
@@ -221,6 +241,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
     analysisConcurrency: int('analysisConcurrency', 2, 1, 64),
+    analysisRetryDelayMs: duration('analysisRetryDelayMs', 60_000),
+    analysisFetchAttempts: int('analysisFetchAttempts', 5, 1, 1000),
+    logLevel: oneOf('logLevel', logLevels, 'info'),
+    logFormat: oneOf('logFormat', ['json', 'pretty'] as const, process.stdout.isTTY ? 'pretty' : 'json'),
     adminToken: raw('adminToken').value ?? null,
     requireReaderToken: bool('requireReaderToken'),
     databaseUrl,

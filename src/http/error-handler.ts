@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { AirlockError, isAirlockError } from '../errors.js';
+import { noteRefusal } from '../log/request-log.js';
 import { isPypiRequest } from './is-pypi-request.js';
 
 /**
@@ -15,6 +16,8 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
       return;
     }
     const error = toAirlockError(err);
+    if (holdCodes.has(error.code)) noteRefusal(res, { event: 'refused', code: error.code, release: error.subject, reason: error.message });
+    else if (error.status >= 500) noteRefusal(res, { event: 'failed', code: error.code, release: error.subject, reason: error.message });
     if (error.status >= 500 && error.code === 'EINTERNAL') log(`${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? err}`);
     for (const [k, v] of Object.entries(error.headers ?? {})) res.setHeader(k, v);
     if (error.status === 403 || error.status >= 500) res.setHeader('Cache-Control', 'no-store');
@@ -34,6 +37,9 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
     void next;
   };
 }
+
+/** Answers that mean "Airlock is holding this back", logged as `refused` with the release and reason. */
+const holdCodes = new Set<string>(['EQUARANTINED', 'EREJECTED', 'EWITHDRAWN', 'EANALYSISPENDING']);
 
 function toAirlockError(err: unknown): AirlockError {
   if (isAirlockError(err)) return err;

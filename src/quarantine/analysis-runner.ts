@@ -13,6 +13,12 @@ export interface AnalysisRunnerOptions {
   analyze?: (input: AnalysisInput) => Promise<AnalysisResult>;
   /** How long to wait before retrying when upstream was unreachable. @default 60s */
   retryDelayMs?: number;
+  /**
+   * How many times an analysis whose artifacts upstream would not give is tried before it
+   * becomes an `analysis-error` finding a reviewer sees (rather than pending, unseen, forever).
+   * @default 5
+   */
+  maxFetchAttempts?: number;
 }
 
 /**
@@ -26,6 +32,8 @@ export class AnalysisRunner implements AnalysisScheduler {
   private readonly queued = new Set<number>();
   private readonly waiters = new Map<number, (() => void)[]>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Failed artifact fetches per release since this process started (a restart starts over). */
+  private readonly fetchFailures = new Map<number, number>();
   private readonly cache: ProfileCache = createProfileCache({ maxEntries: 50_000 });
   private readonly analyze: (input: AnalysisInput) => Promise<AnalysisResult>;
   private closed = false;
@@ -114,21 +122,31 @@ export class AnalysisRunner implements AnalysisScheduler {
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
-      if (isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM') && !this.closed) {
-        // Upstream is unreachable: not the release's fault. Stay pending (invisible) and try again.
+      const fetchFailed = isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
+      const attempts = fetchFailed ? (this.fetchFailures.get(release.id) ?? 0) + 1 : 0;
+      const maxAttempts = this.options.maxFetchAttempts ?? 5;
+      if (fetchFailed && attempts < maxAttempts && !this.closed) {
+        // Upstream is unreachable or refused: maybe not the release's fault. Stay pending (invisible) and try again.
+        this.fetchFailures.set(release.id, attempts);
         this.retryLater(release);
         return;
       }
+      if (this.closed && fetchFailed) return;
+      this.fetchFailures.delete(release.id);
+      const why = fetchFailed
+        ? `its artifacts could not be fetched from upstream after ${attempts} attempts: ${(err as Error).message}`
+        : (err as Error).message;
       findings = [
         {
           kind: 'analysis-error',
           severity: 'high',
           path: null,
           line: null,
-          message: `${formatReleaseId(release)} could not be analyzed: ${(err as Error).message}`,
+          message: `${formatReleaseId(release)} could not be analyzed: ${why}`,
         },
       ];
     }
+    this.fetchFailures.delete(release.id);
 
     const now = this.ctx.clock.now();
     await this.ctx.store.saveAnalysis(release.id, { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now });
@@ -137,6 +155,11 @@ export class AnalysisRunner implements AnalysisScheduler {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
     this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
+    const kinds = [...new Set(findings.map((f) => f.kind))];
+    this.ctx.logger.info(
+      { event: 'analysis', release: formatReleaseId(release), verdict, baseline: baseline?.version ?? null, findings: kinds, state: status.state, seconds },
+      `analysis of ${formatReleaseId(release)}: ${verdict}${kinds.length ? ` (${kinds.join(', ')})` : ''}, now ${status.state}`,
+    );
     await this.ctx.store.appendAudit({
       at: now,
       actor: 'system',

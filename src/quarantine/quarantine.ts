@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { Logger } from '../log/create-logger.js';
 import { AirlockError } from '../errors.js';
 import { effectivePolicy } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
@@ -21,6 +22,8 @@ export interface QuarantineDeps {
   /** The current policy; a function so a reloaded policy takes effect without a restart. */
   policy: () => Policy;
   analysis?: AnalysisScheduler;
+  /** Where decisions are logged. */
+  logger?: Logger;
   /** Told after every recorded state change, e.g. to invalidate cached indexes. */
   onChange?: (ecosystem: Ecosystem, name: string) => void;
 }
@@ -165,6 +168,10 @@ export class Quarantine {
       const by = now.decision ? `: ${now.decision.actor} decided ${now.decision.action} at ${now.decision.decidedAt.toISOString()}` : '';
       throw new AirlockError('ECONFLICT', `${subject} was decided meanwhile${by}; reload and decide again`, { subject });
     }
+    this.deps.logger?.info(
+      { event: 'decision', release: formatReleaseId(release), action: decision.action, actor: decision.actor, role: decision.role, reason: decision.reason },
+      `${decision.actor} (${decision.role}) decided ${decision.action} on ${formatReleaseId(release)}: ${decision.reason}`,
+    );
     this.changed(release.ecosystem, release.name);
     return (await this.deps.store.getReleaseById(release.id))!;
   }

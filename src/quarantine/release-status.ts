@@ -24,8 +24,7 @@ export interface ReleaseStatus {
  */
 export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, now: Date): ReleaseStatus {
   const id = formatReleaseId(release);
-  const clockStart = release.publishedAt ?? release.firstSeenAt;
-  const clockNote = release.publishedAt ? 'from upstream publish time' : 'from first sight (upstream gave no publish time)';
+  const { clockStart, clockNote } = cooldownClock(release);
   const hidden = (state: ReleaseState, reason: string, until: Date | null = null): ReleaseStatus => ({
     state,
     visible: false,
@@ -39,9 +38,20 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
   if (policy.blockedBy) return hidden('rejected', `${id} is blocked by policy ("${policy.blockedBy}")`);
 
   const decision = release.decision;
+  const cooldownEnd = new Date(clockStart.getTime() + policy.cooldownMs);
   if (decision) {
-    if (decision.action === 'approve')
+    if (decision.action === 'approve') {
+      // An early approval vouched for a release upstream still stood behind. When upstream takes
+      // it down afterwards (the usual end of a compromised release), that vouching no longer
+      // holds; a reviewer who still wants it approves again, after the withdrawal.
+      const early = decision.decidedAt < cooldownEnd;
+      if (early && release.withdrawnAt && release.withdrawnAt >= decision.decidedAt)
+        return hidden(
+          'withdrawn',
+          `${id} was withdrawn upstream after ${decision.actor} approved it early; a reviewer may approve it again`,
+        );
       return { state: 'approved', visible: true, until: null, clockStart, reason: `${id} was approved by ${decision.actor}: ${decision.reason}` };
+    }
     const verb = decision.action === 'revoke' ? 'revoked' : 'rejected';
     return hidden('rejected', `${id} was ${verb} by ${decision.actor}: ${decision.reason}`);
   }
@@ -70,6 +80,28 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
     }
   }
   return { state: 'released', visible: true, until, clockStart, reason: `${id} was released after its cooldown` };
+}
+
+/**
+ * Where the cooldown counts from: upstream's publish time, or first sight when upstream gave
+ * none, but never before the release's clock floor, so a publish time that arrives late, or a
+ * release that appears in a package Airlock had already read with a date from before that read,
+ * cannot shorten the hold (both are how a backdated release would slip through).
+ */
+function cooldownClock(release: ReleaseFacts): { clockStart: Date; clockNote: string } {
+  const given = release.publishedAt ?? release.firstSeenAt;
+  const floor = release.clockFloorAt ?? null;
+  if (floor && floor > given)
+    return {
+      clockStart: floor,
+      clockNote: release.publishedAt
+        ? `from ${formatInstant(floor)}, when Airlock could first have seen it (upstream's publish time ${formatInstant(release.publishedAt)} is earlier)`
+        : `from ${formatInstant(floor)}, when Airlock could first have seen it`,
+    };
+  return {
+    clockStart: given,
+    clockNote: release.publishedAt ? 'from upstream publish time' : 'from first sight (upstream gave no publish time)',
+  };
 }
 
 /** Whether `severity` is at or above `threshold` (critical > high > medium > low). */

@@ -38,6 +38,13 @@ export interface Release {
   /** Upstream publish time (npm `time[version]`; PyPI earliest file `upload-time`); null when upstream gave none. */
   publishedAt: Date | null;
   firstSeenAt: Date;
+  /**
+   * The earliest instant the cooldown may count from, whatever upstream's publish time says: set
+   * when Airlock could have seen the release earlier and did not (it is new to a package Airlock
+   * had already read), or when the publish time arrived after first sight. Null when the publish
+   * time is trusted as given.
+   */
+  clockFloorAt: Date | null;
   analysis: AnalysisState;
   findings: StoredFinding[];
   analyzedAt: Date | null;
@@ -55,7 +62,8 @@ export interface Release {
 export type ReleaseFacts = Pick<
   Release,
   'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'analysis' | 'findings' | 'decision' | 'withdrawnAt'
->;
+> &
+  Partial<Pick<Release, 'clockFloorAt'>>;
 
 export type ReleaseState = 'quarantined' | 'awaiting-review' | 'released' | 'approved' | 'rejected' | 'withdrawn';
 export const releaseStates: readonly ReleaseState[] = ['quarantined', 'awaiting-review', 'released', 'approved', 'rejected', 'withdrawn'];

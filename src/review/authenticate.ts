@@ -53,7 +53,10 @@ export async function authenticateToken(
   ctx.metrics.authFailures.inc({ surface, outcome: 'rejected' });
   const { perAddress, global } = limiter.limits;
   const blocked = failures >= perAddress ? '; refusing it until the window ends' : total >= global ? '; all addresses together are over the global limit' : '';
-  ctx.log(`authentication failed (${surface}) from ${address}: ${failures} of ${perAddress} failures in the window, ${total} of ${global} in all${blocked}`);
+  ctx.logger.warn(
+    { event: 'auth-failure', surface, address, failures, total },
+    `authentication failed (${surface}) from ${address}: ${failures} of ${perAddress} failures in the window, ${total} of ${global} in all${blocked}`,
+  );
   throw challenge ? challenge() : unauthorized('the API token is not valid (unknown or revoked)');
 }
 

@@ -16,7 +16,8 @@ import type { WebhookSender } from './webhook-sender.js';
 
 /** Which states each decision may be taken from; anything else is a 409 with the reason. */
 const allowedFrom: Record<DecisionAction, ReleaseState[]> = {
-  approve: ['quarantined', 'awaiting-review', 'rejected'],
+  // withdrawn: upstream took it down; a reviewer may still vouch for the bytes Airlock has.
+  approve: ['quarantined', 'awaiting-review', 'rejected', 'withdrawn'],
   reject: ['quarantined', 'awaiting-review'],
   revoke: ['approved', 'released'],
 };

@@ -22,6 +22,13 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number } | null>;
   /** Opens the bytes, optionally a byte range (inclusive `end`). */
   open(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Removes a blob; removing one that is not there is not an error. */
+  delete(key: string): Promise<void>;
+  /**
+   * Removes what interrupted writes left behind (temp files, unfinished uploads) older than
+   * `olderThan`, and returns how many. Older than, so another process's write in progress is safe.
+   */
+  removeOrphans?(olderThan: Date): Promise<number>;
 }
 
 /**
@@ -34,6 +41,10 @@ export interface BlobBackend {
   begin(): Promise<BlobWriter>;
   stat(key: string): Promise<{ size: number } | null>;
   open(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Removes a blob; removing one that is not there is not an error. */
+  delete(key: string): Promise<void>;
+  /** As `BlobStore.removeOrphans`. */
+  removeOrphans?(olderThan: Date): Promise<number>;
 }
 
 /** Bytes being written: nothing is readable under any key until `commit`. */

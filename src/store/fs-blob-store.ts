@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
@@ -54,6 +54,25 @@ export class FsBlobBackend implements BlobBackend {
     const s = await stat(file).catch(() => null);
     if (!s) throw new AirlockError('ENOTFOUND', `blob ${key} is not stored`);
     return createReadStream(file, range);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathFor(key), { force: true });
+  }
+
+  /** Temp files of writes that never finished (a killed download), older than `olderThan`. */
+  async removeOrphans(olderThan: Date): Promise<number> {
+    const tmpDir = path.join(this.root, 'tmp');
+    const names = await readdir(tmpDir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(tmpDir, name);
+      const s = await stat(file).catch(() => null);
+      if (!s || s.mtime >= olderThan) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   private pathFor(key: string): string {

@@ -76,4 +76,12 @@ CREATE TABLE documents (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'releases and artifacts clock_floor_at',
+    sql: `
+ALTER TABLE releases ADD COLUMN clock_floor_at TIMESTAMPTZ;
+ALTER TABLE artifacts ADD COLUMN clock_floor_at TIMESTAMPTZ;
+`,
+  },
 ];

@@ -23,6 +23,7 @@ interface ReleaseRow {
   version: string;
   published_at: Date | null;
   first_seen_at: Date;
+  clock_floor_at: Date | null;
   analysis: AnalysisState;
   findings: StoredFinding[];
   analyzed_at: Date | null;
@@ -41,6 +42,7 @@ interface ArtifactRow {
   size: string | null;
   published_at: Date | null;
   first_seen_at: Date;
+  clock_floor_at: Date | null;
   blob_key: string | null;
 }
 
@@ -72,6 +74,7 @@ function toRelease(row: ReleaseRow): Release {
     version: row.version,
     publishedAt: row.published_at,
     firstSeenAt: row.first_seen_at,
+    clockFloorAt: row.clock_floor_at,
     analysis: row.analysis,
     findings: row.findings,
     analyzedAt: row.analyzed_at,
@@ -92,6 +95,7 @@ function toArtifact(row: ArtifactRow): Artifact {
     size: row.size === null ? null : Number(row.size),
     publishedAt: row.published_at,
     firstSeenAt: row.first_seen_at,
+    clockFloorAt: row.clock_floor_at,
     blobKey: row.blob_key,
   };
 }
@@ -153,6 +157,11 @@ export class PgReleaseStore implements ReleaseStore {
       const byPackage = () =>
         client.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
       const existing = new Map((await byPackage()).rows.map((r) => [r.version, r]));
+      // A release new to a package Airlock had already read was not there at the last read that
+      // added anything, so its clock cannot start before that read, whatever date upstream gives.
+      // (Rows first seen at this same instant came with this same read.)
+      let lastRead: Date | null = null;
+      for (const r of existing.values()) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
       const fresh = new Map<string, ObservedRelease>();
       let changed = false;
       for (const o of observed) {
@@ -160,11 +169,17 @@ export class PgReleaseStore implements ReleaseStore {
         if (!row) fresh.set(o.version, o);
         else if (row.published_at === null && o.publishedAt) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
-          await client.query('UPDATE releases SET published_at = $1, meta = $2 WHERE id = $3 AND published_at IS NULL', [
-            o.publishedAt,
-            JSON.stringify(o.meta ?? row.meta),
-            row.id,
-          ]);
+          // A publish time learned after first sight never starts the clock before first sight.
+          await client.query(
+            `UPDATE releases SET published_at = $1, meta = $2,
+               clock_floor_at = GREATEST(COALESCE(clock_floor_at, first_seen_at), first_seen_at)
+             WHERE id = $3 AND published_at IS NULL`,
+            [
+              o.publishedAt,
+              JSON.stringify(o.meta ?? row.meta),
+              row.id,
+            ],
+          );
           changed = true;
         }
       }
@@ -174,8 +189,9 @@ export class PgReleaseStore implements ReleaseStore {
         // ON CONFLICT: another replica may be recording the same package right now; its rows win
         // and only the rows this statement inserted are "added" here, so "discovered" is written once.
         const inserted = await client.query<{ id: number }>(
-          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta)
-           SELECT $1::text, $2::text, v, p, $3::timestamptz, a, m FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[]) AS o(v, p, a, m)
+          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta)
+           SELECT $1::text, $2::text, v, p, $3::timestamptz, $8::timestamptz, a, m
+           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[]) AS o(v, p, a, m)
            ON CONFLICT (ecosystem, name, version) DO NOTHING
            RETURNING id`,
           [
@@ -186,6 +202,7 @@ export class PgReleaseStore implements ReleaseStore {
             list.map((o) => o.publishedAt),
             list.map((o) => initialAnalysis(o)),
             list.map((o) => JSON.stringify(o.meta ?? {})),
+            lastRead,
           ],
         );
         addedIds = new Set(inserted.rows.map((r) => r.id));
@@ -294,9 +311,17 @@ export class PgReleaseStore implements ReleaseStore {
     if (rows.size === 0) return;
     const list = [...rows.values()];
     await this.pool.query(
-      `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at)
-       SELECT r, f, u, d, s, p, $1::timestamptz FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
+      // A file new to a release whose files Airlock had already read gets the latest first sight
+      // of its siblings as its clock floor; an upload time learned after first sight gets the
+      // file's own first sight.
+      `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at)
+       SELECT r, f, u, d, s, p, $1::timestamptz,
+         (SELECT MAX(a.first_seen_at) FROM artifacts a WHERE a.release_id = o.r AND a.first_seen_at < $1::timestamptz)
+       FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
        ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+         clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
+           THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
+           ELSE artifacts.clock_floor_at END,
          published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
       [
         now,

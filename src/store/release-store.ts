@@ -27,6 +27,8 @@ export interface Artifact extends ObservedArtifact {
   id: number;
   releaseId: number;
   firstSeenAt: Date;
+  /** As `Release.clockFloorAt`, for this file: its own cooldown never counts from before it. */
+  clockFloorAt: Date | null;
   /** Key of the verified bytes in the BlobStore, once fetched. */
   blobKey: string | null;
 }

@@ -71,4 +71,12 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'releases and artifacts clock_floor_at',
+    sql: `
+ALTER TABLE releases ADD COLUMN clock_floor_at INTEGER;
+ALTER TABLE artifacts ADD COLUMN clock_floor_at INTEGER;
+`,
+  },
 ];

@@ -22,6 +22,7 @@ interface ReleaseRow {
   version: string;
   published_at: number | null;
   first_seen_at: number;
+  clock_floor_at: number | null;
   analysis: AnalysisState;
   findings: string;
   analyzed_at: number | null;
@@ -40,6 +41,7 @@ interface ArtifactRow {
   size: number | null;
   published_at: number | null;
   first_seen_at: number;
+  clock_floor_at: number | null;
   blob_key: string | null;
 }
 
@@ -65,6 +67,7 @@ function toRelease(row: ReleaseRow): Release {
     version: row.version,
     publishedAt: toDate(row.published_at),
     firstSeenAt: new Date(row.first_seen_at),
+    clockFloorAt: toDate(row.clock_floor_at),
     analysis: row.analysis,
     findings: JSON.parse(row.findings) as StoredFinding[],
     analyzedAt: toDate(row.analyzed_at),
@@ -85,6 +88,7 @@ function toArtifact(row: ArtifactRow): Artifact {
     size: row.size,
     publishedAt: toDate(row.published_at),
     firstSeenAt: new Date(row.first_seen_at),
+    clockFloorAt: toDate(row.clock_floor_at),
     blobKey: row.blob_key,
   };
 }
@@ -104,9 +108,12 @@ export class SqliteReleaseStore implements ReleaseStore {
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
       insert: db.prepare(
-        'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      fillPublished: db.prepare('UPDATE releases SET published_at = ?, meta = ? WHERE id = ?'),
+      // A publish time learned after first sight never starts the clock before first sight.
+      fillPublished: db.prepare(
+        'UPDATE releases SET published_at = ?, meta = ?, clock_floor_at = MAX(COALESCE(clock_floor_at, first_seen_at), first_seen_at) WHERE id = ?',
+      ),
       packages: db.prepare<[string], { name: string }>('SELECT DISTINCT name FROM releases WHERE ecosystem = ? ORDER BY name'),
       saveAnalysis: db.prepare(
         "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ? WHERE id = ?",
@@ -119,9 +126,15 @@ export class SqliteReleaseStore implements ReleaseStore {
       setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ? WHERE id = ?'),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
       insertArtifact: db.prepare(
-        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        // A file new to a release whose files Airlock had already read gets the latest first
+        // sight of its siblings as its clock floor; an upload time learned after first sight
+        // gets the file's own first sight.
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
          ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+           clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
+             THEN MAX(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
+             ELSE artifacts.clock_floor_at END,
            published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
       ),
       setBlob: db.prepare('UPDATE artifacts SET blob_key = ? WHERE id = ?'),
@@ -148,6 +161,11 @@ export class SqliteReleaseStore implements ReleaseStore {
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
+      // A release new to a package Airlock had already read was not there at the last read that
+      // added anything, so its clock cannot start before that read, whatever date upstream gives.
+      // (Rows first seen at this same instant came with this same read.)
+      let lastRead: number | null = null;
+      for (const r of existing.values()) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
       const addedIds: number[] = [];
       let changed = false;
       for (const o of observed) {
@@ -159,6 +177,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             o.version,
             o.publishedAt?.getTime() ?? null,
             now.getTime(),
+            lastRead,
             initialAnalysis(o),
             JSON.stringify(o.meta ?? {}),
           );
@@ -269,6 +288,8 @@ export class SqliteReleaseStore implements ReleaseStore {
             JSON.stringify(a.digests),
             a.size,
             a.publishedAt?.getTime() ?? null,
+            now.getTime(),
+            releaseId,
             now.getTime(),
           );
         }

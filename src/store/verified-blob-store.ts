@@ -49,6 +49,15 @@ export class VerifiedBlobStore implements BlobStore {
     checkKey(key);
     return this.backend.open(key, range);
   }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    await this.backend.delete(key);
+  }
+
+  async removeOrphans(olderThan: Date): Promise<number> {
+    return (await this.backend.removeOrphans?.(olderThan)) ?? 0;
+  }
 }
 
 /** A key is sha256 hex and nothing else, so it can never name a path or another object. */

@@ -10,6 +10,8 @@ export interface UpstreamClientOptions {
   concurrency?: number;
   /** @default 30000 */
   timeoutMs?: number;
+  /** Told of every failed upstream request (unreachable, refused, broken off, bad status), with its cause, for the log. */
+  onFailure?: (error: AirlockError) => void;
 }
 
 export interface DocumentResult {
@@ -74,7 +76,7 @@ export class UpstreamClient {
         return { status: 200, body, etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
       },
       { throwOnTimeout: true },
-    ) as Promise<DocumentResult>;
+    ).catch((err: unknown) => this.failed(err)) as Promise<DocumentResult>;
   }
 
   /** GET an artifact as a stream. A 404 is `ENOTFOUND`; other failures are upstream errors. */
@@ -91,7 +93,7 @@ export class UpstreamClient {
         return { body: this.guard(url, res.body), size: length ? Number(length) : null };
       },
       { throwOnTimeout: true },
-    ) as Promise<StreamResult>;
+    ).catch((err: unknown) => this.failed(err)) as Promise<StreamResult>;
   }
 
   /** Forwards a request verbatim (for pass-through endpoints); the caller relays status, headers and body. */
@@ -99,7 +101,13 @@ export class UpstreamClient {
     return this.queue.add(
       () => this.request(url, { method: init.method, headers: { ...init.headers, 'user-agent': userAgent }, body: init.body }, signal),
       { throwOnTimeout: true },
-    ) as Promise<Response>;
+    ).catch((err: unknown) => this.failed(err)) as Promise<Response>;
+  }
+
+  /** Reports an upstream failure and passes it on. */
+  private failed(err: unknown): never {
+    if (err instanceof AirlockError && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM')) this.options.onFailure?.(err);
+    throw err;
   }
 
   private async request(url: URL, init: RequestInit, signal?: AbortSignal): Promise<Response> {

@@ -72,6 +72,30 @@ describe('releaseStatus', () => {
     expect(releaseStatus(revoked, eff('left-pad'), now).reason).toBe('npm:left-pad@2.0.0 was revoked by bob: advisory');
   });
 
+  it('hides an early approval once upstream withdraws the release, and keeps a later approval', () => {
+    const approvedAt = hoursAgo(1);
+    const early = release({ decision: { action: 'approve', reason: 'hotfix', actor: 'alice', role: 'reviewer', decidedAt: approvedAt }, withdrawnAt: now });
+    expect(releaseStatus(early, eff('left-pad'), now)).toMatchObject({ state: 'withdrawn', visible: false });
+    expect(releaseStatus(early, eff('left-pad'), now).reason).toContain('withdrawn upstream after alice approved it early');
+    const afterCooldown = release({
+      publishedAt: hoursAgo(100),
+      decision: { action: 'approve', reason: 'reviewed', actor: 'alice', role: 'reviewer', decidedAt: approvedAt },
+      withdrawnAt: now,
+    });
+    expect(releaseStatus(afterCooldown, eff('left-pad'), now)).toMatchObject({ state: 'approved', visible: true });
+    const reapproved = release({ decision: { action: 'approve', reason: 'again', actor: 'bob', role: 'reviewer', decidedAt: now }, withdrawnAt: approvedAt });
+    expect(releaseStatus(reapproved, eff('left-pad'), now)).toMatchObject({ state: 'approved', visible: true });
+  });
+
+  it('never counts the cooldown from before the clock floor, whatever the publish time says', () => {
+    const backdated = release({ publishedAt: hoursAgo(1000), firstSeenAt: hoursAgo(10), clockFloorAt: hoursAgo(10) });
+    const s = releaseStatus(backdated, eff('left-pad'), now);
+    expect(s).toMatchObject({ state: 'quarantined', clockStart: hoursAgo(10) });
+    expect(s.reason).toContain("when Airlock could first have seen it (upstream's publish time");
+    const honest = release({ publishedAt: hoursAgo(5), firstSeenAt: hoursAgo(1), clockFloorAt: hoursAgo(10) });
+    expect(releaseStatus(honest, eff('left-pad'), now).clockStart).toEqual(hoursAgo(5));
+  });
+
   it('applies the most specific package rule and says where each setting came from', () => {
     expect(eff('@acme/widget')).toMatchObject({ cooldownMs: 0, sources: { cooldownMs: 'packages["npm:@acme/*"]' } });
     expect(eff('@acme/risky')).toMatchObject({ cooldownMs: 7 * 86_400_000, sources: { cooldownMs: 'packages["npm:@acme/risky"]' } });

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { createApp, type Airlock } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/log/create-logger.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
 import type { Policy } from '../../src/policy/policy.js';
 import { FsBlobStore } from '../../src/store/fs-blob-store.js';
@@ -18,6 +19,8 @@ export interface StartedAirlock {
   clock: ManualClock;
   store: SqliteReleaseStore;
   storageDir: string;
+  /** What Airlock logged, one parsed JSON line each, in order. */
+  logs: Record<string, unknown>[];
   /** Replaces the policy (YAML text), as a reload would. */
   setPolicy(yaml: string): void;
   close(): Promise<void>;
@@ -63,7 +66,9 @@ export async function startAirlock(options: StartAirlockOptions = {}): Promise<S
     },
     options.config,
   );
-  const airlock = createApp({ config, store, blobs, clock, policy: () => policy, log: () => {} });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
+  const airlock = createApp({ config, store, blobs, clock, policy: () => policy, logger });
   server.on('request', airlock.app);
 
   return {
@@ -72,6 +77,7 @@ export async function startAirlock(options: StartAirlockOptions = {}): Promise<S
     clock,
     store,
     storageDir,
+    logs,
     setPolicy(yaml: string) {
       policy = parsePolicy(yaml);
     },

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../src/store/blob-store.js';
@@ -23,10 +23,19 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
 
+async function orphanIn(dir: string, at: Date): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `orphan-${at.getTime()}`);
+  await writeFile(file, 'half a download');
+  await utimes(file, at, at);
+}
+
 interface OpenedBlobs {
   blobs: BlobStore;
   /** Every stored file or object (blobs and anything half-written). */
   everything(): Promise<string[]>;
+  /** Leaves what a write killed half-way leaves, last touched at `at`. */
+  leaveOrphan(at: Date): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,7 +52,12 @@ const fsEngine: BlobEngine = {
   async stop() {},
   async open() {
     const temp = await tempDir('airlock-blobs-');
-    return { blobs: new FsBlobStore(temp.dir), everything: () => filesUnder(temp.dir), close: temp.remove };
+    return {
+      blobs: new FsBlobStore(temp.dir),
+      everything: () => filesUnder(temp.dir),
+      leaveOrphan: (at) => orphanIn(path.join(temp.dir, 'tmp'), at),
+      close: temp.remove,
+    };
   },
 };
 
@@ -70,6 +84,7 @@ function s3Engine(): BlobEngine {
           const listed = await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: prefix }));
           return [...(listed.Contents ?? []).map((o) => o.Key!), ...(await filesUnder(spool.dir))];
         },
+        leaveOrphan: (at) => orphanIn(spool.dir, at),
         async close() {
           blobs.close();
           client.destroy();
@@ -149,5 +164,20 @@ describe.each([fsEngine, s3Engine()])('blob store on $name', (engine) => {
     await expect(blobs.open('0'.repeat(64))).rejects.toMatchObject({ code: 'ENOTFOUND' });
     await expect(blobs.open('../../etc/passwd')).rejects.toMatchObject({ code: 'EBADREQUEST' });
     await expect(blobs.stat('sha256/../x')).rejects.toMatchObject({ code: 'EBADREQUEST' });
+  });
+
+  it('deletes a blob (a missing one is no error) and removes only orphans older than asked', async () => {
+    const bytes = Buffer.from('to be deleted');
+    const info = await blobs.put(chunksOf(bytes), { sha256: hex('sha256', bytes) });
+    await blobs.delete(info.key);
+    expect(await blobs.stat(info.key)).toBeNull();
+    await blobs.delete(info.key);
+    await expect(blobs.delete('../x')).rejects.toMatchObject({ code: 'EBADREQUEST' });
+
+    const now = Date.now();
+    await opened.leaveOrphan(new Date(now - 2 * 3_600_000));
+    await opened.leaveOrphan(new Date(now));
+    expect(await blobs.removeOrphans!(new Date(now - 3_600_000))).toBe(1);
+    expect(await opened.everything()).toHaveLength(1);
   });
 });

@@ -69,6 +69,26 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(release?.meta).toEqual({ publisher: 'alice' });
   });
 
+  it('floors the clock of a release new to a known package at the last read, and of a publish time learned late at first sight', async () => {
+    const first = at('2026-11-01T10:00:00Z');
+    const { added } = await store.recordSeen('npm', 'demo', [seen('1.0.0', '2026-01-01T00:00:00Z'), seen('1.1.0')], first, pending);
+    expect(added.map((r) => r.clockFloorAt)).toEqual([null, null]);
+    // Upstream now lists 2.0.0 with an old date: it was not there at our last read.
+    const second = at('2026-11-02T10:00:00Z');
+    const again = await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('1.1.0', '2025-06-01T00:00:00Z'), seen('2.0.0', '2025-01-01T00:00:00Z')], second, pending);
+    expect(again.added.map((r) => [r.version, r.clockFloorAt])).toEqual([['2.0.0', first]]);
+    expect((await store.getRelease('npm', 'demo', '1.1.0'))?.clockFloorAt).toEqual(first);
+    expect((await store.getRelease('npm', 'demo', '1.0.0'))?.clockFloorAt).toBeNull();
+
+    const release = again.added[0]!;
+    await store.recordArtifacts(release.id, [file('a.whl')], second);
+    const third = at('2026-11-03T10:00:00Z');
+    await store.recordArtifacts(release.id, [file('a.whl', { publishedAt: at('2025-01-01T00:00:00Z') }), file('b.whl', { publishedAt: at('2025-01-01T00:00:00Z') })], third);
+    const [a, b] = await store.listArtifacts(release.id);
+    expect(a!.clockFloorAt).toEqual(second);
+    expect(b!.clockFloorAt).toEqual(second);
+  });
+
   it('adds each release once when two handles record the same package at the same moment', async () => {
     const other = (await database.connect()).releases;
     const versions = Array.from({ length: 40 }, (_, i) => seen(`1.0.${i}`));

@@ -15,6 +15,7 @@ import { tarballRoute } from './routes/tarball-route.js';
 import { versionRoute } from './routes/version-route.js';
 import { TarballFetcher } from './tarball-fetcher.js';
 import { TarballMemory } from './tarball-memory.js';
+import { logUpstreamFailure } from '../../log/log-upstream-failure.js';
 
 /**
  * The npm side of Airlock, mounted at `/npm`: packuments (full and abbreviated) with only visible
@@ -27,6 +28,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
     allowedHosts: [ctx.config.npmUpstream.host],
     concurrency: ctx.config.upstreamConcurrency,
     timeoutMs: ctx.config.upstreamTimeoutMs,
+    onFailure: (err) => logUpstreamFailure(ctx.logger, 'npm', err),
   });
   const index = new NpmIndex(ctx, client);
   const fetcher = new TarballFetcher(ctx, client);

@@ -8,5 +8,7 @@ import type { Artifact } from '../../store/release-store.js';
  * Airlock first saw it), so a wheel added later to an old release is held on its own.
  */
 export function fileStatus(quarantine: Quarantine, release: Release, artifact: Artifact, now?: Date): ReleaseStatus {
-  return quarantine.status({ ...release, publishedAt: artifact.publishedAt, firstSeenAt: artifact.firstSeenAt }, now);
+  const floors = [release.clockFloorAt, artifact.clockFloorAt].filter((d): d is Date => d !== null);
+  const clockFloorAt = floors.length === 0 ? null : new Date(Math.max(...floors.map((d) => d.getTime())));
+  return quarantine.status({ ...release, publishedAt: artifact.publishedAt, firstSeenAt: artifact.firstSeenAt, clockFloorAt }, now);
 }

@@ -8,6 +8,7 @@ import { PageCache } from './page-cache.js';
 import { pypiArtifacts } from './pypi-artifacts.js';
 import { PypiIndex } from './pypi-index.js';
 import { simpleRoutes } from './simple-routes.js';
+import { logUpstreamFailure } from '../../log/log-upstream-failure.js';
 
 /**
  * The PyPI side of Airlock, mounted at `/pypi`: the simple index (`/pypi/simple/`), gated files
@@ -21,6 +22,7 @@ export function createPypiEcosystem(ctx: AppContext): EcosystemModule {
     allowedHosts: [ctx.config.pypiUpstream.host, ...ctx.config.pypiFileHosts],
     concurrency: ctx.config.upstreamConcurrency,
     timeoutMs: ctx.config.upstreamTimeoutMs,
+    onFailure: (err) => logUpstreamFailure(ctx.logger, 'pypi', err),
   });
   const index = new PypiIndex(ctx, client);
   const fetcher = new FileFetcher(ctx, client);
