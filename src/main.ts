@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const npm = new URL('npm/', config.publicUrl).href;
     const pypi = new URL('pypi/simple/', config.publicUrl).href;
     logger.info(
-      { event: 'start', url: config.publicUrl.href, npm, pypi, database: stores.where, blobs: stores.blobsWhere, policy: config.policyFile },
+      { event: 'start', url: config.publicUrl.href, npm, pypi, storage: config.storageDir, database: stores.where, blobs: stores.blobsWhere, policy: config.policyFile },
       `Airlock serving on ${config.publicUrl.href} (npm: ${npm}, pypi: ${pypi}; database ${stores.where}, blobs ${stores.blobsWhere}, policy ${config.policyFile})`,
     );
   });
