@@ -1,15 +1,17 @@
 import { benchAnalyzer } from './analyzer.js';
 import { benchNpm } from './npm.js';
 import { benchPypi } from './pypi.js';
+import { benchStorageEngines } from './storage-engines.js';
 
 /**
  * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: npm, pypi, analyzer (default: all).
+ * figures and ratios against the targets. Names: npm, pypi, analyzer, storage (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
   pypi: benchPypi,
   analyzer: benchAnalyzer,
+  storage: benchStorageEngines,
 };
 
 const wanted = process.argv.slice(2);
