@@ -153,6 +153,11 @@ export class PgReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
   ): Promise<{ releases: Release[]; added: Release[] }> {
+    // Most reads of a package find nothing new: answer those with one query, no transaction.
+    const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
+    const byVersion = new Map(known.rows.map((r) => [r.version, r]));
+    if (observed.every((o) => byVersion.has(o.version) && (byVersion.get(o.version)!.published_at !== null || !o.publishedAt)))
+      return { releases: known.rows.map(toRelease), added: [] };
     return pgTransaction(this.pool, async (client) => {
       const byPackage = () =>
         client.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
