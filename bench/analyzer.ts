@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { analyzeRelease, createProfileCache, type ArtifactSource, type ProfileCache } from '../src/analyzer/index.js';
+import { analyzeRelease, createProfileCache, type ArtifactSource, type Finding, type ProfileCache } from '../src/analyzer/index.js';
+import { defaultCorpusDir, readCorpus, tarballPath } from '../scripts/fetch-npm-corpus.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cacheDir = path.join(here, '.cache');
@@ -13,7 +14,7 @@ const typescriptUrl = 'https://registry.npmjs.org/typescript/-/typescript-5.9.3.
 const MB = 1e6;
 
 /** Targets from the analyzer issue. */
-const targets = { coldMBps: 50, warmSeconds: 0.5, peakRssMB: 256 };
+const targets = { coldMBps: 50, warmSeconds: 0.5, peakRssMB: 256, falsePositivePercent: 2, pairSeconds: 20 };
 
 /**
  * Analyzer benchmark: cold throughput (MB/s of uncompressed content, one core) on a generated
@@ -53,6 +54,8 @@ export async function benchAnalyzer(): Promise<void> {
     hugeFiles.clear();
     const rss = peakRssOf(huge);
 
+    const corpus = await benchCorpus();
+
     type Row = [what: string, result: string, target: string, ratio: string, verdict: string];
     type Verdict = [ratio: string, verdict: string];
     const atLeast = (value: number, target: number): Verdict => [`${(value / target).toFixed(2)}×`, value >= target ? 'PASS' : 'FAIL'];
@@ -71,12 +74,78 @@ export async function benchAnalyzer(): Promise<void> {
       rss === null
         ? ['peak RSS (~200 MB unpacked artifact, own process)', 'child run failed', `≤ ${targets.peakRssMB} MB`, '', 'FAIL']
         : ['peak RSS (~200 MB unpacked artifact, own process)', `${rss.toFixed(0)} MB`, `≤ ${targets.peakRssMB} MB`, ...below(rss, targets.peakRssMB, false)],
+      ...(corpus === null
+        ? ([['real-update corpus', `missing: run \`node --import tsx scripts/fetch-npm-corpus.ts\` (cache ${defaultCorpusDir()})`, `≤ ${targets.falsePositivePercent} %`, '', 'SKIP']] as Row[])
+        : ([
+            [`real npm updates sent to review (${corpus.review}/${corpus.pairs} pairs, ${corpus.packages} packages)`, `${corpus.percent.toFixed(2)} %`, `≤ ${targets.falsePositivePercent} %`, ...below(corpus.percent, targets.falsePositivePercent, false)],
+            [`slowest pair (${corpus.slowest.name})`, `${corpus.slowest.seconds.toFixed(2)} s`, `≤ ${targets.pairSeconds} s`, ...below(corpus.slowest.seconds, targets.pairSeconds, false)],
+            ['median pair', `${corpus.medianSeconds.toFixed(3)} s`, '', '', ''],
+          ] as Row[])),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     console.log(rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n'));
+    if (corpus && corpus.reviewed.length > 0) {
+      console.log('\nreal updates sent to review, with the findings that did it:');
+      for (const line of corpus.reviewed) console.log(`  ${line}`);
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+interface CorpusResult {
+  pairs: number;
+  packages: number;
+  review: number;
+  percent: number;
+  slowest: { name: string; seconds: number };
+  medianSeconds: number;
+  /** One line per pair sent to review: the pair and its findings at the threshold. */
+  reviewed: string[];
+}
+
+/**
+ * The false-positive rate on real consecutive npm releases (cached by
+ * `scripts/fetch-npm-corpus.ts`), each pair analyzed cold with its own cache. Null when the
+ * cache is missing. `bench/analyzer.ts --corpus-only` runs just this part.
+ */
+async function benchCorpus(): Promise<CorpusResult | null> {
+  const dir = defaultCorpusDir();
+  const pairs = await readCorpus(dir);
+  if (pairs === null) return null;
+  console.log(`analyzer: ${pairs.length} real release pairs from ${dir}…`);
+  const seconds: number[] = [];
+  const reviewed: string[] = [];
+  let slowest = { name: '', seconds: 0 };
+  for (const pair of pairs) {
+    const previous = tarballPath(dir, pair.name, pair.previous);
+    const candidate = tarballPath(dir, pair.name, pair.candidate);
+    const start = process.hrtime.bigint();
+    const result = await analyzeRelease({
+      ecosystem: 'npm',
+      previous: [{ ...source(previous), filename: `${pair.name}-${pair.previous}.tgz` }],
+      candidate: [{ ...source(candidate), filename: `${pair.name}-${pair.candidate}.tgz` }],
+      cache: createProfileCache(),
+    });
+    const took = Number(process.hrtime.bigint() - start) / 1e9;
+    seconds.push(took);
+    const name = `${pair.name} ${pair.previous} → ${pair.candidate}`;
+    if (took > slowest.seconds) slowest = { name, seconds: took };
+    if (result.verdict === 'review') {
+      const high = result.findings.filter((f: Finding) => f.severity === 'high' || f.severity === 'critical');
+      reviewed.push(`${name}: ${high.map((f) => `${f.kind} (${f.path ?? '-'}: ${f.message.slice(0, 140)})`).join('; ')}`);
+    }
+  }
+  seconds.sort((a, b) => a - b);
+  return {
+    pairs: pairs.length,
+    packages: new Set(pairs.map((p) => p.name)).size,
+    review: reviewed.length,
+    percent: pairs.length === 0 ? 0 : (100 * reviewed.length) / pairs.length,
+    slowest,
+    medianSeconds: seconds[Math.floor(seconds.length / 2)] ?? 0,
+    reviewed,
+  };
 }
 
 async function timed(fn: () => Promise<number>): Promise<{ seconds: number; result: number }> {
@@ -236,6 +305,13 @@ function peakRssKb(): number {
 
 if (process.argv[2] === '--rss-child' && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await rssChild(process.argv[3]!);
+} else if (process.argv[2] === '--corpus-only' && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const corpus = await benchCorpus();
+  if (corpus === null) console.log(`real-update corpus missing: run \`node --import tsx scripts/fetch-npm-corpus.ts\` (cache ${defaultCorpusDir()})`);
+  else {
+    console.log(`${corpus.review}/${corpus.pairs} pairs sent to review (${corpus.percent.toFixed(2)} %), slowest ${corpus.slowest.seconds.toFixed(2)} s (${corpus.slowest.name}), median ${corpus.medianSeconds.toFixed(3)} s`);
+    for (const line of corpus.reviewed) console.log(`  ${line}`);
+  }
 } else if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await benchAnalyzer();
 }

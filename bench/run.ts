@@ -1,16 +1,20 @@
 import { benchAnalyzer } from './analyzer.js';
+import { benchLifecycle } from './lifecycle.js';
 import { benchNpm } from './npm.js';
 import { benchPypi } from './pypi.js';
+import { benchReviewPage } from './review-page.js';
 import { benchStorageEngines } from './storage-engines.js';
 
 /**
  * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: npm, pypi, analyzer, storage (default: all).
+ * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page, lifecycle, storage (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
   pypi: benchPypi,
   analyzer: benchAnalyzer,
+  'review-page': benchReviewPage,
+  lifecycle: benchLifecycle,
   storage: benchStorageEngines,
 };
 

@@ -31,11 +31,11 @@ export interface Airlock {
 /** Builds Airlock from its dependencies without listening. */
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.store);
   const logger = deps.logger ?? createLogger({ level: deps.config.logLevel, pretty: deps.config.logFormat === 'pretty' });
   const log = deps.log ?? ((m: string) => logger.warn(m));
   const weakToken = weakAdminTokenWarning(deps.config.adminToken);
-  if (weakToken) logger.warn({ event: 'weak-admin-token' }, weakToken);
+  if (weakToken) log(weakToken);
   const quarantine = new Quarantine({ store: deps.store, clock: deps.clock, policy, logger });
   const authFailures = new AuthFailureLimiter(deps.clock, {
     perAddress: deps.config.authFailureLimit,

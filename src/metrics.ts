@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { releaseStates } from './quarantine/release.js';
+import { ecosystems } from './release-id.js';
+import type { ReleaseStore } from './store/release-store.js';
 
 /** Prometheus metrics for one Airlock process, on its own registry (no global state). */
 export interface Metrics {
@@ -14,7 +17,11 @@ export interface Metrics {
   authFailures: Counter<'surface' | 'outcome'>;
 }
 
-export function createMetrics(): Metrics {
+/**
+ * `store`, when given, answers the release gauges at scrape time with one indexed count by state,
+ * so nothing counts releases between scrapes.
+ */
+export function createMetrics(store?: Pick<ReleaseStore, 'countByState'>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'airlock_process_' });
   return {
@@ -50,6 +57,11 @@ export function createMetrics(): Metrics {
       help: 'Releases Airlock knows, by ecosystem and state.',
       labelNames: ['ecosystem', 'state'],
       registers: [registry],
+      async collect() {
+        if (!store) return;
+        const counts = new Map((await store.countByState()).map((c) => [`${c.ecosystem} ${c.state}`, c.count]));
+        for (const ecosystem of ecosystems) for (const state of releaseStates) this.set({ ecosystem, state }, counts.get(`${ecosystem} ${state}`) ?? 0);
+      },
     }),
     analysisQueueLength: new Gauge({
       name: 'airlock_analysis_queue_length',

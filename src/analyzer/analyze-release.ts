@@ -6,8 +6,9 @@ import { readArtifact } from './read-artifact.js';
 import type { RuleContext } from './rule.js';
 import { allRules } from './rules/index.js';
 import { analysisError } from './rules/analysis-error.js';
+import { addedDependencies } from './rules/dependency-added.js';
 import { atLeast, compareSeverity } from './severity.js';
-import type { AnalysisInput, AnalysisResult, ArchiveLimits, Finding } from './types.js';
+import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus, Finding } from './types.js';
 
 /**
  * Diffs what a candidate release can do against its baseline and returns findings and a
@@ -40,12 +41,14 @@ export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResu
     findings.push({ kind: analysisError.id, severity: analysisError.severity, path: null, line: null, message: 'The release has no artifacts to analyze.' });
   }
 
+  const pairs = pairArtifacts(candidate, firstRelease ? null : previous);
   const ctx: RuleContext = {
     ecosystem: input.ecosystem,
     firstRelease,
     candidate,
     previous,
-    pairs: pairArtifacts(candidate, firstRelease ? null : previous),
+    pairs,
+    dependencyStatuses: input.dependencyStatus && !firstRelease ? await lookUpDependencies(pairs, input.dependencyStatus) : new Map(),
     ...(input.candidateMeta ? { candidateMeta: input.candidateMeta } : {}),
     ...(input.previousMeta ? { previousMeta: input.previousMeta } : {}),
   };
@@ -68,6 +71,20 @@ export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResu
     (a, b) => compareSeverity(a.severity, b.severity) || a.kind.localeCompare(b.kind) || (a.path ?? '').localeCompare(b.path ?? '') || (a.line ?? 0) - (b.line ?? 0),
   );
   return { verdict: unique.some((f) => atLeast(f.severity, threshold)) ? 'review' : 'clean', findings: unique };
+}
+
+/** Asks the proxy about each added dependency; a failed lookup is no answer (the finding stays low). */
+async function lookUpDependencies(pairs: RuleContext['pairs'], lookUp: NonNullable<AnalysisInput['dependencyStatus']>): Promise<Map<string, DependencyStatus>> {
+  const out = new Map<string, DependencyStatus>();
+  for (const dep of addedDependencies(pairs)) {
+    try {
+      const status = await lookUp(dep.name, dep.spec);
+      if (status) out.set(dep.name, status);
+    } catch {
+      // unknown: reported as an ordinary new dependency
+    }
+  }
+  return out;
 }
 
 function dedupe(findings: Finding[]): Finding[] {

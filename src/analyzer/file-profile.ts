@@ -9,7 +9,9 @@ export type CapabilityKind =
   | 'obfuscation'
   | 'browser-hook'
   | 'self-publish'
-  | 'persistence';
+  | 'persistence'
+  /** Detached or background process starts, runs from temp directories, download-chmod-run. */
+  | 'detached-spawn';
 
 export type Language = 'js' | 'python' | 'shell';
 

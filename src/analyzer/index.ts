@@ -13,6 +13,7 @@ export type {
   AnalysisResult,
   ArchiveLimits,
   ArtifactSource,
+  DependencyStatus,
   Ecosystem,
   Finding,
   ProfileCache,

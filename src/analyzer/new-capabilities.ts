@@ -5,6 +5,8 @@ import type { ArtifactPair } from './pair-artifacts.js';
 export interface NewCapability {
   file: ArtifactFile;
   capability: Capability;
+  /** The baseline had a capability of this kind somewhere (outside tests). */
+  baselineHasKind: boolean;
 }
 
 export interface NewCapabilityOptions {
@@ -41,18 +43,22 @@ export function newCapabilities(pair: ArtifactPair, kind: CapabilityKind, option
     const caps = file.profile.capabilities.filter((c) => c.kind === kind);
     if (caps.length === 0) continue;
     if (!baseline || !index) {
-      for (const capability of caps) out.push({ file, capability });
+      for (const capability of caps) out.push({ file, capability, baselineHasKind: false });
       continue;
     }
     const origins = originsOf(file, baseline, index);
-    const isNewFile = !baseline.files.has(file.path) && origins.length === 0;
+    // A file matched only by its path shape (a rebuilt chunk under a new hash) is as good as new:
+    // which chunk code lands in is the bundler's choice.
+    const sameContent = file.sha256 !== null && (index.bySha.get(file.sha256)?.length ?? 0) > 0;
+    const isNewFile = !baseline.files.has(file.path) && !sameContent;
+    const baselineHasKind = index.kinds.has(kind);
     for (const capability of caps) {
       const had = origins.some((o) =>
         o.profile?.capabilities.some((c) => c.kind === kind && (options.compare === 'kind' || c.key === capability.key)),
       );
       if (had) continue;
-      if (options.lenientForNewFiles && isNewFile && index.kinds.has(kind)) continue;
-      out.push({ file, capability });
+      if (options.lenientForNewFiles && isNewFile && baselineHasKind) continue;
+      out.push({ file, capability, baselineHasKind });
     }
   }
   return out;
@@ -96,5 +102,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 export function moveKey(path: string): string {
   return path
     .replace(/\d+(?:\.\d+)+/g, '#')
-    .replace(/(?<=[.\-_/])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,}(?=[.\-_/])/g, '*');
+    .replace(/(?<=[.\-_/])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,}(?=[.\-_/])/g, '*')
+    // Vite/Rollup hashes without a digit (`editor-ECyZhXSU.js`): eight characters of mixed case.
+    .replace(/(?<=[-_.])(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])[A-Za-z0-9_-]{8}(?=\.)/g, '*');
 }

@@ -1,6 +1,6 @@
 import type { ArtifactView } from './artifact-view.js';
 import type { ArtifactPair } from './pair-artifacts.js';
-import type { Ecosystem, Finding, ReleaseMeta, RuleInfo, Severity } from './types.js';
+import type { DependencyStatus, Ecosystem, Finding, ReleaseMeta, RuleInfo, Severity } from './types.js';
 
 /** Everything a rule may look at for one release. */
 export interface RuleContext {
@@ -13,6 +13,8 @@ export interface RuleContext {
   pairs: ArtifactPair[];
   candidateMeta?: ReleaseMeta;
   previousMeta?: ReleaseMeta;
+  /** Proxy answers about added dependencies, by name (looked up before the rules run). */
+  dependencyStatuses: ReadonlyMap<string, DependencyStatus>;
 }
 
 /** The code that produces findings of one kind. */
@@ -23,7 +25,7 @@ export interface Rule extends RuleInfo {
 /** A finding of `rule`'s kind, at the rule's default severity unless given. */
 export function findingOf(
   rule: RuleInfo,
-  fields: { path: string | null; line?: number | null; message: string; evidence?: string; severity?: Severity },
+  fields: { path: string | null; line?: number | null; message: string; evidence?: string; severity?: Severity; related?: string },
 ): Finding {
   const finding: Finding = {
     kind: rule.id,
@@ -33,6 +35,7 @@ export function findingOf(
     message: fields.message,
   };
   if (fields.evidence) finding.evidence = fields.evidence;
+  if (fields.related) finding.related = fields.related;
   return finding;
 }
 

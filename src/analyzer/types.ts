@@ -14,6 +14,22 @@ export interface Finding {
   message: string;
   /** A few lines of code around the finding, for the review page. */
   evidence?: string;
+  /** Another release the finding is about (a new dependency's own release id), for linking. */
+  related?: string;
+}
+
+/** What the proxy knows about a dependency a candidate adds (see `AnalysisInput.dependencyStatus`). */
+export interface DependencyStatus {
+  /** Release id of the version the spec resolves to, e.g. `npm:plain-crypto-js@4.2.1`. */
+  id: string;
+  /** Its state in Airlock (`quarantined`, `awaiting-review`, `released`…). */
+  state: string;
+  /** When the dependency's first release was published upstream; null when unknown. */
+  firstPublishedAt: Date | null;
+  /** Its state keeps it from clients (quarantined, awaiting review, rejected). */
+  held: boolean;
+  /** Its first release is younger than the analysis horizon. */
+  brandNew: boolean;
 }
 
 export type Verdict = 'clean' | 'review';
@@ -68,6 +84,13 @@ export interface AnalysisInput {
   /** Per-file profiles keyed by content sha256. @default a fresh cache for this call */
   cache?: ProfileCache;
   limits?: Partial<ArchiveLimits>;
+  /**
+   * In the proxy: looks up a dependency the candidate adds, so a brand-new or held dependency
+   * (the axios 2026 attack added one published hours earlier) is reported at high severity.
+   * Not serializable; a worker calling `analyzeRelease` passes it as a message round trip.
+   * Offline analysis leaves it out. A lookup that throws or answers null changes nothing.
+   */
+  dependencyStatus?: (name: string, spec: string) => Promise<DependencyStatus | null>;
 }
 
 /** What a rule is, for documentation and the review page. */

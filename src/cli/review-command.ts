@@ -9,9 +9,10 @@ const usage = `usage: airlock review <command> [options]
       releases, most risky first (default: awaiting-review)
       states: quarantined, awaiting-review, released, approved, rejected, withdrawn, all
   show <release> [--json]              one release: status, policy, findings, history
-  approve <release> --reason TEXT      approve (before the cooldown ends: early approval)
-  reject <release> --reason TEXT       reject a quarantined or awaiting-review release
-  revoke <release> --reason TEXT       take back a released or approved release
+  approve <release>... --reason TEXT   approve (before the cooldown ends: early approval)
+  reject <release>... --reason TEXT    reject a quarantined or awaiting-review release
+  revoke <release>... --reason TEXT    take back a released or approved release
+      several releases get the same reason; each is decided and audited on its own
 
   <release> is <ecosystem>:<name>@<version>, e.g. npm:@acme/widget@1.0.1
   Reads AIRLOCK_URL (default http://127.0.0.1:8080/) and AIRLOCK_TOKEN (a reviewer token).
@@ -25,6 +26,7 @@ interface Summary {
   until: string | null;
   remainingMs: number | null;
   findingCounts: Record<string, number>;
+  findingKinds?: string[];
   decision: { action: string; actor: string; reason: string } | null;
 }
 
@@ -36,6 +38,7 @@ interface Detail extends Summary {
   policy: { cooldownMs: number; reviewThreshold: string; mediumHoldMs: number; sources: Record<string, string>; blockedBy: string | null; internalBy: string | null };
   findings: { kind: string; severity: string; path: string | null; line: number | null; message: string; evidence?: string }[];
   history: { at: string; actor: string; action: string; reason: string | null }[];
+  sharesFindingsWith?: string[];
 }
 
 /** `airlock review …`: works the review queue through the HTTP API. Returns the exit status. */
@@ -60,12 +63,13 @@ export async function runReviewCommand(argv: string[], io: CommandIo, env: NodeJ
   }
   const { values, positionals } = parsed;
   const [command, release, ...extra] = positionals;
+  const decision = command === 'approve' || command === 'reject' || command === 'revoke';
   if (values.help || !command) {
     (values.help ? io.stdout : io.stderr)(usage);
     return values.help ? 0 : 2;
   }
   try {
-    if (extra.length > 0) throw new CliError(`unexpected arguments: ${extra.join(' ')}`, 2);
+    if (extra.length > 0 && !decision) throw new CliError(`unexpected arguments: ${extra.join(' ')}`, 2);
     switch (command) {
       case 'list':
         if (release) throw new CliError('list takes no release; use show', 2);
@@ -75,6 +79,7 @@ export async function runReviewCommand(argv: string[], io: CommandIo, env: NodeJ
       case 'approve':
       case 'reject':
       case 'revoke':
+        if (extra.length > 0) return await decideMany(io, env, command, [needRelease(release), ...extra.map(needRelease)], values.reason, values.json);
         return await decide(io, env, command, needRelease(release), values.reason, values.json);
       default:
         throw new CliError(`unknown command "${command}"\n\n${usage}`, 2);
@@ -99,6 +104,7 @@ async function list(io: CommandIo, env: NodeJS.ProcessEnv, values: { state?: str
   const params = new URLSearchParams();
   const state = values.state ?? 'awaiting-review';
   if (state !== 'all') params.set('state', state);
+  else params.set('order', 'version'); // every release: by package, newest version first
   if (values.ecosystem) params.set('ecosystem', values.ecosystem);
   if (values.search) params.set('q', values.search);
   params.set('limit', '1000');
@@ -112,7 +118,7 @@ async function list(io: CommandIo, env: NodeJS.ProcessEnv, values: { state?: str
     io.stdout(`no releases${state === 'all' ? '' : ` in state ${state}`}\n`);
     return 0;
   }
-  const rows = releases.map((r) => [r.state, r.id, findingText(r.findingCounts), r.decision ? `${r.decision.action} by ${r.decision.actor}` : timeText(r)]);
+  const rows = releases.map((r) => [r.state, r.id, findingText(r.findingCounts, r.findingKinds), r.decision ? `${r.decision.action} by ${r.decision.actor}` : timeText(r)]);
   io.stdout(table([['STATE', 'RELEASE', 'FINDINGS', 'WHEN'], ...rows]));
   if (total > releases.length) io.stdout(`(${releases.length} of ${total} shown)\n`);
   return 0;
@@ -146,6 +152,8 @@ async function show(io: CommandIo, env: NodeJS.ProcessEnv, release: string, asJs
     lines.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.kind}  ${f.path ?? ''}${f.line ? `:${f.line}` : ''}`, `           ${f.message}`);
     if (f.evidence) lines.push(...f.evidence.split('\n').slice(0, 6).map((l) => `           | ${l}`));
   }
+  if (r.sharesFindingsWith?.length)
+    lines.push('', `same findings as: ${r.sharesFindingsWith.join(' ')}`, `  decide them together: airlock review approve|reject ${[r.id, ...r.sharesFindingsWith].join(' ')} --reason "…"`);
   lines.push('', 'history:');
   for (const h of r.history) lines.push(`  ${h.at}  ${h.action.padEnd(16)} ${h.actor}${h.reason ? `: ${h.reason}` : ''}`);
   io.stdout(`${lines.join('\n')}\n`);
@@ -165,9 +173,28 @@ async function decide(io: CommandIo, env: NodeJS.ProcessEnv, action: string, rel
   return 0;
 }
 
-function findingText(counts: Record<string, number>): string {
+/** Several releases, one reason: each decided (and audited) on its own by the server; exit 1 if any was refused. */
+async function decideMany(io: CommandIo, env: NodeJS.ProcessEnv, action: string, releases: string[], reason: string | undefined, asJson: boolean): Promise<number> {
+  if (!reason || !reason.trim()) throw new CliError(`${action} needs --reason "…" (it goes into the audit log and to clients)`, 2);
+  const api = apiClientFromEnv(env);
+  const { json, text } = await api.request('POST', 'api/v1/decisions', { action, reason, releases });
+  const r = json as { decided: number; results: Array<{ release: string; ok: boolean; previousState?: string; state?: string; early?: boolean; error?: string }> };
+  if (asJson) io.stdout(`${text}\n`);
+  else {
+    for (const x of r.results) {
+      if (x.ok) io.stdout(`${x.release}: ${x.previousState} → ${x.state}${x.early ? ' (early approval, before the cooldown ended)' : ''}\n`);
+      else io.stderr(`airlock review: ${x.release}: ${x.error}\n`);
+    }
+    io.stdout(`${r.decided} of ${r.results.length} releases: ${action}\n`);
+  }
+  return r.decided === r.results.length ? 0 : 1;
+}
+
+function findingText(counts: Record<string, number>, kinds: string[] = []): string {
   const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`);
-  return parts.length ? parts.join(', ') : '-';
+  if (parts.length === 0) return '-';
+  const named = kinds.slice(0, 3).join(', ') + (kinds.length > 3 ? ', …' : '');
+  return `${parts.join(', ')}${named ? `: ${named}` : ''}`;
 }
 
 function timeText(r: Summary): string {

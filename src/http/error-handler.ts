@@ -21,15 +21,20 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
     if (error.status >= 500 && error.code === 'EINTERNAL') log(`${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? err}`);
     for (const [k, v] of Object.entries(error.headers ?? {})) res.setHeader(k, v);
     if (error.status === 403 || error.status >= 500) res.setHeader('Cache-Control', 'no-store');
-    res.status(error.status);
-    res.statusMessage = safeReasonPhrase(error.statusText ?? defaultReason(error.status));
+    // pip retries a 503 five times in silence and then drops its reason; a 504 it reports at once
+    // (`pip -vv` shows the status line), so an upstream outage on PyPI routes is a gateway timeout.
+    const status = error.code === 'EUPSTREAMDOWN' && isPypiRequest(req) ? 504 : error.status;
+    res.status(status);
+    // pip shows nothing but the status line of a failed page (and only with -v), so PyPI answers
+    // carry the reason itself there: "pypi upstream unreachable (…): ENOTFOUND" rather than "Service Unavailable".
+    res.statusMessage = safeReasonPhrase(error.statusText ?? (isPypiRequest(req) && status !== 500 ? error.message : defaultReason(status)));
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
     if (isPypiRequest(req)) {
       res.type('application/problem+json').send(
-        JSON.stringify({ type: 'about:blank', title: res.statusMessage, status: error.status, detail: error.message, code: error.code }),
+        JSON.stringify({ type: 'about:blank', title: res.statusMessage, status, detail: error.message, code: error.code }),
       );
       return;
     }

@@ -1,8 +1,30 @@
 import type { Ecosystem } from '../release-id.js';
-import { parsePattern, patternMatches } from './pattern.js';
+import { parsePattern, patternMatches, type Pattern } from './pattern.js';
 import type { EffectivePolicy, Policy, PolicySettings } from './policy.js';
 
 const settingKeys = ['cooldownMs', 'reviewThreshold', 'analysisHorizonMs', 'mediumHoldMs'] as const satisfies readonly (keyof PolicySettings)[];
+
+/** A policy's patterns, parsed once per policy object (a reload makes a new object). */
+interface ParsedPolicy {
+  rules: { rule: Policy['rules'][number]; pattern: Pattern }[];
+  block: { text: string; pattern: Pattern }[];
+  internal: { text: string; pattern: Pattern }[];
+}
+
+const parsed = new WeakMap<Policy, ParsedPolicy>();
+
+function parsedPolicy(policy: Policy): ParsedPolicy {
+  let p = parsed.get(policy);
+  if (!p) {
+    p = {
+      rules: policy.rules.map((rule) => ({ rule, pattern: parsePattern(rule.pattern) })).sort((a, b) => a.pattern.specificity - b.pattern.specificity),
+      block: policy.block.map((text) => ({ text, pattern: parsePattern(text) })),
+      internal: policy.internal.map((text) => ({ text, pattern: parsePattern(text) })),
+    };
+    parsed.set(policy, p);
+  }
+  return p;
+}
 
 /**
  * The policy for one package, or one release when `version` is given: defaults, then the
@@ -26,13 +48,20 @@ export function effectivePolicy(policy: Policy, ecosystem: Ecosystem, name: stri
   const eco = policy.ecosystems[ecosystem];
   if (eco) apply(eco, `ecosystems.${ecosystem}`);
 
-  const matching = policy.rules
-    .map((rule) => ({ rule, pattern: parsePattern(rule.pattern) }))
-    .filter(({ pattern }) => patternMatches(pattern, ecosystem, name, version))
-    .sort((a, b) => a.pattern.specificity - b.pattern.specificity);
-  for (const { rule } of matching) apply(rule, `packages["${rule.pattern}"]`);
-
-  result.blockedBy = policy.block.find((p) => patternMatches(parsePattern(p), ecosystem, name, version)) ?? null;
-  result.internalBy = policy.internal.find((p) => patternMatches(parsePattern(p), ecosystem, name, version)) ?? null;
+  const p = parsedPolicy(policy);
+  for (const { rule, pattern } of p.rules) if (patternMatches(pattern, ecosystem, name, version)) apply(rule, `packages["${rule.pattern}"]`);
+  result.blockedBy = p.block.find(({ pattern }) => patternMatches(pattern, ecosystem, name, version))?.text ?? null;
+  result.internalBy = p.internal.find(({ pattern }) => patternMatches(pattern, ecosystem, name, version))?.text ?? null;
   return result;
+}
+
+/**
+ * The policy's release patterns (`npm:left-pad@1.3.0`) naming this package, as written. When there
+ * are none, every release of the package has the package's effective policy, so it can be
+ * resolved once per package instead of once per release.
+ */
+export function releasePatternsFor(policy: Policy, ecosystem: Ecosystem, name: string): string[] {
+  const p = parsedPolicy(policy);
+  const all = [...p.rules.map(({ rule, pattern }) => ({ text: JSON.stringify(rule), pattern })), ...p.block, ...p.internal];
+  return all.filter(({ pattern }) => pattern.version !== null && patternMatches(pattern, ecosystem, name, pattern.version)).map(({ text }) => text);
 }

@@ -1,9 +1,13 @@
 import PQueue from 'p-queue';
-import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type ProfileCache } from '../analyzer/index.js';
+import semver from 'semver';
+import { analyzeRelease, createProfileCache, type AnalysisInput, type AnalysisResult, type DependencyStatus, type ProfileCache } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
 import { isAirlockError } from '../errors.js';
+import type { Severity } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ArtifactProvider } from './artifact-provider.js';
+import type { Artifact } from '../store/release-store.js';
+import { artifactDigest } from './artifact-digest.js';
+import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
 import type { AnalysisScheduler } from './quarantine.js';
 import type { Release, StoredFinding } from './release.js';
 import { atOrAbove } from './release-status.js';
@@ -31,6 +35,9 @@ export class AnalysisRunner implements AnalysisScheduler {
   private readonly queue: PQueue;
   private readonly queued = new Set<number>();
   private readonly waiters = new Map<number, (() => void)[]>();
+  /** The same for the own analyses of files added to known releases, by artifact id. */
+  private readonly filesQueued = new Set<number>();
+  private readonly fileWaiters = new Map<number, (() => void)[]>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Failed artifact fetches per release since this process started (a restart starts over). */
   private readonly fetchFailures = new Map<number, number>();
@@ -82,9 +89,44 @@ export class AnalysisRunner implements AnalysisScheduler {
     });
   }
 
+  scheduleFile(artifact: Artifact, urgent = false): void {
+    if (this.closed || artifact.analysis !== 'pending') return;
+    const id = `file:${artifact.id}`;
+    if (this.filesQueued.has(artifact.id)) {
+      if (urgent) {
+        try {
+          this.queue.setPriority(id, 10);
+        } catch {
+          // already running: nothing to move
+        }
+      }
+      return;
+    }
+    this.filesQueued.add(artifact.id);
+    this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
+    void this.queue
+      .add(() => this.runFile(artifact.releaseId, artifact.id), { id, priority: urgent ? 10 : 0 })
+      .catch((err: unknown) => this.ctx.log(`analysis of ${artifact.filename} failed: ${(err as Error).stack ?? err}`))
+      .finally(() => this.filesQueued.delete(artifact.id));
+  }
+
+  waitForFile(artifact: Artifact, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const list = this.fileWaiters.get(artifact.id) ?? [];
+      list.push(done);
+      this.fileWaiters.set(artifact.id, list);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
   /** Queues every release the store still has as pending (after a restart). */
   async recover(): Promise<void> {
     for (const release of await this.ctx.store.listReleases({ analysis: 'pending' })) this.schedule(release);
+    for (const artifact of await this.ctx.store.listArtifactsPendingAnalysis()) this.scheduleFile(artifact);
   }
 
   /** Resolves when the queue is empty and nothing runs (tests and shutdown). */
@@ -119,6 +161,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         previousMeta: baseline ? metaOf(baseline) : undefined,
         reviewThreshold: policy.reviewThreshold,
         cache: this.cache,
+        dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
       });
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
@@ -174,6 +217,93 @@ export class AnalysisRunner implements AnalysisScheduler {
   }
 
   /**
+   * Analyzes a file upstream added to a release Airlock already had files for. The candidate is
+   * the release's files with the new one; the previous side is the files the release had before
+   * it (those that came with it or passed their own analysis), or, when it had none to trust, the
+   * baseline release's. So only what the new file adds is reported, and it is reported against
+   * this file alone: its findings name it, and they send it and its release to review.
+   */
+  private async runFile(releaseId: number, artifactId: number): Promise<void> {
+    const release = await this.ctx.store.getReleaseById(releaseId);
+    const files = release ? await this.ctx.store.listArtifacts(releaseId) : [];
+    const file = files.find((a) => a.id === artifactId);
+    if (!release || !file || file.analysis !== 'pending') return this.notifyFile(artifactId);
+    const provider = this.providers[release.ecosystem];
+    const started = process.hrtime.bigint();
+    const policy = this.ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
+    const earlier = new Set(
+      files.filter((a) => a.id !== file.id && a.firstSeenAt <= file.firstSeenAt && trustedAsPrevious(a, release, policy.reviewThreshold)).map((a) => a.filename),
+    );
+
+    let baseline: Release | null = null;
+    let findings: StoredFinding[];
+    try {
+      // Only the files this diff reads: the others may be large, gone upstream or still pending.
+      const all = await provider.artifactsOf(release, (name) => name === file.filename || earlier.has(name));
+      const added = all.find((a) => a.filename === file.filename);
+      if (!added) throw new Error(`${file.filename} is not among the files of ${formatReleaseId(release)}`);
+      const ownPrevious = all.filter((a) => earlier.has(a.filename));
+      let previous: ReleaseArtifact[] | null | undefined = ownPrevious;
+      if (ownPrevious.length === 0) {
+        baseline = await this.baselineFor(release, provider);
+        previous = baseline ? await this.baselineArtifacts(baseline, provider) : undefined;
+      }
+      const result = await this.analyze({
+        ecosystem: release.ecosystem,
+        candidate: [...ownPrevious, added],
+        previous: previous ?? undefined,
+        candidateMeta: metaOf(release),
+        previousMeta: baseline ? metaOf(baseline) : metaOf(release),
+        reviewThreshold: policy.reviewThreshold,
+        cache: this.cache,
+      });
+      findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
+    } catch (err) {
+      if (isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM') && !this.closed) {
+        this.retryFileLater(file);
+        return;
+      }
+      findings = [
+        {
+          kind: 'analysis-error',
+          severity: 'high',
+          path: null,
+          line: null,
+          message: `${file.filename} of ${formatReleaseId(release)} could not be analyzed: ${(err as Error).message}`,
+        },
+      ];
+    }
+
+    const now = this.ctx.clock.now();
+    const digest = artifactDigest(file);
+    const own = findings.map((f) => ({ ...f, artifact: { filename: file.filename, digest } }));
+    await this.ctx.store.saveArtifactAnalysis(file.id, { findings: own, analyzedAt: now });
+    const analyzed = (await this.ctx.store.getReleaseById(release.id))!;
+    const status = this.ctx.quarantine.status(analyzed, now);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
+    this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
+    const summary = findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${[...new Set(findings.map((f) => f.kind))].join(', ')}`;
+    await this.ctx.store.appendAudit({
+      at: now,
+      actor: 'system',
+      role: 'system',
+      action: 'analyzed',
+      subject: formatReleaseId(release),
+      reason: `${file.filename}, added to the release later: ${summary}`,
+      detail: {
+        file: file.filename,
+        against: baseline ? `baseline ${baseline.version}` : [...earlier].sort(),
+        findings: findings.length,
+        state: status.state,
+        seconds,
+      },
+    });
+    this.ctx.quarantine.changed(release.ecosystem, release.name);
+    this.notifyFile(artifactId);
+  }
+
+  /**
    * The baseline is the highest release below the candidate in the ecosystem's version order that
    * clients can see; when none is visible yet (a burst of new releases), the highest one below it
    * that was not rejected or withdrawn, so the diff still shows what changed. Pre-releases are only
@@ -204,6 +334,30 @@ export class AnalysisRunner implements AnalysisScheduler {
     }
   }
 
+  /**
+   * What Airlock knows of a dependency a candidate adds: the newest known release the spec
+   * allows (npm semver; PyPI the newest final release), its state, and whether the package's
+   * first release is younger than the analysis horizon. Null for a package Airlock has not seen.
+   */
+  private async dependencyStatus(ecosystem: Ecosystem, name: string, spec: string, provider: ArtifactProvider): Promise<DependencyStatus | null> {
+    const known = await this.ctx.store.listReleases({ ecosystem, name });
+    if (known.length === 0) return null;
+    const sorted = [...known].sort((a, b) => provider.compareVersions(b.version, a.version));
+    const range = ecosystem === 'npm' ? semver.validRange(spec, { loose: true }) : null;
+    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? sorted[0]!;
+    const times = known.map((r) => (r.publishedAt ?? r.firstSeenAt).getTime());
+    const firstPublishedAt = new Date(Math.min(...times));
+    const status = this.ctx.quarantine.status(resolved);
+    const horizonMs = this.ctx.quarantine.policyFor(ecosystem, name, resolved.version).analysisHorizonMs;
+    return {
+      id: formatReleaseId(resolved),
+      state: status.state,
+      firstPublishedAt,
+      held: !status.visible && status.state !== 'withdrawn',
+      brandNew: this.ctx.clock.now().getTime() - firstPublishedAt.getTime() < horizonMs,
+    };
+  }
+
   private retryLater(release: Release): void {
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
@@ -211,6 +365,20 @@ export class AnalysisRunner implements AnalysisScheduler {
     }, this.options.retryDelayMs ?? 60_000);
     timer.unref();
     this.retryTimers.add(timer);
+  }
+
+  private retryFileLater(artifact: Artifact): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.scheduleFile(artifact);
+    }, this.options.retryDelayMs ?? 60_000);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
+  private notifyFile(artifactId: number): void {
+    for (const done of this.fileWaiters.get(artifactId) ?? []) done();
+    this.fileWaiters.delete(artifactId);
   }
 
   private notify(releaseId: number): void {
@@ -225,6 +393,19 @@ function metaOf(release: Release): { publisher?: string | null; hasProvenance?: 
     publisher: typeof meta.publisher === 'string' ? meta.publisher : null,
     hasProvenance: meta.hasProvenance === true,
   };
+}
+
+/**
+ * Whether a file can stand for what the release already was, when a file added later is diffed:
+ * it came with the release, or its own analysis found nothing at the threshold, or the latest
+ * approval covers it. A file still pending or waiting for a reviewer never hides what another adds.
+ */
+function trustedAsPrevious(artifact: Artifact, release: Release, threshold: Severity): boolean {
+  if (artifact.analysis === null) return true;
+  if (artifact.analysis !== 'done') return false;
+  const approval = release.decision?.action === 'approve' ? release.decision : null;
+  if (approval?.digests?.includes(artifactDigest(artifact))) return true;
+  return !artifact.findings.some((f) => atOrAbove(f.severity, threshold));
 }
 
 function baselineMissing(baseline: Release): StoredFinding {

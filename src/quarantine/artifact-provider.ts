@@ -11,8 +11,11 @@ export interface ReleaseArtifact {
  * ecosystem's version order (for choosing the baseline), and the metadata the analyzer reads.
  */
 export interface ArtifactProvider {
-  /** Fetches (verifying, into the BlobStore) when not yet stored, and returns the release's artifacts. */
-  artifactsOf(release: Release): Promise<ReleaseArtifact[]>;
+  /**
+   * Fetches (verifying, into the BlobStore) when not yet stored, and returns the release's
+   * artifacts; only those whose name `only` accepts, when given (an ecosystem may return more).
+   */
+  artifactsOf(release: Release, only?: (filename: string) => boolean): Promise<ReleaseArtifact[]>;
   /** Negative when `a` sorts before `b` in the ecosystem's version order (semver for npm, PEP 440 for PyPI). */
   compareVersions(a: string, b: string): number;
   /** Whether `version` is a pre-release (pre-releases never serve as a baseline for final releases). */

@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/create-logger.js';
 import { AirlockError } from '../errors.js';
-import { effectivePolicy } from '../policy/effective-policy.js';
+import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { ObservedRelease, ReleaseStore } from '../store/release-store.js';
-import type { Decision, Release } from './release.js';
+import type { Artifact, InitialState, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
+import { artifactDigest } from './artifact-digest.js';
+import type { Decision, Release, ReleaseFacts } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
 /** Called for every release whose analysis should run; the analysis runner implements it. */
@@ -14,6 +15,10 @@ export interface AnalysisScheduler {
   schedule(release: Release, urgent?: boolean): void;
   /** Resolves when the release's analysis finished, or after `timeoutMs`, whichever comes first. */
   waitFor(release: Release, timeoutMs: number): Promise<void>;
+  /** Queues the own analysis of a file added to a known release (`artifact.analysis` pending). */
+  scheduleFile(artifact: Artifact, urgent?: boolean): void;
+  /** Resolves when the file's own analysis finished, or after `timeoutMs`. */
+  waitForFile(artifact: Artifact, timeoutMs: number): Promise<void>;
 }
 
 export interface QuarantineDeps {
@@ -35,8 +40,15 @@ export interface QuarantineDeps {
 export class Quarantine {
   private analysis: AnalysisScheduler | undefined;
   private readonly listeners: ((ecosystem: Ecosystem, name: string) => void)[] = [];
-  /** `internal` policy entries matching each package, for the policy object they were read from. */
-  private internalNames: { policy: Policy | null; byPackage: Map<string, string | null> } = { policy: null, byPackage: new Map() };
+  /**
+   * Each package's effective policy, for the policy object it was resolved from: a reload makes a
+   * new object and so a new cache. `perRelease` marks packages a release pattern names, whose
+   * releases are resolved one by one.
+   */
+  private policies: { policy: Policy | null; byPackage: Map<string, { policy: EffectivePolicy; perRelease: boolean }> } = {
+    policy: null,
+    byPackage: new Map(),
+  };
 
   constructor(private readonly deps: QuarantineDeps) {
     this.analysis = deps.analysis;
@@ -66,8 +78,22 @@ export class Quarantine {
     for (const l of this.listeners) l(ecosystem, name);
   }
 
+  /**
+   * The effective policy of a package (or release), resolved once per package per policy object.
+   * Callers must not modify the answer: it is shared.
+   */
   policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
-    return effectivePolicy(this.deps.policy(), ecosystem, name, version);
+    const policy = this.deps.policy();
+    if (this.policies.policy !== policy) this.policies = { policy, byPackage: new Map() };
+    const key = `${ecosystem}:${name}`;
+    let entry = this.policies.byPackage.get(key);
+    if (!entry) {
+      entry = { policy: effectivePolicy(policy, ecosystem, name), perRelease: releasePatternsFor(policy, ecosystem, name).length > 0 };
+      // Only a cache: start over rather than grow without bound.
+      if (this.policies.byPackage.size >= 50_000) this.policies.byPackage.clear();
+      this.policies.byPackage.set(key, entry);
+    }
+    return version !== undefined && entry.perRelease ? effectivePolicy(policy, ecosystem, name, version) : entry.policy;
   }
 
   /**
@@ -76,16 +102,8 @@ export class Quarantine {
    * every index request, so matches are remembered for as long as the policy object is the same.
    */
   refuseInternal(ecosystem: Ecosystem, name: string): void {
-    const policy = this.deps.policy();
-    if (this.internalNames.policy !== policy) this.internalNames = { policy, byPackage: new Map() };
     const key = `${ecosystem}:${name}`;
-    let internalBy = this.internalNames.byPackage.get(key);
-    if (internalBy === undefined) {
-      internalBy = this.policyFor(ecosystem, name).internalBy;
-      // Only a cache: start over rather than grow without bound.
-      if (this.internalNames.byPackage.size >= 10_000) this.internalNames.byPackage.clear();
-      this.internalNames.byPackage.set(key, internalBy);
-    }
+    const { internalBy } = this.policyFor(ecosystem, name);
     if (internalBy)
       throw new AirlockError(
         'ENOTFOUND',
@@ -100,17 +118,59 @@ export class Quarantine {
   }
 
   /**
+   * The state a release is in now and what records it: when its state can next change by time
+   * alone (the end of its hold, from `releaseStatus`), or null when only a new fact (an analysis
+   * result, a decision, a withdrawal) can change it.
+   */
+  stateOf(release: ReleaseFacts, now: Date = this.deps.clock.now()): { status: ReleaseStatus; state: Omit<InitialState, 'audit'> } {
+    const status = this.status(release, now);
+    const nextChangeAt = status.until && status.until > now ? status.until : null;
+    return { status, state: { state: status.state, holdUntil: status.until, nextChangeAt } };
+  }
+
+  /** `stateOf` as a transition of a stored release read at `revision`. */
+  transition(release: Release, revision: number, now: Date = this.deps.clock.now()): { status: ReleaseStatus; transition: Omit<StateTransition, 'audit'> } {
+    const { status, state } = this.stateOf(release, now);
+    return { status, transition: { releaseId: release.id, revision, ...state } };
+  }
+
+  /**
    * Records the releases an upstream document lists, with their artifacts. New releases younger than the analysis
    * horizon are queued for analysis; older ones are trusted by age. Returns every stored release
    * of the package.
    */
   async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[]): Promise<Release[]> {
     const now = this.deps.clock.now();
-    const { releases, added } = await this.deps.store.recordSeen(ecosystem, name, observed, now, (o) => {
-      const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
-      const age = now.getTime() - (o.publishedAt ?? now).getTime();
-      return age < horizon ? 'pending' : 'skipped';
-    });
+    const { releases, added } = await this.deps.store.recordSeen(
+      ecosystem,
+      name,
+      observed,
+      now,
+      (o) => {
+        const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
+        const age = now.getTime() - (o.publishedAt ?? now).getTime();
+        return age < horizon ? 'pending' : 'skipped';
+      },
+      // Each new release's first state is written with the row and its `discovered` entry.
+      (release) => {
+        const { status, state } = this.stateOf(release, now);
+        const audit = {
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'discovered',
+          subject: formatReleaseId(release),
+          reason: status.reason,
+          detail: {
+            state: status.state,
+            publishedAt: release.publishedAt?.toISOString() ?? null,
+            analysis: release.analysis,
+            until: status.until?.toISOString() ?? null,
+          },
+        };
+        return { ...state, audit };
+      },
+    );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     const byVersion = new Map(releases.map((r) => [r.version, r]));
     const withArtifacts = observed.filter((o) => o.artifacts?.length && byVersion.has(o.version));
@@ -119,25 +179,27 @@ export class Quarantine {
         withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
         now,
       );
-    const discovered = added.map((release) => {
-      const status = this.status(release, now);
-      return {
-        at: now,
-        actor: 'system',
-        role: 'system',
-        action: 'discovered',
-        subject: formatReleaseId(release),
-        reason: status.reason,
-        detail: {
-          state: status.state,
-          publishedAt: release.publishedAt?.toISOString() ?? null,
-          analysis: release.analysis,
-          until: status.until?.toISOString() ?? null,
-        },
-      };
-    });
-    if (discovered.length > 0) await this.deps.store.appendAuditEntries(discovered);
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
+    // Files upstream added to releases already known: each is analyzed on its own.
+    const addedIds = new Set(added.map((r) => r.id));
+    const known = withArtifacts.map((o) => byVersion.get(o.version)!.id).filter((id) => !addedIds.has(id));
+    const pendingFiles = known.length > 0 ? await this.deps.store.listArtifactsPendingAnalysis(known) : [];
+    // Recorded by this call (first seen now): said once in the release's history.
+    const subjectOf = new Map(releases.map((r) => [r.id, formatReleaseId(r)]));
+    const arrived = pendingFiles.filter((a) => a.firstSeenAt.getTime() === now.getTime());
+    if (arrived.length > 0)
+      await this.deps.store.appendAuditEntries(
+        arrived.map((a) => ({
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'file-added',
+          subject: subjectOf.get(a.releaseId)!,
+          reason: `${a.filename} was added upstream to a release Airlock already had; it is held on its own clock and analyzed against the files before it`,
+          detail: { file: a.filename, publishedAt: a.publishedAt?.toISOString() ?? null },
+        })),
+      );
+    for (const artifact of pendingFiles) this.analysis?.scheduleFile(artifact);
     if (added.length > 0) this.changed(ecosystem, name);
     return releases;
   }
@@ -150,9 +212,22 @@ export class Quarantine {
     return (await this.deps.store.getReleaseById(release.id)) ?? release;
   }
 
-  /** Records a reviewer's decision and its audit entry. */
+  /** Waits (bounded) for the own analysis of a file added to a known release, moving it to the front of the queue. */
+  async awaitFileAnalysis(artifact: Artifact, timeoutMs: number): Promise<Artifact> {
+    if (artifact.analysis !== 'pending' || !this.analysis) return artifact;
+    this.analysis.scheduleFile(artifact, true);
+    await this.analysis.waitForFile(artifact, timeoutMs);
+    return (await this.deps.store.listArtifacts(artifact.releaseId)).find((a) => a.id === artifact.id) ?? artifact;
+  }
+
+  /**
+   * Records a reviewer's decision and its audit entry. The decision is bound to the artifacts
+   * stored now: an approval covers exactly these files, not one upstream adds later.
+   */
   async decide(release: Release, decision: Decision): Promise<Release> {
     const subject = formatReleaseId(release);
+    const artifacts = await this.deps.store.listArtifacts(release.id);
+    decision = { ...decision, digests: decision.digests ?? artifacts.map(artifactDigest) };
     // Only if nobody decided since `release` was read (another reviewer, on any replica).
     const won = await this.deps.store.decideIf(release.id, release.decision, decision, {
       at: decision.decidedAt,
@@ -161,7 +236,7 @@ export class Quarantine {
       action: decision.action,
       subject,
       reason: decision.reason,
-      detail: {},
+      detail: { files: artifacts.map((a) => a.filename) },
     });
     if (!won) {
       const now = (await this.deps.store.getReleaseById(release.id)) ?? release;

@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { severities, type EffectivePolicy, type Severity } from '../policy/policy.js';
 import { formatReleaseId } from '../release-id.js';
-import type { ReleaseFacts, ReleaseState } from './release.js';
+import type { Decision, ReleaseFacts, ReleaseState, StoredFinding } from './release.js';
 
 export interface ReleaseStatus {
   state: ReleaseState;
@@ -38,27 +38,41 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
   if (policy.blockedBy) return hidden('rejected', `${id} is blocked by policy ("${policy.blockedBy}")`);
 
   const decision = release.decision;
-  const cooldownEnd = new Date(clockStart.getTime() + policy.cooldownMs);
-  if (decision) {
-    if (decision.action === 'approve') {
-      // An early approval vouched for a release upstream still stood behind. When upstream takes
-      // it down afterwards (the usual end of a compromised release), that vouching no longer
-      // holds; a reviewer who still wants it approves again, after the withdrawal.
-      const early = decision.decidedAt < cooldownEnd;
-      if (early && release.withdrawnAt && release.withdrawnAt >= decision.decidedAt)
-        return hidden(
-          'withdrawn',
-          `${id} was withdrawn upstream after ${decision.actor} approved it early; a reviewer may approve it again`,
-        );
-      return { state: 'approved', visible: true, until: null, clockStart, reason: `${id} was approved by ${decision.actor}: ${decision.reason}` };
-    }
+  if (decision && decision.action !== 'approve') {
+    // A rejection covers the release, whatever files upstream adds to it later.
     const verb = decision.action === 'revoke' ? 'revoked' : 'rejected';
     return hidden('rejected', `${id} was ${verb} by ${decision.actor}: ${decision.reason}`);
+  }
+  const file = release.file ?? null;
+  // An approval covers the files it was made on; a file added since is decided on its own facts.
+  const approval = decision;
+  const unreviewed = file ? [] : laterFileFindings(release.findings, approval, policy.reviewThreshold);
+  if (approval) {
+    const approved = { state: 'approved' as const, visible: true, until: null, clockStart, reason: `${id} was approved by ${approval.actor}: ${approval.reason}` };
+    // An early approval vouched for a release upstream still stood behind. When upstream takes it
+    // down afterwards (the usual end of a compromised release), that vouching no longer holds; a
+    // reviewer who still wants it approves again, after the withdrawal.
+    const early = approval.decidedAt < new Date(clockStart.getTime() + policy.cooldownMs);
+    if (early && release.withdrawnAt && release.withdrawnAt >= approval.decidedAt)
+      return hidden('withdrawn', `${id} was withdrawn upstream after ${approval.actor} approved it early; a reviewer may approve it again`);
+    if (file ? covers(approval, file.digest, file.firstSeenAt) : unreviewed.length === 0) return approved;
+    if (!file)
+      return hidden(
+        'awaiting-review',
+        `${id} is awaiting review: the analyzer reported ${kindsOf(unreviewed)} in ${filesOf(unreviewed)}, added after its approval (the files it was approved with are still served)`,
+      );
   }
 
   if (release.withdrawnAt) return hidden('withdrawn', `${id} was withdrawn upstream`);
 
-  const hasMedium = release.analysis === 'done' && release.findings.some((f) => f.severity === 'medium');
+  // What the analysis says: the release's own (unless a reviewer approved it with this file's
+  // release-mates) and, for a file added later, the file's own against the files before it.
+  const fromRelease = !approval || file?.analysis === null;
+  const ownFindings = fromRelease && release.analysis === 'done' ? release.findings.filter((f) => !f.artifact) : [];
+  const findings = [...ownFindings, ...(file?.analysis === 'done' ? file.findings : [])];
+  const pending = (fromRelease && release.analysis === 'pending') || file?.analysis === 'pending';
+
+  const hasMedium = findings.some((f) => f.severity === 'medium');
   const holdMs = policy.cooldownMs + (hasMedium ? policy.mediumHoldMs : 0);
   const until = new Date(clockStart.getTime() + holdMs);
   if (now < until) {
@@ -70,15 +84,12 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
     );
   }
 
-  if (release.analysis === 'pending') return hidden('quarantined', `${id} is quarantined: its analysis has not finished`, until);
+  if (pending) return hidden('quarantined', `${id} is quarantined: its analysis has not finished`, until);
 
-  if (release.analysis === 'done') {
-    const blocking = release.findings.filter((f) => atOrAbove(f.severity, policy.reviewThreshold));
-    if (blocking.length > 0) {
-      const kinds = [...new Set(blocking.map((f) => f.kind))].join(', ');
-      return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kinds}`, until);
-    }
-  }
+  const blocking = findings.filter((f) => atOrAbove(f.severity, policy.reviewThreshold));
+  if (blocking.length > 0) return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(blocking)}`, until);
+  if (unreviewed.length > 0)
+    return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(unreviewed)} in ${filesOf(unreviewed)}, added to it later`, until);
   return { state: 'released', visible: true, until, clockStart, reason: `${id} was released after its cooldown` };
 }
 
@@ -102,6 +113,31 @@ function cooldownClock(release: ReleaseFacts): { clockStart: Date; clockNote: st
     clockStart: given,
     clockNote: release.publishedAt ? 'from upstream publish time' : 'from first sight (upstream gave no publish time)',
   };
+}
+
+/**
+ * Findings at the threshold in files added to the release later that no approval covers: they
+ * send the release as a whole to review, while each file is still decided on its own.
+ */
+function laterFileFindings(findings: StoredFinding[], approval: Decision | null, threshold: Severity): StoredFinding[] {
+  return findings.filter((f) => f.artifact && atOrAbove(f.severity, threshold) && !(approval && covers(approval, f.artifact.digest)));
+}
+
+/**
+ * Whether an approval was made with this file present: bound to its digest. A decision recorded
+ * without digests (by a store or tool that predates them) covers the files seen by then.
+ */
+function covers(approval: Decision, digest: string, firstSeenAt?: Date): boolean {
+  if (approval.digests) return approval.digests.includes(digest);
+  return firstSeenAt !== undefined && firstSeenAt <= approval.decidedAt;
+}
+
+function kindsOf(findings: StoredFinding[]): string {
+  return [...new Set(findings.map((f) => f.kind))].join(', ');
+}
+
+function filesOf(findings: StoredFinding[]): string {
+  return [...new Set(findings.map((f) => f.artifact?.filename))].join(', ');
 }
 
 /** Whether `severity` is at or above `threshold` (critical > high > medium > low). */

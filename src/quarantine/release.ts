@@ -9,6 +9,13 @@ export interface StoredFinding {
   line: number | null;
   message: string;
   evidence?: string;
+  /** Another release the finding is about (a new dependency's release id), for the review page to link. */
+  related?: string;
+  /**
+   * The file this finding came from, when that file was added to the release after the release
+   * itself was seen (and so analyzed on its own); absent for the release's own analysis.
+   */
+  artifact?: { filename: string; digest: string };
 }
 
 /**
@@ -27,6 +34,11 @@ export interface Decision {
   actor: string;
   role: string;
   decidedAt: Date;
+  /**
+   * The artifacts the decision was made on (`artifactDigest`), recorded when it is made: an
+   * approval covers these files only, so a file upstream adds later is not approved with them.
+   */
+  digests?: string[];
 }
 
 /** The facts Airlock records about one release. Its state is derived from them by `releaseStatus`. */
@@ -46,6 +58,7 @@ export interface Release {
    */
   clockFloorAt: Date | null;
   analysis: AnalysisState;
+  /** The release's own findings, then those of files added to it later (each with its `artifact`). */
   findings: StoredFinding[];
   analyzedAt: Date | null;
   /** Version the candidate was diffed against; null for a first release or before analysis. */
@@ -58,12 +71,33 @@ export interface Release {
   meta: Record<string, unknown>;
 }
 
-/** The input `releaseStatus` needs; a PyPI file passes its own times in place of the release's. */
+/**
+ * What `releaseStatus` needs to know about one file when it decides that file alone (PyPI: a
+ * release has many files, and each is decided on its own clock).
+ */
+export interface FileFacts {
+  filename: string;
+  /** `artifactDigest` of the file: what an approval is bound to. */
+  digest: string;
+  /** When Airlock first saw the file. */
+  firstSeenAt: Date;
+  /**
+   * null: the file came with the release and the release's analysis covers it. Otherwise it was
+   * added later and this is its own analysis, against the files the release already had.
+   */
+  analysis: AnalysisState | null;
+  findings: StoredFinding[];
+}
+
+/**
+ * The input `releaseStatus` needs. For one file, `file` is set and the file's own times are
+ * passed in place of the release's.
+ */
 export type ReleaseFacts = Pick<
   Release,
   'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'analysis' | 'findings' | 'decision' | 'withdrawnAt'
 > &
-  Partial<Pick<Release, 'clockFloorAt'>>;
+  Partial<Pick<Release, 'clockFloorAt'>> & { file?: FileFacts };
 
 export type ReleaseState = 'quarantined' | 'awaiting-review' | 'released' | 'approved' | 'rejected' | 'withdrawn';
 export const releaseStates: readonly ReleaseState[] = ['quarantined', 'awaiting-review', 'released', 'approved', 'rejected', 'withdrawn'];

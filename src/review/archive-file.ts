@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { readTar } from '../analyzer/archive/read-tar.js';
 import { readZip } from '../analyzer/archive/read-zip.js';
 import type { RawFile } from '../analyzer/archive/raw-file.js';
@@ -67,11 +68,28 @@ export async function readArchiveFile(artifact: ReleaseArtifact, path: string, o
   const limits = { ...defaultLimits, maxFileBytes: Math.max(maxFileBytes, options.maxReadBytes ?? 8 << 20), maxArchiveBytes: maxZipBytes };
 
   let found: RawFile | null = null;
+  let stop = () => {};
   const want = (entry: string) => found === null && matches(entry, wanted);
   const onFile = (file: RawFile) => {
-    if (found === null && matches(file.path, wanted)) found = file;
+    if (found === null && matches(file.path, wanted)) {
+      found = file;
+      stop();
+    }
   };
-  const problems = kind === 'tar' ? await readTar(await artifact.open(), limits, want, onFile) : await readZip(await readAll(artifact, maxZipBytes), limits, want, onFile);
+  let problems;
+  if (kind === 'tar') {
+    // Stop decompressing once the file is found: in a large tarball that saves reading the rest.
+    const source = await artifact.open();
+    const feed = new PassThrough();
+    stop = () => {
+      source.unpipe(feed);
+      feed.end();
+      (source as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    };
+    source.on('error', (err) => feed.destroy(err));
+    source.pipe(feed);
+    problems = await readTar(feed, limits, want, onFile);
+  } else problems = await readZip(await readAll(artifact, maxZipBytes), limits, want, onFile);
 
   const file = found as RawFile | null;
   if (!file) {
@@ -88,7 +106,7 @@ export async function readArchiveFile(artifact: ReleaseArtifact, path: string, o
   return { entry: file.path, size: file.size, text: binary ? null : shown.toString('utf8'), binary, truncated: file.size > maxFileBytes };
 }
 
-async function readAll(artifact: ReleaseArtifact, max: number): Promise<Buffer> {
+export async function readAll(artifact: ReleaseArtifact, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   const stream = await artifact.open();

@@ -1,18 +1,24 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
-import type { ArtifactProvider, ReleaseArtifact } from '../quarantine/artifact-provider.js';
+import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
 import { releaseStates, type DecisionAction, type Release, type ReleaseState } from '../quarantine/release.js';
 import { ecosystems, formatReleaseId, parseReleaseId, type Ecosystem } from '../release-id.js';
-import { archiveKind, checkArchivePath, readArchiveFile, type ArchiveFile } from './archive-file.js';
+import { archiveKind, checkArchivePath, readArchiveFile } from './archive-file.js';
 import { requireRole } from './authenticate.js';
 import { queryParams } from './query-params.js';
 import { callerOf } from './caller.js';
 import { lineDiff } from './line-diff.js';
-import { byRisk, describeRelease, summarize } from './release-view.js';
+import { evidenceWindow } from './evidence-window.js';
+import { ReleaseEvidence, type PageEvidence, type ShownFile } from './release-evidence.js';
+import type { ReleaseQuery } from '../store/release-store.js';
+import { describeRelease, sortFindings, summarize, type ReleaseSummary } from './release-view.js';
 import type { Sweeper } from './sweeper.js';
 import { payloadFor } from './sweeper.js';
 import type { WebhookSender } from './webhook-sender.js';
+
+/** How long a release page waits for its evidence before it is sent without it. */
+const pageEvidenceWaitMs = 8000;
 
 /** Which states each decision may be taken from; anything else is a 409 with the reason. */
 const allowedFrom: Record<DecisionAction, ReleaseState[]> = {
@@ -41,6 +47,17 @@ export function releaseRoutes(
   webhooks: WebhookSender,
 ): Router {
   const router = Router();
+  const evidence = new ReleaseEvidence(ctx, artifacts);
+
+  /** Within a package, newest first by the ecosystem's version order (semver, PEP 440). */
+  const byVersion = (a: ReleaseSummary, b: ReleaseSummary): number => {
+    if (a.ecosystem !== b.ecosystem || a.name !== b.name) return a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name);
+    try {
+      return artifacts[a.ecosystem].compareVersions(b.version, a.version);
+    } catch {
+      return b.version.localeCompare(a.version);
+    }
+  };
 
   const findRelease = async (text: string): Promise<Release> => {
     const id = parseReleaseId(text);
@@ -62,45 +79,110 @@ export function releaseRoutes(
     const offset = q.offset === undefined ? 0 : Number(q.offset);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AirlockError('EBADREQUEST', `limit must be 1 to 1000, got "${q.limit}"`);
     if (!Number.isInteger(offset) || offset < 0) throw new AirlockError('EBADREQUEST', `offset must be 0 or more, got "${q.offset}"`);
+    if (q.order !== undefined && !['risk', 'version', 'hold'].includes(q.order))
+      throw new AirlockError('EBADREQUEST', `order must be risk, version or hold, got "${q.order}"`);
 
-    // Only undecided releases can be quarantined or awaiting review: ask the store for fewer rows.
-    const undecided = states.length > 0 && states.every((s) => s === 'quarantined' || s === 'awaiting-review');
+    // Filtered, ordered and paged in the store (indexed on the recorded state): never a full listing.
     const now = ctx.clock.now();
-    const search = q.q?.toLowerCase();
-    const all = (await ctx.store.listReleases({ ecosystem: q.ecosystem as Ecosystem | undefined, undecided }))
-      .filter((r) => !search || formatReleaseId(r).toLowerCase().includes(search))
-      .map((r) => summarize(r, ctx.quarantine.status(r, now), now))
-      .filter((s) => states.length === 0 || states.includes(s.state));
-    if (states.length === 1 && states[0] === 'quarantined') all.sort((a, b) => (a.until ?? '').localeCompare(b.until ?? ''));
-    else all.sort(byRisk);
-    res.json({ total: all.length, offset, releases: all.slice(offset, offset + limit) });
+    const order = q.order ?? (states.length === 1 && states[0] === 'quarantined' ? 'hold' : 'risk');
+    const query: ReleaseQuery = {
+      ecosystem: q.ecosystem as Ecosystem | undefined,
+      states: states.length > 0 ? (states as ReleaseState[]) : undefined,
+      search: q.q || undefined,
+      // Version order is the ecosystem's, which SQL cannot sort by: the store orders by package
+      // and each page is put in version order within its packages.
+      order: order === 'hold' ? 'until' : order === 'version' ? 'package' : 'risk',
+    };
+    const [total, page] = await Promise.all([ctx.store.countReleases(query), ctx.store.listReleases({ ...query, limit, offset })]);
+    const releases = page.map((r) =>
+      summarize(r, ctx.quarantine.status(r, now), now, ctx.quarantine.policyFor(r.ecosystem, r.name, r.version).reviewThreshold),
+    );
+    if (order === 'version') releases.sort(byVersion);
+    res.json({ total, offset, releases });
   });
 
   router.get('/releases/*release', requireRole('reader'), async (req: Request, res: Response) => {
     await sweeper.sweepIfStale();
     const { id, action } = splitReleasePath(req);
     const release = await findRelease(id);
-    if (action === null) return void res.json(await describeRelease(ctx, release));
-    if (action !== 'file') throw new AirlockError('ENOTFOUND', `no such endpoint: GET ${req.path}`);
-    const path = checkArchivePath(queryParams(req).path ?? '');
-    res.json(await fileDiff(ctx, artifacts[release.ecosystem], release, path));
+    if (action === null) return void res.json(await describeRelease(ctx, release, await evidenceWithin(release, pageEvidenceWaitMs)));
+    const q = queryParams(req);
+    if (action === 'excerpt') return void res.json(await excerpt(release, q));
+    if (action === 'raw') return void (await rawFile(release, checkArchivePath(q.path ?? ''), res));
+    if (action !== 'file') throw new AirlockError('ENOTFOUND', `no such endpoint: GET ${req.path} (file, excerpt or raw)`);
+    res.json(await fileDiff(ctx, evidence, release, checkArchivePath(q.path ?? '')));
   });
 
-  router.post('/releases/*release', requireRole('reviewer'), async (req: Request, res: Response) => {
-    const { id, action } = splitReleasePath(req);
-    if (action !== 'approve' && action !== 'reject' && action !== 'revoke')
-      throw new AirlockError('ENOTFOUND', `no such endpoint: POST ${req.path} (approve, reject or revoke)`);
-    const body = (req.body ?? {}) as { reason?: unknown; expectedState?: unknown };
-    const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-    if (!reason) throw new AirlockError('EBADREQUEST', `a reason is required to ${action} a release`);
-    if (reason.length > 2000) throw new AirlockError('EBADREQUEST', 'the reason is longer than 2000 characters');
-    await sweeper.sweepIfStale();
+  /**
+   * The page evidence, or after `waitMs` a page without it: reading a large artifact (or
+   * fetching one upstream) must not hold the page. The read goes on and the next load has it.
+   */
+  const evidenceWithin = async (release: Release, waitMs: number): Promise<PageEvidence> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<PageEvidence>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ findings: release.findings.map(() => null), diff: null, error: 'the artifacts are still being read; reload in a moment' }),
+        waitMs,
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([evidence.forRelease(release), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** A larger window around one finding ("show more"): `finding` is its index in the page's order. */
+  const excerpt = async (release: Release, q: Record<string, string | undefined>) => {
+    const findings = sortFindings(release.findings);
+    const index = Number(q.finding);
+    const finding = Number.isInteger(index) ? findings[index] : undefined;
+    if (!finding || finding.path === null) throw new AirlockError('EBADREQUEST', `finding must be the index of a finding with a file (0 to ${findings.length - 1}), got "${q.finding}"`);
+    const lines = q.lines === undefined ? 20 : Number(q.lines);
+    const chars = q.chars === undefined ? 4000 : Number(q.chars);
+    if (!Number.isInteger(lines) || lines < 0 || lines > 500) throw new AirlockError('EBADREQUEST', `lines must be 0 to 500, got "${q.lines}"`);
+    if (!Number.isInteger(chars) || chars < 80 || chars > 100_000) throw new AirlockError('EBADREQUEST', `chars must be 80 to 100000, got "${q.chars}"`);
+    const file = await evidence.file(release, finding.path);
+    if (!file) throw new AirlockError('ENOTFOUND', `${finding.path} is not in ${formatReleaseId(release)}'s artifacts`);
+    return {
+      release: formatReleaseId(release),
+      path: finding.path,
+      artifact: file.artifact,
+      size: file.size,
+      truncated: file.truncated,
+      window: file.text === null ? null : evidenceWindow(file.text, finding, { contextLines: lines, lineChars: chars }),
+    };
+  };
+
+  /** The whole file as plain text, for the "whole file" link; never rendered as a page by the browser. */
+  const rawFile = async (release: Release, path: string, res: Response) => {
+    let file = null;
+    for (const artifact of await artifacts[release.ecosystem].artifactsOf(release)) {
+      if (archiveKind(artifact.filename) === null) continue;
+      file = await readArchiveFile(artifact, path, { maxFileBytes: 8 << 20 });
+      if (file) break;
+    }
+    if (!file) throw new AirlockError('ENOTFOUND', `${path} is not in ${formatReleaseId(release)}'s artifacts`);
+    if (file.text === null) throw new AirlockError('EBADREQUEST', `${path} is ${file.binary ? 'binary' : 'too large to show'} (${file.size} bytes)`);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('Content-Disposition', `inline; filename="${(path.split('/').pop() ?? 'file').replace(/[^\w.-]/g, '_')}"`);
+    res.send(file.truncated ? `${file.text}\n\n[Airlock: only the first ${8 << 20} of ${file.size} bytes are shown]\n` : file.text);
+  };
+
+  /**
+   * One decision, checked the way a single POST checks it; throws an AirlockError (409, 404…)
+   * when it cannot be taken. Each decision is recorded and audited on its own by `decide`.
+   */
+  const decideOne = async (id: string, action: DecisionAction, reason: string, caller: { name: string; role: string }, expectedState?: unknown) => {
     const release = await findRelease(id);
     const releaseId = formatReleaseId(release);
     const now = ctx.clock.now();
     const before = ctx.quarantine.status(release, now);
-    if (typeof body.expectedState === 'string' && body.expectedState !== before.state)
-      throw new AirlockError('ECONFLICT', `${releaseId} is ${before.state} now, not ${body.expectedState}; reload and decide again`, { subject: releaseId });
+    if (typeof expectedState === 'string' && expectedState !== before.state)
+      throw new AirlockError('ECONFLICT', `${releaseId} is ${before.state} now, not ${expectedState}; reload and decide again`, { subject: releaseId });
     const policy = ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
     if (action === 'approve' && (policy.blockedBy || policy.internalBy))
       throw new AirlockError('ECONFLICT', `${before.reason}; the policy wins over decisions, so change the policy instead`, { subject: releaseId });
@@ -108,10 +190,61 @@ export function releaseRoutes(
       const hint = action === 'reject' && before.visible ? ' (use revoke for a release clients can already see)' : '';
       throw new AirlockError('ECONFLICT', `cannot ${action} ${releaseId}: it is ${before.state}${hint}`, { subject: releaseId });
     }
-    const caller = callerOf(res)!;
     const decided = await ctx.quarantine.decide(release, { action, reason, actor: caller.name, role: caller.role, decidedAt: now });
     webhooks.send(payloadFor(ctx, decided, action, reason, caller.name, caller.role, now));
+    return { decided, before };
+  };
+
+  const readReason = (body: { reason?: unknown }, action: string): string => {
+    const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+    if (!reason) throw new AirlockError('EBADREQUEST', `a reason is required to ${action} a release`);
+    if (reason.length > 2000) throw new AirlockError('EBADREQUEST', 'the reason is longer than 2000 characters');
+    return reason;
+  };
+
+  router.post('/releases/*release', requireRole('reviewer'), async (req: Request, res: Response) => {
+    const { id, action } = splitReleasePath(req);
+    if (action !== 'approve' && action !== 'reject' && action !== 'revoke')
+      throw new AirlockError('ENOTFOUND', `no such endpoint: POST ${req.path} (approve, reject or revoke)`);
+    const body = (req.body ?? {}) as { reason?: unknown; expectedState?: unknown };
+    const reason = readReason(body, action);
+    await sweeper.sweepIfStale();
+    const caller = callerOf(res)!;
+    const { decided, before } = await decideOne(id, action, reason, caller, body.expectedState);
     res.json({ early: action === 'approve' && before.state === 'quarantined', previousState: before.state, release: await describeRelease(ctx, decided) });
+  });
+
+  /**
+   * Several releases decided together with one reason (releases waiting on the same findings).
+   * Each is checked and decided on its own, in order, and audited on its own; one that cannot be
+   * decided does not stop the others, and the answer says what happened to each.
+   */
+  router.post('/decisions', requireRole('reviewer'), async (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as { action?: unknown; reason?: unknown; releases?: unknown; expectedStates?: unknown };
+    const action = body.action;
+    if (action !== 'approve' && action !== 'reject' && action !== 'revoke')
+      throw new AirlockError('EBADREQUEST', `action must be approve, reject or revoke, got ${JSON.stringify(action ?? null)}`);
+    const reason = readReason(body, action);
+    const ids = body.releases;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((x) => typeof x === 'string'))
+      throw new AirlockError('EBADREQUEST', 'releases must be a list of 1 to 100 release ids, e.g. ["npm:next@16.4.4", "npm:next@16.4.5"]');
+    const unique = [...new Set(ids as string[])];
+    for (const id of unique) parseReleaseId(id); // every id well-formed before anything is decided
+    const expected = (typeof body.expectedStates === 'object' && body.expectedStates !== null ? body.expectedStates : {}) as Record<string, unknown>;
+    await sweeper.sweepIfStale();
+    const caller = callerOf(res)!;
+    const results = [];
+    for (const id of unique) {
+      try {
+        const { decided, before } = await decideOne(id, action, reason, caller, expected[id]);
+        const now = ctx.clock.now();
+        results.push({ release: formatReleaseId(decided), ok: true, previousState: before.state, state: ctx.quarantine.status(decided, now).state, early: action === 'approve' && before.state === 'quarantined' });
+      } catch (err) {
+        if (!(err instanceof AirlockError)) throw err;
+        results.push({ release: id, ok: false, error: err.message, code: err.code });
+      }
+    }
+    res.json({ action, reason, decided: results.filter((r) => r.ok).length, results });
   });
 
   router.get('/policy/*package', requireRole('reader'), (req: Request, res: Response) => {
@@ -125,33 +258,20 @@ export function releaseRoutes(
   return router;
 }
 
-type Side = (Omit<ArchiveFile, 'text'> & { artifact: string; text: string | null }) | null;
-
-/** Finds the file in the first artifact that has it, preferring an artifact of the same kind as `like`. */
-async function findFile(list: ReleaseArtifact[], path: string, like?: string): Promise<Side> {
-  const readable = list.filter((a) => archiveKind(a.filename) !== null);
-  const ordered = like ? [...readable].sort((a, b) => Number(archiveKind(b.filename) === like) - Number(archiveKind(a.filename) === like)) : readable;
-  for (const artifact of ordered) {
-    const file = await readArchiveFile(artifact, path);
-    if (file) return { artifact: artifact.filename, ...file };
-  }
-  return null;
-}
-
 /** The finding's file in the candidate and in the baseline, and their side-by-side line diff. */
-async function fileDiff(ctx: AppContext, provider: ArtifactProvider, release: Release, path: string) {
-  const candidate = await findFile(await provider.artifactsOf(release), path);
+async function fileDiff(ctx: AppContext, evidence: ReleaseEvidence, release: Release, path: string) {
+  const candidate = await evidence.file(release, path);
   const baselineRelease = release.baselineVersion ? await ctx.store.getRelease(release.ecosystem, release.name, release.baselineVersion) : null;
-  let baseline: Side = null;
+  let baseline: ShownFile | null = null;
   let baselineError: string | null = null;
   if (baselineRelease) {
     try {
-      baseline = await findFile(await provider.artifactsOf(baselineRelease), path, candidate ? (archiveKind(candidate.artifact) ?? undefined) : undefined);
+      baseline = await evidence.file(baselineRelease, path, candidate ? (archiveKind(candidate.artifact) ?? undefined) : undefined);
     } catch (err) {
       baselineError = (err as Error).message;
     }
   }
-  const split = (s: Side) => (s?.text ?? '').replace(/\n$/, '').split('\n');
+  const split = (s: ShownFile | null) => (s?.text ?? '').replace(/\n$/, '').split('\n');
   const rows = candidate?.text != null || baseline?.text != null ? lineDiff(baseline?.text != null ? split(baseline) : [], candidate?.text != null ? split(candidate) : []) : null;
   return {
     release: formatReleaseId(release),

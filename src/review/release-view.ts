@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import { severities, type Severity } from '../policy/policy.js';
 import type { Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
 import type { ReleaseStatus } from '../quarantine/release-status.js';
 import { formatReleaseId } from '../release-id.js';
+import type { PageEvidence } from './release-evidence.js';
 
 export interface ReleaseSummary {
   id: string;
@@ -26,11 +28,19 @@ export interface ReleaseSummary {
   findingCounts: Record<Severity, number>;
   /** Highest severity among the findings; null without findings. */
   topSeverity: Severity | null;
+  /** The kinds of the findings, most severe first, each once. */
+  findingKinds: string[];
+  /**
+   * Undecided releases with the same key wait on the same findings: same package, same
+   * baseline, and the same kinds in the same files among the findings at or above the review
+   * threshold (lines may differ, as a rebuilt bundle moves them). Null when nothing is waiting.
+   */
+  sameFindings: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function summarize(release: Release, status: ReleaseStatus, now: Date): ReleaseSummary {
+export function summarize(release: Release, status: ReleaseStatus, now: Date, reviewThreshold: Severity = 'high'): ReleaseSummary {
   const findingCounts = { critical: 0, high: 0, medium: 0, low: 0 } satisfies Record<Severity, number>;
   for (const f of release.findings) findingCounts[f.severity] = (findingCounts[f.severity] ?? 0) + 1;
   const topSeverity = severities.find((s) => findingCounts[s] > 0) ?? null;
@@ -53,7 +63,18 @@ export function summarize(release: Release, status: ReleaseStatus, now: Date): R
     withdrawnAt: iso(release.withdrawnAt),
     findingCounts,
     topSeverity,
+    findingKinds: [...new Set(sortFindings(release.findings).map((f) => f.kind))],
+    sameFindings: sameFindingsKey(release, status, reviewThreshold),
   };
+}
+
+function sameFindingsKey(release: Release, status: ReleaseStatus, reviewThreshold: Severity): string | null {
+  if (status.state !== 'awaiting-review' && status.state !== 'quarantined') return null;
+  const limit = severities.indexOf(reviewThreshold);
+  const shared = [...new Set(release.findings.filter((f) => severities.indexOf(f.severity) <= limit).map((f) => `${f.kind}\0${f.path ?? ''}`))].sort();
+  if (shared.length === 0) return null;
+  const text = [release.ecosystem, release.name, release.baselineVersion ?? '', ...shared].join('\n');
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** Findings most severe first, then by file and line, so the page and the CLI read the same way. */
@@ -66,17 +87,33 @@ export function sortFindings(findings: StoredFinding[]): StoredFinding[] {
   );
 }
 
-/** Everything a reviewer needs about one release: status, effective policy and its sources, findings, history. */
-export async function describeRelease(ctx: AppContext, release: Release) {
+/**
+ * Everything a reviewer needs about one release: status, effective policy and its sources,
+ * findings (with the window around each one's evidence, when `evidence` is given), the diff
+ * summary, the other releases waiting on the same findings, history.
+ */
+export async function describeRelease(ctx: AppContext, release: Release, evidence?: PageEvidence) {
   const now = ctx.clock.now();
   const status = ctx.quarantine.status(release, now);
   const policy = ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
   const id = formatReleaseId(release);
   const audit = (await ctx.store.listAudit({ subject: id, limit: 500, order: 'oldest' })).filter((e) => e.subject === id);
   const artifacts = await ctx.store.listArtifacts(release.id);
-  const findings = sortFindings(release.findings);
+  const findings = sortFindings(release.findings.map((f, i) => (evidence ? { ...f, excerpt: evidence.findings[i] ?? null } : f)));
+  const summary = summarize(release, status, now, policy.reviewThreshold);
+  const sharesFindingsWith: string[] = [];
+  if (summary.sameFindings) {
+    for (const other of await ctx.store.listReleases({ ecosystem: release.ecosystem, name: release.name, undecided: true })) {
+      if (other.id === release.id) continue;
+      const p = ctx.quarantine.policyFor(other.ecosystem, other.name, other.version);
+      if (summarize(other, ctx.quarantine.status(other, now), now, p.reviewThreshold).sameFindings === summary.sameFindings) sharesFindingsWith.push(formatReleaseId(other));
+    }
+  }
   return {
-    ...summarize(release, status, now),
+    ...summary,
+    sharesFindingsWith,
+    diffSummary: evidence?.diff ?? null,
+    evidenceError: evidence?.error ?? null,
     clockStart: status.clockStart.toISOString(),
     policy: {
       cooldownMs: policy.cooldownMs,

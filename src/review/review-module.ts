@@ -41,7 +41,7 @@ export function createReviewModule(
   const { tokens, opened } = tokenStoreOf(ctx);
   const webhooks = new WebhookSender(ctx, options.webhooks);
   const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
-  const sweeper = new Sweeper(ctx, webhooks, sweepIntervalMs);
+  const sweeper = new Sweeper(ctx, webhooks);
   let closed = false;
   ctx.quarantine.onChange(() => {
     if (!closed) sweeper.markDirty();

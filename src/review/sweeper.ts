@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
-import { releaseStates, type Release, type ReleaseState } from '../quarantine/release.js';
-import { ecosystems, formatReleaseId, parseReleaseId } from '../release-id.js';
-import type { AuditEntry } from '../store/release-store.js';
+import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
+import type { Policy } from '../policy/policy.js';
+import type { Release, ReleaseState } from '../quarantine/release.js';
+import { ecosystems, formatReleaseId, type Ecosystem } from '../release-id.js';
+import type { NewAuditEntry, StateTransition, TrackedRelease } from '../store/release-store.js';
 import { sortFindings } from './release-view.js';
 import type { WebhookEventName, WebhookPayload, WebhookSender } from './webhook-sender.js';
 
@@ -13,30 +16,33 @@ const actionFor: Partial<Record<ReleaseState, string>> = {
   rejected: 'blocked',
 };
 
+/** Releases read from the store per query; a sweep yields to the event loop after `pagesPerTurn` of them. */
+const pageSize = 500;
+const pagesPerTurn = 10;
+/** Packages compared per page when a policy reload is followed. */
+const packagePageSize = 500;
+
 /**
- * Notices state changes nobody asked for: a cooldown ending (quarantined → released or
+ * Records state changes nobody asked for: a cooldown ending (quarantined → released or
  * awaiting-review), an analysis finishing, a policy edit. It appends the automatic audit entries
- * and posts the `awaiting-review` webhook, and keeps the release gauges current.
+ * and posts the `awaiting-review` webhook.
  *
- * The last recorded state of each release is derived from the audit log itself (every automatic
- * entry carries `detail.state`), read once at start and then incrementally, so there is no second
- * source of truth and a restart picks up where the log ends.
+ * Its cost grows with what changes, not with what is stored: each release row carries its last
+ * recorded state and the moment it may next change (set whenever a fact of the release is written,
+ * and from `releaseStatus`'s `until` by each transition), so a sweep asks the store only for rows
+ * whose moment has come. A transition is conditional on the row's revision, with its audit entry
+ * in the same transaction, so two sweepers (two replicas) on one database write each entry once.
  */
 export class Sweeper {
-  private readonly known = new Map<string, string>();
-  private cursor = 0;
-  private caughtUp = false;
   private running: Promise<void> | null = null;
   private again = false;
-  private lastSweepAt = -Infinity;
-  private dirty = false;
   private scheduled: NodeJS.Immediate | null = null;
+  /** The policy object the stored states were last brought up to date with, by this process. */
+  private followedPolicy: Policy | null = null;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly webhooks: WebhookSender,
-    /** Reads sweep first when the clock moved this much since the last sweep (the timer's interval). */
-    private readonly staleAfterMs = 30_000,
   ) {}
 
   /** Runs a sweep now (one at a time; a call during a sweep runs one more after it). */
@@ -68,7 +74,6 @@ export class Sweeper {
    * sweeps soon, so an `awaiting-review` webhook follows an analysis without waiting for the timer.
    */
   markDirty(): void {
-    this.dirty = true;
     if (this.scheduled) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
@@ -77,12 +82,11 @@ export class Sweeper {
   }
 
   /**
-   * Sweeps first when something changed or the clock moved past the sweep interval since the last
-   * sweep (a stopped process, or a test's clock), so answers read after time passed match the
-   * audit log, without sweeping on every request.
+   * Sweeps before a review answer is read, so it matches the audit log even when the clock moved
+   * (a stopped process, or a test's clock). Cheap: when nothing is due it is one indexed query.
    */
   async sweepIfStale(): Promise<void> {
-    if (this.dirty || this.ctx.clock.now().getTime() - this.lastSweepAt >= this.staleAfterMs) await this.sweep();
+    await this.sweep();
   }
 
   /** Stops a scheduled sweep (shutdown). */
@@ -93,72 +97,114 @@ export class Sweeper {
 
   private async sweepOnce(): Promise<void> {
     const now = this.ctx.clock.now();
-    this.lastSweepAt = now.getTime();
-    this.dirty = false;
-    await this.ingest();
-    // One read serves both the undecided releases and the gauges.
-    const all = await this.ctx.store.listReleases();
-    const counts = new Map<string, number>();
-    for (const release of all) {
-      const status = this.ctx.quarantine.status(release, now);
-      const key = `${release.ecosystem} ${status.state}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (release.decision || release.withdrawnAt) continue;
-      const id = formatReleaseId(release);
-      const action = actionFor[status.state];
-      if (!action || this.known.get(id) === status.state) continue;
+    await this.followPolicy(now);
+    for (let page = 0; page < pagesPerTurn; page++) {
+      const due = await this.ctx.store.listDue(now, pageSize);
+      if (due.length === 0) return;
+      const transitions = due.map((tracked) => this.transitionOf(tracked, now));
+      const applied = new Set(await this.ctx.store.applyTransitions(transitions));
+      due.forEach((tracked, i) => {
+        const t = transitions[i]!;
+        if (applied.has(t.releaseId) && t.audit && t.state === 'awaiting-review') this.announce(tracked.release, t.audit);
+      });
+      if (due.length < pageSize) return;
+    }
+    // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
+    this.markDirty();
+  }
+
+  /** The transition recording a due release's state now; with an audit entry when time or policy moved an undecided release. */
+  private transitionOf(tracked: TrackedRelease, now: Date): StateTransition {
+    const { release } = tracked;
+    const { status, transition } = this.ctx.quarantine.transition(release, tracked.revision, now);
+    const action = actionFor[status.state];
+    // A null state was never recorded (a store upgraded from before states were kept): its history is in the log already.
+    const announce = tracked.state !== null && tracked.state !== status.state && !release.decision && !release.withdrawnAt && action;
+    const audit: NewAuditEntry | null = announce
+      ? {
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action,
+          subject: formatReleaseId(release),
+          reason: status.reason,
+          detail: { state: status.state, until: status.until?.toISOString() ?? null },
+        }
+      : null;
+    return { ...transition, audit };
+  }
+
+  /**
+   * Brings stored states up to date with a reloaded policy. Only packages whose effective policy
+   * changed are made due, found by a paged pass over package names (a reload is rare, and the pass
+   * reads names, not releases). The policy each pass applied is recorded in the audit log
+   * (`policy-applied`, without webhook secrets), so a restart with an edited policy file, or another
+   * replica, knows what the stored states were computed with.
+   */
+  private async followPolicy(now: Date): Promise<void> {
+    const policy = this.ctx.policy();
+    if (policy === this.followedPolicy) return;
+    const digest = policyDigest(policy);
+    const previous = this.followedPolicy
+      ? { digest: policyDigest(this.followedPolicy), policy: this.followedPolicy }
+      : await this.recordedPolicy();
+    if (previous?.digest !== digest) {
+      // Without a recorded policy the store is new, or upgraded with every release due already.
+      if (previous) await this.markChangedPackages(previous.policy, policy);
       await this.ctx.store.appendAudit({
         at: now,
         actor: 'system',
         role: 'system',
-        action,
-        subject: id,
-        reason: status.reason,
-        detail: { state: status.state, until: status.until?.toISOString() ?? null },
+        action: 'policy-applied',
+        subject: 'policy',
+        reason: previous ? 'the policy changed' : 'first policy recorded',
+        detail: { digest, policy: stateRelevant(policy) },
       });
     }
-    await this.ingest();
-    await this.updateGauges(counts);
+    this.followedPolicy = policy;
   }
 
-  /** Reads audit entries appended since the last read (by anyone: the runner, ecosystems, us). */
-  private async ingest(): Promise<void> {
-    for (;;) {
-      const page = await this.ctx.store.listAudit({ afterId: this.cursor, order: 'oldest', limit: 1000 });
-      for (const entry of page) this.learn(entry);
-      if (page.length > 0) this.cursor = page[page.length - 1]!.id;
-      if (page.length < 1000) break;
+  private async recordedPolicy(): Promise<{ digest: string; policy: Policy } | null> {
+    const [entry] = await this.ctx.store.listAudit({ action: 'policy-applied', limit: 1 });
+    if (!entry || typeof entry.detail.digest !== 'string' || typeof entry.detail.policy !== 'object') return null;
+    return { digest: entry.detail.digest, policy: { ...(entry.detail.policy as Omit<Policy, 'webhooks'>), webhooks: [] } };
+  }
+
+  private async markChangedPackages(before: Policy, after: Policy): Promise<void> {
+    for (const ecosystem of ecosystems) {
+      let cursor: string | undefined;
+      for (;;) {
+        const names = await this.ctx.store.listPackages(ecosystem, { after: cursor, limit: packagePageSize });
+        for (const name of names) if (packagePolicyKey(before, ecosystem, name) !== packagePolicyKey(after, ecosystem, name)) await this.ctx.store.markDue(ecosystem, name);
+        if (names.length < packagePageSize) break;
+        cursor = names[names.length - 1];
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
-    this.caughtUp = true;
   }
 
-  private learn(entry: AuditEntry): void {
-    let state: string | undefined;
-    if (entry.action === 'withdrawn') state = 'withdrawn';
-    else if (entry.actor === 'system' && typeof entry.detail.state === 'string') state = entry.detail.state;
-    if (!state) return;
-    const previous = this.known.get(entry.subject);
-    this.known.set(entry.subject, state);
-    // History read at start-up was announced by whoever ran then; only new entries notify.
-    if (this.caughtUp && state === 'awaiting-review' && previous !== 'awaiting-review') void this.announce(entry);
-  }
-
-  private async announce(entry: AuditEntry): Promise<void> {
+  private announce(release: Release, entry: NewAuditEntry): void {
     try {
-      const id = parseReleaseId(entry.subject);
-      const release = await this.ctx.store.getRelease(id.ecosystem, id.name, id.version);
-      if (!release) return;
       this.webhooks.send(payloadFor(this.ctx, release, 'awaiting-review', entry.reason ?? '', 'system', 'system', entry.at));
     } catch (err) {
       this.ctx.log(`webhook for ${entry.subject} not sent: ${(err as Error).message}`);
     }
   }
+}
 
-  private async updateGauges(counted: Map<string, number>): Promise<void> {
-    for (const ecosystem of ecosystems)
-      for (const state of releaseStates) this.ctx.metrics.releasesByState.set({ ecosystem, state }, counted.get(`${ecosystem} ${state}`) ?? 0);
-    this.ctx.metrics.analysisQueueLength.set((await this.ctx.store.listReleases({ analysis: 'pending' })).length);
-  }
+/** The parts of a policy that decide states (webhooks do not), as stored with `policy-applied`. */
+function stateRelevant(policy: Policy): Omit<Policy, 'webhooks'> {
+  return { defaults: policy.defaults, ecosystems: policy.ecosystems, rules: policy.rules, block: policy.block, internal: policy.internal };
+}
+
+function policyDigest(policy: Policy): string {
+  return createHash('sha256').update(JSON.stringify(stateRelevant(policy))).digest('hex');
+}
+
+/** What of a package's effective policy can change its releases' states; equal keys mean nothing moved. */
+function packagePolicyKey(policy: Policy, ecosystem: Ecosystem, name: string): string {
+  const p = effectivePolicy(policy, ecosystem, name);
+  return JSON.stringify([p.cooldownMs, p.reviewThreshold, p.mediumHoldMs, p.blockedBy, p.internalBy, releasePatternsFor(policy, ecosystem, name)]);
 }
 
 /** The webhook body for an event about a release. */

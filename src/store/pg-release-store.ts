@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import { severities } from '../policy/policy.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
 import type { Ecosystem } from '../release-id.js';
 import { migratePostgres } from './pg-migrate.js';
 import { pgReleaseMigrations } from './pg-release-migrations.js';
@@ -9,11 +10,15 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  InitialState,
   NewAuditEntry,
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
   ReleaseStore,
+  StateCount,
+  StateTransition,
+  TrackedRelease,
 } from './release-store.js';
 
 interface ReleaseRow {
@@ -31,6 +36,12 @@ interface ReleaseRow {
   decision: (Omit<Decision, 'decidedAt'> & { decidedAt: string }) | null;
   withdrawn_at: Date | null;
   meta: Record<string, unknown>;
+  file_findings: StoredFinding[];
+  state: ReleaseState | null;
+  hold_until: Date | null;
+  next_change_at: Date | null;
+  revision: number;
+  risk_rank: number;
 }
 
 interface ArtifactRow {
@@ -44,6 +55,9 @@ interface ArtifactRow {
   first_seen_at: Date;
   clock_floor_at: Date | null;
   blob_key: string | null;
+  analysis: AnalysisState | null;
+  findings: StoredFinding[];
+  analyzed_at: Date | null;
 }
 
 interface AuditRow {
@@ -76,7 +90,8 @@ function toRelease(row: ReleaseRow): Release {
     firstSeenAt: row.first_seen_at,
     clockFloorAt: row.clock_floor_at,
     analysis: row.analysis,
-    findings: row.findings,
+    // The release's own findings, then those of files analyzed on their own (each names its file).
+    findings: [...row.findings, ...row.file_findings],
     analyzedAt: row.analyzed_at,
     baselineVersion: row.baseline_version,
     decision: row.decision ? { ...row.decision, decidedAt: new Date(row.decision.decidedAt) } : null,
@@ -97,8 +112,49 @@ function toArtifact(row: ArtifactRow): Artifact {
     firstSeenAt: row.first_seen_at,
     clockFloorAt: row.clock_floor_at,
     blobKey: row.blob_key,
+    analysis: row.analysis,
+    findings: row.findings,
+    analyzedAt: row.analyzed_at,
   };
 }
+
+function toTracked(row: ReleaseRow): TrackedRelease {
+  return { release: toRelease(row), state: row.state, nextChangeAt: row.next_change_at, revision: row.revision };
+}
+
+/** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
+function riskRank(findings: StoredFinding[]): number {
+  return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
+}
+
+/** "Due now" (SQLite's 0): the sweeper looks at the release at its next pass. */
+const dueNow = new Date(0);
+
+/** Every write of a fact bumps the revision and makes the release due. */
+const factChanged = `revision = revision + 1, next_change_at = 'epoch'`;
+
+/** WHERE clause of a release query (shared by the listing and its count), numbering parameters from `params`. */
+function releaseFilter(query: ReleaseQuery, params: unknown[]): string {
+  const param = (v: unknown) => (params.push(v), `$${params.length}`);
+  const where: string[] = [];
+  if (query.ecosystem) where.push(`ecosystem = ${param(query.ecosystem)}`);
+  if (query.name) where.push(`name = ${param(query.name)}`);
+  if (query.analysis) where.push(`analysis = ${param(query.analysis)}`);
+  // A decided release with findings in files added later can be sent back to review by them.
+  if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]'::jsonb) AND withdrawn_at IS NULL");
+  if (query.states) where.push(`state = ANY(${param(query.states)}::text[])`);
+  // ILIKE: case-insensitive, as SQLite's LIKE is for these names.
+  if (query.search) where.push(`(ecosystem || ':' || name || '@' || version) ILIKE ${param(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`);
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/** Orders as SQLite's: NULL hold ends first, names in byte order. */
+const releaseOrder: Record<NonNullable<ReleaseQuery['order']>, string> = {
+  newest: 'id DESC',
+  risk: 'risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC',
+  until: 'hold_until NULLS FIRST, id',
+  package: 'ecosystem, name COLLATE "C", id DESC',
+};
 
 function toAudit(row: AuditRow): AuditEntry {
   return { ...row, id: Number(row.id) };
@@ -128,6 +184,14 @@ export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
+/** One row of the decision history, with the artifact digests it was made on. */
+async function insertDecision(client: pg.PoolClient, releaseId: number, decision: Decision): Promise<void> {
+  await client.query(
+    'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt, decision.digests ? JSON.stringify(decision.digests) : null],
+  );
+}
+
 /**
  * Releases, artifacts, decisions, the audit log and cached documents in PostgreSQL, for several
  * Airlock replicas sharing one database. Open it with `PgReleaseStore.open`, which migrates the
@@ -152,6 +216,7 @@ export class PgReleaseStore implements ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }> {
     // Most reads of a package find nothing new: answer those with one query, no transaction.
     const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
@@ -177,7 +242,7 @@ export class PgReleaseStore implements ReleaseStore {
           // A publish time learned after first sight never starts the clock before first sight.
           await client.query(
             `UPDATE releases SET published_at = $1, meta = $2,
-               clock_floor_at = GREATEST(COALESCE(clock_floor_at, first_seen_at), first_seen_at)
+               clock_floor_at = GREATEST(COALESCE(clock_floor_at, first_seen_at), first_seen_at), ${factChanged}
              WHERE id = $3 AND published_at IS NULL`,
             [
               o.publishedAt,
@@ -190,27 +255,49 @@ export class PgReleaseStore implements ReleaseStore {
       }
       let addedIds = new Set<number>();
       if (fresh.size > 0) {
-        const list = [...fresh.values()];
+        const list = [...fresh.values()].map((o) => {
+          const facts: ReleaseFacts = {
+            ecosystem,
+            name,
+            version: o.version,
+            publishedAt: o.publishedAt,
+            firstSeenAt: now,
+            clockFloorAt: lastRead,
+            analysis: initialAnalysis(o),
+            findings: [],
+            decision: null,
+            withdrawnAt: null,
+          };
+          return { o, facts, initial: initialState?.(facts) };
+        });
         // ON CONFLICT: another replica may be recording the same package right now; its rows win
         // and only the rows this statement inserted are "added" here, so "discovered" is written once.
-        const inserted = await client.query<{ id: number }>(
-          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta)
-           SELECT $1::text, $2::text, v, p, $3::timestamptz, $8::timestamptz, a, m
-           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[]) AS o(v, p, a, m)
+        const inserted = await client.query<{ id: number; version: string }>(
+          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+           SELECT $1::text, $2::text, v, p, $3::timestamptz, $8::timestamptz, a, m, st, hu, nc
+           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[]) AS o(v, p, a, m, st, hu, nc)
            ON CONFLICT (ecosystem, name, version) DO NOTHING
-           RETURNING id`,
+           RETURNING id, version`,
           [
             ecosystem,
             name,
             now,
-            list.map((o) => o.version),
-            list.map((o) => o.publishedAt),
-            list.map((o) => initialAnalysis(o)),
-            list.map((o) => JSON.stringify(o.meta ?? {})),
+            list.map((x) => x.o.version),
+            list.map((x) => x.o.publishedAt),
+            list.map((x) => x.facts.analysis),
+            list.map((x) => JSON.stringify(x.o.meta ?? {})),
             lastRead,
+            list.map((x) => x.initial?.state ?? null),
+            list.map((x) => x.initial?.holdUntil ?? null),
+            // Without a first state it is due at once, so the sweeper records one.
+            list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow)),
           ],
         );
         addedIds = new Set(inserted.rows.map((r) => r.id));
+        const insertedVersions = new Set(inserted.rows.map((r) => r.version));
+        // The first state's audit entries, only for rows this call inserted, in observed order.
+        const audits = list.filter((x) => insertedVersions.has(x.o.version) && x.initial?.audit).map((x) => x.initial!.audit!);
+        await insertAudit(client, audits);
         changed = true;
       }
       const rows = changed ? (await byPackage()).rows : [...existing.values()];
@@ -234,26 +321,65 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const param = (v: unknown) => (params.push(v), `$${params.length}`);
-    if (query.ecosystem) where.push(`ecosystem = ${param(query.ecosystem)}`);
-    if (query.name) where.push(`name = ${param(query.name)}`);
-    if (query.analysis) where.push(`analysis = ${param(query.analysis)}`);
-    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
-    const sql =
-      `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC ` +
-      `LIMIT ${param(query.limit ?? null)} OFFSET ${param(query.offset ?? 0)}`;
+    const where = releaseFilter(query, params);
+    params.push(query.limit ?? null, query.offset ?? 0);
+    const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT $${params.length - 1} OFFSET $${params.length}`;
     return (await this.pool.query<ReleaseRow>(sql, params)).rows.map(toRelease);
   }
 
-  async listPackages(ecosystem: Ecosystem): Promise<string[]> {
+  async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const params: unknown[] = [];
+    const where = releaseFilter(query, params);
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
+    return Number(rows[0]!.n);
+  }
+
+  async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
     const { rows } = await this.pool.query<{ name: string }>(
-      'SELECT DISTINCT name COLLATE "C" AS name FROM releases WHERE ecosystem = $1 ORDER BY 1',
-      [ecosystem],
+      'SELECT DISTINCT name COLLATE "C" AS name FROM releases WHERE ecosystem = $1 AND name COLLATE "C" > $2 ORDER BY 1 LIMIT $3',
+      [ecosystem, page.after ?? '', page.limit ?? null],
     );
     return rows.map((r) => r.name);
+  }
+
+  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2', [now, limit]);
+    return rows.map(toTracked);
+  }
+
+  async applyTransitions(transitions: StateTransition[]): Promise<number[]> {
+    if (transitions.length === 0) return [];
+    return pgTransaction(this.pool, async (client) => {
+      const applied: number[] = [];
+      const audits: NewAuditEntry[] = [];
+      for (const t of transitions) {
+        // Conditional on the revision it was read at: a second sweeper (another replica) finds the
+        // row changed and writes nothing, so each transition and its audit entry happen once.
+        const updated = await client.query(
+          'UPDATE releases SET state = $1, hold_until = $2, next_change_at = $3, revision = revision + 1 WHERE id = $4 AND revision = $5',
+          [t.state, t.holdUntil, t.nextChangeAt, t.releaseId, t.revision],
+        );
+        if (updated.rowCount === 0) continue;
+        if (t.audit) audits.push(t.audit);
+        applied.push(t.releaseId);
+      }
+      await insertAudit(client, audits);
+      return applied;
+    });
+  }
+
+  async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
+    const { rowCount } = await this.pool.query(`UPDATE releases SET ${factChanged} WHERE ecosystem = $1 AND name = $2`, [ecosystem, name]);
+    return rowCount ?? 0;
+  }
+
+  async countByState(): Promise<StateCount[]> {
+    const { rows } = await this.pool.query<{ ecosystem: Ecosystem; state: ReleaseState; count: string }>(
+      'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+    );
+    return rows.map((r) => ({ ecosystem: r.ecosystem, state: r.state, count: Number(r.count) }));
   }
 
   async saveAnalysis(
@@ -261,22 +387,22 @@ export class PgReleaseStore implements ReleaseStore {
     result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
   ): Promise<void> {
     await this.pool.query(
-      "UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3 WHERE id = $4",
-      [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, releaseId],
+      `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged} WHERE id = $5`,
+      [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
     );
   }
 
   async resetAnalysis(releaseId: number): Promise<void> {
-    await this.pool.query("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = $1", [releaseId]);
+    await this.pool.query(
+      `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, ${factChanged} WHERE id = $1`,
+      [releaseId],
+    );
   }
 
   async recordDecision(releaseId: number, decision: Decision): Promise<void> {
     await pgTransaction(this.pool, async (client) => {
-      await client.query(
-        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt],
-      );
-      await client.query('UPDATE releases SET decision = $1 WHERE id = $2', [JSON.stringify(decision), releaseId]);
+      await insertDecision(client, releaseId, decision);
+      await client.query(`UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2`, [JSON.stringify(decision), releaseId]);
     });
   }
 
@@ -285,22 +411,19 @@ export class PgReleaseStore implements ReleaseStore {
       // Compare-and-set in one statement: a concurrent decider's UPDATE waits for this one's
       // commit, then finds the decision changed and updates nothing.
       const updated = await client.query(
-        `UPDATE releases SET decision = $1 WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
+        `UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
            ELSE decision->>'action' = $3 AND decision->>'actor' = $4 AND decision->>'decidedAt' = $5 END`,
         [JSON.stringify(decision), releaseId, previous?.action ?? null, previous?.actor ?? null, previous?.decidedAt.toISOString() ?? null],
       );
       if (updated.rowCount === 0) return false;
-      await client.query(
-        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt],
-      );
+      await insertDecision(client, releaseId, decision);
       await insertAudit(client, [audit]);
       return true;
     });
   }
 
   async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
-    await this.pool.query('UPDATE releases SET withdrawn_at = $1 WHERE id = $2', [at, releaseId]);
+    await this.pool.query(`UPDATE releases SET withdrawn_at = $1, ${factChanged} WHERE id = $2`, [at, releaseId]);
   }
 
   async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
@@ -315,28 +438,32 @@ export class PgReleaseStore implements ReleaseStore {
     for (const { releaseId, artifacts } of entries) for (const a of artifacts) rows.set(`${releaseId}\0${a.filename}`, { releaseId, a });
     if (rows.size === 0) return;
     const list = [...rows.values()];
-    await this.pool.query(
-      // A file new to a release whose files Airlock had already read gets the latest first sight
-      // of its siblings as its clock floor; an upload time learned after first sight gets the
-      // file's own first sight.
-      `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at)
-       SELECT r, f, u, d, s, p, $1::timestamptz,
-         (SELECT MAX(a.first_seen_at) FROM artifacts a WHERE a.release_id = o.r AND a.first_seen_at < $1::timestamptz)
-       FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
-       ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
-         clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
-           THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
-           ELSE artifacts.clock_floor_at END,
-         published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
-      [
-        now,
-        list.map((x) => x.releaseId),
-        list.map((x) => x.a.filename),
-        list.map((x) => x.a.url),
-        list.map((x) => JSON.stringify(x.a.digests)),
-        list.map((x) => x.a.size),
-        list.map((x) => x.a.publishedAt),
-      ],
+    await pgTransaction(this.pool, (client) =>
+      client.query(
+        // A file new to a release that already had files gets its own analysis ('pending'); files
+        // recorded together with a release's first are its first (the subqueries see the table as
+        // it was before this statement). The clock floor of a file new to a known release is the
+        // latest first sight of its siblings; an upload time learned late floors at first sight.
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, analysis, clock_floor_at)
+         SELECT r, f, u, d, s, p, $1::timestamptz,
+           CASE WHEN EXISTS (SELECT 1 FROM artifacts a WHERE a.release_id = o.r) THEN 'pending' END,
+           (SELECT MAX(a.first_seen_at) FROM artifacts a WHERE a.release_id = o.r AND a.first_seen_at < $1::timestamptz)
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
+         ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+           clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
+             THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
+             ELSE artifacts.clock_floor_at END,
+           published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+        [
+          now,
+          list.map((x) => x.releaseId),
+          list.map((x) => x.a.filename),
+          list.map((x) => x.a.url),
+          list.map((x) => JSON.stringify(x.a.digests)),
+          list.map((x) => x.a.size),
+          list.map((x) => x.a.publishedAt),
+        ],
+      ),
     );
   }
 
@@ -349,6 +476,58 @@ export class PgReleaseStore implements ReleaseStore {
 
   async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
     await this.pool.query('UPDATE artifacts SET blob_key = $1 WHERE id = $2', [blobKey, artifactId]);
+  }
+
+  async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {
+    const { rows } = releaseIds
+      ? await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id = ANY($1::int[]) ORDER BY id", [releaseIds])
+      : await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id");
+    return rows.map(toArtifact);
+  }
+
+  async saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      const updated = await client.query<{ release_id: number }>(
+        "UPDATE artifacts SET analysis = 'done', findings = $1, analyzed_at = $2 WHERE id = $3 RETURNING release_id",
+        [JSON.stringify(result.findings), result.analyzedAt, artifactId],
+      );
+      const releaseId = updated.rows[0]?.release_id;
+      if (releaseId !== undefined) await this.fileFindingsChanged(client, releaseId);
+    });
+  }
+
+  async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      for (const fromId of fromIds) {
+        if (fromId === intoId) continue;
+        await client.query(
+          `UPDATE artifacts SET release_id = $1, analysis = 'pending', findings = '[]', analyzed_at = NULL
+           WHERE release_id = $2 AND filename NOT IN (SELECT filename FROM artifacts WHERE release_id = $1)`,
+          [intoId, fromId],
+        );
+        await client.query('DELETE FROM artifacts WHERE release_id = $1', [fromId]);
+        await client.query('UPDATE decisions SET release_id = $1 WHERE release_id = $2', [intoId, fromId]);
+        await client.query('DELETE FROM releases WHERE id = $1', [fromId]);
+      }
+      await this.fileFindingsChanged(client, intoId);
+    });
+  }
+
+  /**
+   * Copies the done files' findings onto the release row (so every read of a release has them),
+   * ranks it again and makes it due: a file's findings can change what the release may be.
+   */
+  private async fileFindingsChanged(client: pg.PoolClient, releaseId: number): Promise<void> {
+    const { rows } = await client.query<ReleaseRow>(
+      `UPDATE releases SET file_findings = COALESCE((
+         SELECT jsonb_agg(f ORDER BY a.id, f.n)
+         FROM artifacts a, jsonb_array_elements(a.findings) WITH ORDINALITY AS f(f, n)
+         WHERE a.release_id = releases.id AND a.analysis = 'done'
+       ), '[]'::jsonb)
+       WHERE id = $1 RETURNING *`,
+      [releaseId],
+    );
+    if (rows[0]) await client.query(`UPDATE releases SET risk_rank = $1, ${factChanged} WHERE id = $2`, [riskRank(toRelease(rows[0]).findings), releaseId]);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

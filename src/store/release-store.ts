@@ -1,4 +1,4 @@
-import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
 import type { Ecosystem } from '../release-id.js';
 
 /** What an ecosystem learned about one release from upstream metadata. */
@@ -31,6 +31,15 @@ export interface Artifact extends ObservedArtifact {
   clockFloorAt: Date | null;
   /** Key of the verified bytes in the BlobStore, once fetched. */
   blobKey: string | null;
+  /**
+   * null: the file came with its release and the release's analysis covers it. A file recorded
+   * for a release that already had files gets its own analysis (`pending`, then `done`), against
+   * the files the release had before it.
+   */
+  analysis: AnalysisState | null;
+  /** The findings of its own analysis, each naming this file in `artifact`. */
+  findings: StoredFinding[];
+  analyzedAt: Date | null;
 }
 
 export interface AuditEntry {
@@ -66,10 +75,62 @@ export interface ReleaseQuery {
   ecosystem?: Ecosystem;
   name?: string;
   analysis?: AnalysisState;
-  /** Only releases without a decision and not withdrawn (the ones whose state can still change by time). */
+  /**
+   * Only releases not withdrawn whose state can still change by time or analysis: those without
+   * a decision, and those with findings in files added to them later (which an approval made
+   * before those files does not cover).
+   */
   undecided?: boolean;
+  /** Only releases whose recorded state (see `TrackedRelease.state`) is one of these. */
+  states?: ReleaseState[];
+  /** Case-insensitive substring of the release id (`npm:express@5.0.0`). */
+  search?: string;
+  /**
+   * `newest` (default): newest first. `risk`: most severe finding first, then most recently
+   * analyzed (the review queue). `until`: soonest end of hold first (the quarantine list).
+   */
+  order?: 'newest' | 'risk' | 'until' | 'package';
   limit?: number;
   offset?: number;
+}
+
+/**
+ * A release with the lifecycle bookkeeping the store keeps on its row, so the sweeper reads only
+ * releases whose moment has come. Every write of a fact (`saveAnalysis`, `resetAnalysis`,
+ * `recordDecision`, `setWithdrawn`, a publish time learned later) increments `revision` and makes
+ * the release due at once.
+ */
+export interface TrackedRelease {
+  release: Release;
+  /** The last state recorded by `applyTransitions`; null before the first (a release `recordSeen` just added). */
+  state: ReleaseState | null;
+  /** When time may change the state; null when only a new fact can. */
+  nextChangeAt: Date | null;
+  /** Increments with every write to the row; a release `recordSeen` adds has revision 0. */
+  revision: number;
+}
+
+/** One recorded state change, applied only if the release is still at `revision`. */
+export interface StateTransition {
+  releaseId: number;
+  /** The revision it was read at; if the row changed since, nothing is written. */
+  revision: number;
+  state: ReleaseState;
+  /** When its hold ends (`ReleaseStatus.until`), kept for the quarantine list's order. */
+  holdUntil: Date | null;
+  nextChangeAt: Date | null;
+  /** Written in the same transaction, only if the transition applies. */
+  audit: NewAuditEntry | null;
+}
+
+/** A new release's first recorded state (see `recordSeen`). */
+export type InitialState = Omit<StateTransition, 'releaseId' | 'revision'>;
+
+/** How many releases are recorded in one state. */
+export interface StateCount {
+  ecosystem: Ecosystem;
+  state: ReleaseState;
+  count: number;
 }
 
 /** A cached upstream document (packument, simple page), kept so Airlock works while upstream is down. */
@@ -86,8 +147,9 @@ export interface CachedDocument {
  */
 export interface ReleaseStore {
   /**
-   * Records releases seen upstream. New ones get `firstSeenAt = now` and the analysis state
-   * `initialAnalysis` chooses; known ones keep their first-seen time. Returns every stored
+   * Records releases seen upstream. New ones get `firstSeenAt = now`, the analysis state
+   * `initialAnalysis` chooses and, when given, the state `initialState` chooses (else they are due
+   * at once, with no recorded state); known ones keep their first-seen time. Returns every stored
    * release of the package and which of them are new.
    */
   recordSeen(
@@ -96,12 +158,32 @@ export interface ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    /**
+     * The state each new release starts in, and its `discovered` audit entry, written with the row
+     * in the same transaction (so a new release is never due for a transition just to record it).
+     */
+    initialState?: (release: ReleaseFacts) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;
   listReleases(query?: ReleaseQuery): Promise<Release[]>;
-  /** Package names known in an ecosystem, sorted. */
-  listPackages(ecosystem: Ecosystem): Promise<string[]>;
+  /** How many releases `listReleases(query)` would return without `limit` and `offset`. */
+  countReleases(query?: ReleaseQuery): Promise<number>;
+  /** Package names known in an ecosystem, sorted; `after` and `limit` page through them. */
+  listPackages(ecosystem: Ecosystem, page?: { after?: string; limit?: number }): Promise<string[]>;
+
+  /** Releases whose next change is at or before `now` (soonest first), at most `limit`. Indexed on next change. */
+  listDue(now: Date, limit: number): Promise<TrackedRelease[]>;
+  /**
+   * Applies each transition whose release is still at the revision it was read at, with its audit
+   * entry, in one transaction; returns the ids of the releases it applied to. A second sweeper
+   * applying the same transitions writes nothing.
+   */
+  applyTransitions(transitions: StateTransition[]): Promise<number[]>;
+  /** Makes every release of a package due now (a policy change moved their next change); returns how many. */
+  markDue(ecosystem: Ecosystem, name: string): Promise<number>;
+  /** Releases by ecosystem and recorded state (an indexed GROUP BY). */
+  countByState(): Promise<StateCount[]>;
   saveAnalysis(releaseId: number, result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date }): Promise<void>;
   /** Sets the analysis back to pending (re-analysis). */
   resetAnalysis(releaseId: number): Promise<void>;
@@ -117,10 +199,28 @@ export interface ReleaseStore {
   setWithdrawn(releaseId: number, at: Date | null): Promise<void>;
 
   recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]>;
-  /** Records the artifacts of many releases at once (one transaction); known files keep their first-seen time. */
+  /**
+   * Records the artifacts of many releases at once (one transaction); known files keep their
+   * first-seen time. A new file of a release that already had files starts with its own
+   * analysis `pending` (see `Artifact.analysis`); the first files of a release start with null.
+   */
   recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void>;
   listArtifacts(releaseId: number): Promise<Artifact[]>;
   setArtifactBlob(artifactId: number, blobKey: string): Promise<void>;
+  /** Files whose own analysis is pending (added to a known release), oldest first; only of `releaseIds` when given. */
+  listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]>;
+  /**
+   * Records a file's own analysis (`analysis` becomes `done`) and, in the same transaction, makes
+   * its findings part of its release's `findings` (after the release's own).
+   */
+  saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void>;
+  /**
+   * Makes several stored releases one (PEP 440 spellings of one version an older Airlock kept
+   * apart): the artifacts of `fromIds` move to `intoId` with their own analysis `pending` (a
+   * decision on the other spelling did not cover them), the decision history moves along, and
+   * the `fromIds` releases are deleted. `intoId` keeps its own facts and latest decision.
+   */
+  mergeReleases(intoId: number, fromIds: number[]): Promise<void>;
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Appends several entries in one transaction, in order. */

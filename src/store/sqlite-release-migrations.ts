@@ -73,10 +73,79 @@ CREATE TABLE IF NOT EXISTS documents (
   },
   {
     version: 2,
+    name: 'per-file analysis of files added later; decisions bound to artifact digests',
+    sql: `
+-- NULL: the file came with its release and the release's analysis covers it; otherwise the
+-- file's own analysis ('pending', 'done'), for a file added to a release that had files.
+ALTER TABLE artifacts ADD COLUMN analysis TEXT;
+ALTER TABLE artifacts ADD COLUMN findings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE artifacts ADD COLUMN analyzed_at INTEGER;
+CREATE INDEX artifacts_pending_analysis ON artifacts (release_id) WHERE analysis = 'pending';
+-- The findings of all files analyzed on their own, kept with the release (read with its own).
+ALTER TABLE releases ADD COLUMN file_findings TEXT NOT NULL DEFAULT '[]';
+-- The artifact digests a decision was made on (JSON array; also inside releases.decision).
+ALTER TABLE decisions ADD COLUMN digests TEXT;
+
+-- PyPI files recorded after their release was first seen were never analyzed: analyze them now.
+UPDATE artifacts SET analysis = 'pending'
+ WHERE first_seen_at > (SELECT r.first_seen_at FROM releases r WHERE r.id = artifacts.release_id AND r.ecosystem = 'pypi');
+
+-- Approvals made before decisions carried digests cover the files present when they were made
+-- (same digest choice as artifactDigest: sha512, sha256, sha1).
+UPDATE releases SET decision = json_set(decision, '$.digests', json((
+  SELECT json_group_array(COALESCE(
+    'sha512:' || json_extract(a.digests, '$.sha512'),
+    'sha256:' || json_extract(a.digests, '$.sha256'),
+    'sha1:' || json_extract(a.digests, '$.sha1'),
+    'none:' || a.filename))
+  FROM artifacts a
+  WHERE a.release_id = releases.id
+    AND a.first_seen_at <= CAST(ROUND((julianday(json_extract(releases.decision, '$.decidedAt')) - 2440587.5) * 86400000) AS INTEGER)
+)))
+ WHERE decision IS NOT NULL AND json_extract(decision, '$.action') = 'approve';
+`,
+  },
+  {
+    version: 3,
     name: 'releases and artifacts clock_floor_at',
     sql: `
 ALTER TABLE releases ADD COLUMN clock_floor_at INTEGER;
 ALTER TABLE artifacts ADD COLUMN clock_floor_at INTEGER;
+`,
+  },
+  {
+    version: 4,
+    name: 'releases state, hold_until, next_change_at, revision, risk_rank; state and due indexes',
+    // The lifecycle bookkeeping the sweeper keeps on each row, so a sweep reads only the releases
+    // whose moment has come: `state` is the last state recorded (and announced in the audit log),
+    // `next_change_at` when time may change it (0: a fact changed, look now; NULL: only a fact
+    // change can), `revision` makes every write conditional on the row as it was read. Existing
+    // rows take their state from their last automatic audit entry and are all due once, so the
+    // first sweep after the upgrade records their hold and next change without re-announcing them.
+    sql: `
+ALTER TABLE releases ADD COLUMN state TEXT;
+ALTER TABLE releases ADD COLUMN hold_until INTEGER;
+ALTER TABLE releases ADD COLUMN next_change_at INTEGER DEFAULT 0;
+ALTER TABLE releases ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN risk_rank INTEGER NOT NULL DEFAULT 4;
+UPDATE releases SET
+  state = (
+    SELECT CASE WHEN a.action = 'withdrawn' THEN 'withdrawn' ELSE json_extract(a.detail, '$.state') END
+    FROM audit a
+    WHERE a.subject = releases.ecosystem || ':' || releases.name || '@' || releases.version
+      AND (a.action = 'withdrawn' OR (a.actor = 'system' AND json_extract(a.detail, '$.state') IS NOT NULL))
+    ORDER BY a.id DESC LIMIT 1
+  ),
+  risk_rank = COALESCE((
+    SELECT MIN(CASE json_extract(f.value, '$.severity') WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 END)
+    FROM json_each(releases.findings) f
+  ), 4);
+CREATE INDEX releases_next_change ON releases (next_change_at) WHERE next_change_at IS NOT NULL;
+CREATE INDEX releases_state ON releases (ecosystem, state);
+CREATE INDEX releases_state_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
+CREATE INDEX releases_risk ON releases (risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
+CREATE INDEX releases_state_hold ON releases (state, hold_until);
+CREATE INDEX audit_action ON audit (action);
 `,
   },
 ];

@@ -1,4 +1,5 @@
-import type { AnalysisState, Decision, Release, StoredFinding } from '../quarantine/release.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import { severities } from '../policy/policy.js';
 import type { Ecosystem } from '../release-id.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -8,11 +9,15 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  InitialState,
   NewAuditEntry,
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
   ReleaseStore,
+  StateCount,
+  StateTransition,
+  TrackedRelease,
 } from './release-store.js';
 
 interface ReleaseRow {
@@ -30,6 +35,12 @@ interface ReleaseRow {
   decision: string | null;
   withdrawn_at: number | null;
   meta: string;
+  file_findings: string;
+  state: ReleaseState | null;
+  hold_until: number | null;
+  next_change_at: number | null;
+  revision: number;
+  risk_rank: number;
 }
 
 interface ArtifactRow {
@@ -43,6 +54,9 @@ interface ArtifactRow {
   first_seen_at: number;
   clock_floor_at: number | null;
   blob_key: string | null;
+  analysis: AnalysisState | null;
+  findings: string;
+  analyzed_at: number | null;
 }
 
 interface AuditRow {
@@ -69,7 +83,8 @@ function toRelease(row: ReleaseRow): Release {
     firstSeenAt: new Date(row.first_seen_at),
     clockFloorAt: toDate(row.clock_floor_at),
     analysis: row.analysis,
-    findings: JSON.parse(row.findings) as StoredFinding[],
+    // The release's own findings, then those of files analyzed on their own (each names its file).
+    findings: [...(JSON.parse(row.findings) as StoredFinding[]), ...(JSON.parse(row.file_findings) as StoredFinding[])],
     analyzedAt: toDate(row.analyzed_at),
     baselineVersion: row.baseline_version,
     decision: decision ? { ...decision, decidedAt: new Date(decision.decidedAt) } : null,
@@ -77,6 +92,37 @@ function toRelease(row: ReleaseRow): Release {
     meta: JSON.parse(row.meta) as Record<string, unknown>,
   };
 }
+
+function toTracked(row: ReleaseRow): TrackedRelease {
+  return { release: toRelease(row), state: row.state, nextChangeAt: toDate(row.next_change_at), revision: row.revision };
+}
+
+/** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
+function riskRank(findings: StoredFinding[]): number {
+  return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
+}
+
+/** WHERE clause and parameters of a release query (shared by the listing and its count). */
+function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
+  if (query.name) (where.push('name = ?'), params.push(query.name));
+  if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
+  // A decided release with findings in files added later can be sent back to review by them.
+  if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
+  if (query.states) (where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`), params.push(...query.states));
+  if (query.search)
+    (where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"), params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`));
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+const releaseOrder: Record<NonNullable<ReleaseQuery['order']>, string> = {
+  newest: 'id DESC',
+  risk: 'risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC',
+  until: 'hold_until, id',
+  package: 'ecosystem, name, id DESC',
+};
 
 function toArtifact(row: ArtifactRow): Artifact {
   return {
@@ -90,6 +136,9 @@ function toArtifact(row: ArtifactRow): Artifact {
     firstSeenAt: new Date(row.first_seen_at),
     clockFloorAt: toDate(row.clock_floor_at),
     blobKey: row.blob_key,
+    analysis: row.analysis,
+    findings: JSON.parse(row.findings) as StoredFinding[],
+    analyzedAt: toDate(row.analyzed_at),
   };
 }
 
@@ -108,29 +157,43 @@ export class SqliteReleaseStore implements ReleaseStore {
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
       insert: db.prepare(
-        'INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
       // A publish time learned after first sight never starts the clock before first sight.
       fillPublished: db.prepare(
-        'UPDATE releases SET published_at = ?, meta = ?, clock_floor_at = MAX(COALESCE(clock_floor_at, first_seen_at), first_seen_at) WHERE id = ?',
+        'UPDATE releases SET published_at = ?, meta = ?, clock_floor_at = MAX(COALESCE(clock_floor_at, first_seen_at), first_seen_at), revision = revision + 1, next_change_at = 0 WHERE id = ?',
       ),
-      packages: db.prepare<[string], { name: string }>('SELECT DISTINCT name FROM releases WHERE ecosystem = ? ORDER BY name'),
+      packages: db.prepare<[string, string, number], { name: string }>(
+        'SELECT DISTINCT name FROM releases WHERE ecosystem = ? AND name > ? ORDER BY name LIMIT ?',
+      ),
       saveAnalysis: db.prepare(
-        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ? WHERE id = ?",
+        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ?, risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?",
       ),
-      resetAnalysis: db.prepare("UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL WHERE id = ?"),
+      resetAnalysis: db.prepare(
+        `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, revision = revision + 1, next_change_at = 0 WHERE id = ?`,
+      ),
       insertDecision: db.prepare(
-        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      setDecision: db.prepare('UPDATE releases SET decision = ? WHERE id = ?'),
-      setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ? WHERE id = ?'),
+      setDecision: db.prepare('UPDATE releases SET decision = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      setWithdrawn: db.prepare('UPDATE releases SET withdrawn_at = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      due: db.prepare<[number, number], ReleaseRow>('SELECT * FROM releases WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
+      transition: db.prepare(
+        'UPDATE releases SET state = ?, hold_until = ?, next_change_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?',
+      ),
+      markDue: db.prepare('UPDATE releases SET revision = revision + 1, next_change_at = 0 WHERE ecosystem = ? AND name = ?'),
+      countByState: db.prepare<[], StateCount>(
+        'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+      ),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
       insertArtifact: db.prepare(
         // A file new to a release whose files Airlock had already read gets the latest first
         // sight of its siblings as its clock floor; an upload time learned after first sight
         // gets the file's own first sight.
-        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, analysis, clock_floor_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
          ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
            clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
              THEN MAX(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
@@ -138,6 +201,28 @@ export class SqliteReleaseStore implements ReleaseStore {
            published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
       ),
       setBlob: db.prepare('UPDATE artifacts SET blob_key = ? WHERE id = ?'),
+      hasArtifacts: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM artifacts WHERE release_id = ? LIMIT 1'),
+      pendingArtifacts: db.prepare<[], ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id"),
+      pendingArtifactsOf: db.prepare<[string], ArtifactRow>(
+        "SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+      ),
+      saveArtifactAnalysis: db.prepare("UPDATE artifacts SET analysis = 'done', findings = ?, analyzed_at = ? WHERE id = ?"),
+      rerank: db.prepare('UPDATE releases SET risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?'),
+      releaseOfArtifact: db.prepare<[number], { release_id: number }>('SELECT release_id FROM artifacts WHERE id = ?'),
+      // A cache of the done files' findings on the release row, so every read of a release has them.
+      refreshFileFindings: db.prepare(
+        `UPDATE releases SET file_findings = (
+           SELECT COALESCE(json_group_array(json(f.value)), '[]')
+           FROM (SELECT id, findings FROM artifacts WHERE release_id = releases.id AND analysis = 'done' ORDER BY id) a, json_each(a.findings) f
+         ) WHERE id = ?`,
+      ),
+      moveArtifacts: db.prepare(
+        `UPDATE artifacts SET release_id = ?, analysis = 'pending', findings = '[]', analyzed_at = NULL
+         WHERE release_id = ? AND filename NOT IN (SELECT filename FROM artifacts WHERE release_id = ?)`,
+      ),
+      deleteArtifacts: db.prepare('DELETE FROM artifacts WHERE release_id = ?'),
+      moveDecisions: db.prepare('UPDATE decisions SET release_id = ? WHERE release_id = ?'),
+      deleteRelease: db.prepare('DELETE FROM releases WHERE id = ?'),
       insertAudit: db.prepare(
         'INSERT INTO audit (at, actor, role, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -158,6 +243,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     observed: ObservedRelease[],
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
@@ -171,6 +257,19 @@ export class SqliteReleaseStore implements ReleaseStore {
       for (const o of observed) {
         const row = existing.get(o.version);
         if (!row) {
+          const release: ReleaseFacts = {
+            ecosystem,
+            name,
+            version: o.version,
+            publishedAt: o.publishedAt,
+            firstSeenAt: now,
+            clockFloorAt: lastRead === null ? null : new Date(lastRead),
+            analysis: initialAnalysis(o),
+            findings: [],
+            decision: null,
+            withdrawnAt: null,
+          };
+          const initial = initialState?.(release);
           const info = this.stmts.insert.run(
             ecosystem,
             name,
@@ -178,9 +277,14 @@ export class SqliteReleaseStore implements ReleaseStore {
             o.publishedAt?.getTime() ?? null,
             now.getTime(),
             lastRead,
-            initialAnalysis(o),
+            release.analysis,
             JSON.stringify(o.meta ?? {}),
+            initial?.state ?? null,
+            initial?.holdUntil?.getTime() ?? null,
+            // Without a first state it is due at once, so the sweeper records one.
+            initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
           );
+          if (initial?.audit) this.insertAudit(initial.audit);
           addedIds.push(Number(info.lastInsertRowid));
           changed = true;
         } else if (row.published_at === null && o.publishedAt) {
@@ -208,26 +312,57 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
-    if (query.name) (where.push('name = ?'), params.push(query.name));
-    if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
-    if (query.undecided) where.push('decision IS NULL AND withdrawn_at IS NULL');
-    const sql = `SELECT * FROM releases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ? OFFSET ?`;
+    const { where, params } = releaseFilter(query);
+    const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);
   }
 
-  async listPackages(ecosystem: Ecosystem): Promise<string[]> {
-    return this.stmts.packages.all(ecosystem).map((r) => r.name);
+  async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const { where, params } = releaseFilter(query);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM releases ${where}`).get(...params) as { n: number }).n;
+  }
+
+  async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
+    return this.stmts.packages.all(ecosystem, page.after ?? '', page.limit ?? -1).map((r) => r.name);
+  }
+
+  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
+    return this.stmts.due.all(now.getTime(), limit).map(toTracked);
+  }
+
+  async applyTransitions(transitions: StateTransition[]): Promise<number[]> {
+    return this.db.transaction(() => {
+      const applied: number[] = [];
+      for (const t of transitions) {
+        const info = this.stmts.transition.run(t.state, t.holdUntil?.getTime() ?? null, t.nextChangeAt?.getTime() ?? null, t.releaseId, t.revision);
+        if (info.changes === 0) continue;
+        if (t.audit) this.insertAudit(t.audit);
+        applied.push(t.releaseId);
+      }
+      return applied;
+    }).immediate();
+  }
+
+  async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
+    return this.stmts.markDue.run(ecosystem, name).changes;
+  }
+
+  async countByState(): Promise<StateCount[]> {
+    return this.stmts.countByState.all();
   }
 
   async saveAnalysis(
     releaseId: number,
     result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
   ): Promise<void> {
-    this.stmts.saveAnalysis.run(JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt.getTime(), releaseId);
+    this.stmts.saveAnalysis.run(
+      JSON.stringify(result.findings),
+      result.baselineVersion,
+      result.analyzedAt.getTime(),
+      riskRank(result.findings),
+      releaseId,
+    );
   }
 
   async resetAnalysis(releaseId: number): Promise<void> {
@@ -243,6 +378,7 @@ export class SqliteReleaseStore implements ReleaseStore {
         decision.actor,
         decision.role,
         decision.decidedAt.getTime(),
+        decision.digests ? JSON.stringify(decision.digests) : null,
       );
       this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
     })();
@@ -260,7 +396,15 @@ export class SqliteReleaseStore implements ReleaseStore {
           ? stored === previous
           : stored.action === previous.action && stored.actor === previous.actor && stored.decidedAt === previous.decidedAt.toISOString();
         if (!same) return false;
-        this.stmts.insertDecision.run(releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt.getTime());
+        this.stmts.insertDecision.run(
+          releaseId,
+          decision.action,
+          decision.reason,
+          decision.actor,
+          decision.role,
+          decision.decidedAt.getTime(),
+          decision.digests ? JSON.stringify(decision.digests) : null,
+        );
         this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
         this.insertAudit(audit);
         return true;
@@ -280,6 +424,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
     this.db.transaction(() => {
       for (const { releaseId, artifacts } of entries) {
+        // Decided before inserting: files recorded together with a release's first are its first.
+        const own = this.stmts.hasArtifacts.get(releaseId) ? 'pending' : null;
         for (const a of artifacts) {
           this.stmts.insertArtifact.run(
             releaseId,
@@ -289,6 +435,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             a.size,
             a.publishedAt?.getTime() ?? null,
             now.getTime(),
+            own,
             releaseId,
             now.getTime(),
           );
@@ -303,6 +450,41 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
     this.stmts.setBlob.run(blobKey, artifactId);
+  }
+
+  async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {
+    const rows = releaseIds ? this.stmts.pendingArtifactsOf.all(JSON.stringify(releaseIds)) : this.stmts.pendingArtifacts.all();
+    return rows.map(toArtifact);
+  }
+
+  async saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.stmts.releaseOfArtifact.get(artifactId);
+      if (!row) return;
+      this.stmts.saveArtifactAnalysis.run(JSON.stringify(result.findings), result.analyzedAt.getTime(), artifactId);
+      this.stmts.refreshFileFindings.run(row.release_id);
+      this.factChanged(row.release_id);
+    })();
+  }
+
+  async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const fromId of fromIds) {
+        if (fromId === intoId) continue;
+        this.stmts.moveArtifacts.run(intoId, fromId, intoId);
+        this.stmts.deleteArtifacts.run(fromId);
+        this.stmts.moveDecisions.run(intoId, fromId);
+        this.stmts.deleteRelease.run(fromId);
+      }
+      this.stmts.refreshFileFindings.run(intoId);
+      this.factChanged(intoId);
+    })();
+  }
+
+  /** A file's findings changed what the release may be: rank it again and make it due for the sweeper. */
+  private factChanged(releaseId: number): void {
+    const row = this.stmts.byId.get(releaseId);
+    if (row) this.stmts.rerank.run(riskRank(toRelease(row).findings), releaseId);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

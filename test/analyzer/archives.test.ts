@@ -94,3 +94,86 @@ describe('hostile archives become analysis-error findings, never exceptions', ()
     expect(result.verdict).toBe('review');
   });
 });
+
+describe('names are read the way installers read them, and names that disagree fail closed', () => {
+  const wheelInfo: ArchiveEntry[] = [
+    { path: 'zipdiff-1.0.0.dist-info/METADATA', data: 'Metadata-Version: 2.1\nName: zipdiff\nVersion: 1.0.0\n' },
+    { path: 'zipdiff-1.0.0.dist-info/WHEEL', data: 'Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n' },
+  ];
+  // Diffed against a baseline wheel that has only the metadata, so added files are findings.
+  const wheelOf = async (entries: ArchiveEntry[]) => {
+    const previous = path.join(dir.dir, `${n++}-zipdiff-0.9.0-py3-none-any.whl`);
+    const candidate = path.join(dir.dir, `${n++}-zipdiff-1.0.0-py3-none-any.whl`);
+    await writeFile(previous, zipBuffer(wheelInfo));
+    await writeFile(candidate, zipBuffer([...wheelInfo, ...entries]));
+    return analyzeRelease({
+      ecosystem: 'pypi',
+      previous: [{ ...fileSource(previous), filename: 'zipdiff-0.9.0-py3-none-any.whl' }],
+      candidate: [{ ...fileSource(candidate), filename: 'zipdiff-1.0.0-py3-none-any.whl' }],
+    });
+  };
+  const problems = (result: Awaited<ReturnType<typeof analyzeBytes>>) =>
+    result.findings.filter((f) => f.kind === 'analysis-error').map((f) => f.message).join('\n');
+
+  it('reads a wheel entry under its raw name, as pip does, and reports a Unicode-path extra field that names another file', async () => {
+    const result = await wheelOf([{ path: 'zipdiff-init.pth', data: 'import os; os.system("true")\n', unicodePath: 'zipdiff/notes.txt' }]);
+    expect(result.verdict).toBe('review');
+    expect(problems(result)).toMatch(/`zipdiff-init\.pth`.*Unicode Path extra field.*`zipdiff\/notes\.txt`/);
+    expect(result.findings.some((f) => f.kind === 'pth-exec-added' && f.path === 'zipdiff-init.pth')).toBe(true);
+  });
+
+  it('reports a local file header that names another file than the central directory', async () => {
+    const result = await wheelOf([{ path: 'zipdiff/notes.txt', localName: 'zipdiff-init.pth', data: 'import os\n' }]);
+    expect(result.verdict).toBe('review');
+    expect(problems(result)).toMatch(/local file header names `zipdiff-init\.pth`.*central directory names `zipdiff\/notes\.txt`/);
+  });
+
+  it('reports two wheel entries with the same name', async () => {
+    const result = await wheelOf([{ path: 'zipdiff/__init__.py', data: 'x = 1\n' }, { path: 'zipdiff/__init__.py', data: 'import os\n' }]);
+    expect(problems(result)).toMatch(/`zipdiff\/__init__\.py` appears more than once/);
+  });
+
+  it('reports wheel entries whose names differ only by case or Unicode normalization', async () => {
+    const byCase = await wheelOf([{ path: 'zipdiff/util.py', data: 'x = 1\n' }, { path: 'zipdiff/UTIL.py', data: 'import os\n' }]);
+    expect(problems(byCase)).toMatch(/`zipdiff\/UTIL\.py` and `zipdiff\/util\.py` are the same file on a case-insensitive file system/);
+    const byForm = await wheelOf([{ path: 'zipdiff/caf\u00e9.py', data: 'x = 1\n' }, { path: 'zipdiff/cafe\u0301.py', data: 'import os\n' }]);
+    expect(problems(byForm)).toMatch(/same file on a case-insensitive file system/);
+  });
+
+  it('decodes a name without the UTF-8 flag as cp437, as CPython does', async () => {
+    // 0x82 is é in cp437; with flag bit 11 clear, pip installs `caf\u00e9.pth`.
+    const result = await wheelOf([{ path: 'ignored', rawName: Buffer.from([...Buffer.from('caf'), 0x82, ...Buffer.from('.pth')]), flags: 0, data: 'import os\n' }]);
+    expect(result.findings.some((f) => f.kind === 'pth-exec-added' && f.path === 'caf\u00e9.pth')).toBe(true);
+  });
+
+  it('reports a name flagged UTF-8 that is not valid UTF-8', async () => {
+    const result = await wheelOf([{ path: 'ignored', rawName: Buffer.from([...Buffer.from('zipdiff/'), 0xff, 0xfe, ...Buffer.from('.py')]), data: 'x = 1\n' }]);
+    expect(problems(result)).toMatch(/not valid UTF-8/);
+  });
+
+  it('reports a wheel entry name with a backslash, which pip on Linux installs as one top-level file name', async () => {
+    const result = await wheelOf([{ path: 'zipdiff\\init.pth', data: 'import os\n' }]);
+    expect(problems(result)).toMatch(/backslash/);
+  });
+
+  it('reports a tarball with two members of the same name', async () => {
+    const result = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/index.js', data: 'module.exports = 1;\n' }, { path: 'package/index.js', data: 'require("child_process").exec("id");\n' }]));
+    expect(result.verdict).toBe('review');
+    expect(problems(result)).toMatch(/`index\.js` appears more than once/);
+    // Some packers write a member twice with the same bytes (agent-base 7.1.3 does): harmless.
+    const same = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/index.js', data: '1;\n' }, { path: 'package/index.js', data: '1;\n' }]));
+    expect(problems(same)).toBe('');
+  });
+
+  it('reports tarball members whose names differ only by case', async () => {
+    const result = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/lib/a.js', data: '1;\n' }, { path: 'package/lib/A.js', data: '2;\n' }]));
+    expect(problems(result)).toMatch(/`lib\/A\.js` and `lib\/a\.js` are the same file on a case-insensitive file system/);
+  });
+
+  it('passes an ordinary wheel and tarball without name problems', async () => {
+    const result = await wheelOf([{ path: 'zipdiff/__init__.py', data: 'x = 1\n' }, { path: 'zipdiff/util.py', data: 'y = 2\n' }]);
+    expect(problems(result)).toBe('');
+    const tar = await analyzeBytes('demo-1.0.0.tgz', tgzBuffer([pkg, { path: 'package/index.js', data: '1;\n' }, { path: 'package/lib/index.js', data: '2;\n' }]));
+    expect(problems(tar)).toBe('');
+  });
+});

@@ -7,6 +7,14 @@ export interface ArchiveEntry {
   /** `file` (default), `symlink` or `dir`. */
   type?: 'file' | 'symlink' | 'dir';
   linkpath?: string;
+  /** Zip only: the name's raw bytes in both headers (default: `path` as UTF-8). */
+  rawName?: Buffer;
+  /** Zip only: a different name in the local file header than in the central directory. */
+  localName?: string | Buffer;
+  /** Zip only: general purpose flag bits (default 0x0800, names are UTF-8). */
+  flags?: number;
+  /** Zip only: an Info-ZIP Unicode Path extra field (0x7075) carrying this name, in both headers. */
+  unicodePath?: string;
 }
 
 /** A ustar archive built byte by byte, so tests can also write hostile names and links. */
@@ -55,32 +63,37 @@ export function zipBuffer(entries: ArchiveEntry[]): Buffer {
   for (const e of entries) {
     const raw = toBuffer(e.type === 'symlink' ? (e.linkpath ?? '') : (e.data ?? ''));
     const compressed = deflateRawSync(raw);
-    const name = Buffer.from(e.path);
+    const name = e.rawName ?? Buffer.from(e.path);
+    const localName = e.localName === undefined ? name : toBuffer(e.localName);
+    const flags = e.flags ?? 0x0800;
+    const extra = e.unicodePath === undefined ? Buffer.alloc(0) : unicodePathField(name, e.unicodePath);
     const crc = crc32(raw);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(8, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(compressed.length, 18);
     local.writeUInt32LE(raw.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(localName.length, 26);
+    local.writeUInt16LE(extra.length, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(0x0314, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(8, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(compressed.length, 20);
     central.writeUInt32LE(raw.length, 24);
     central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(extra.length, 30);
     central.writeUInt32LE(((e.type === 'symlink' ? 0o120777 : 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, compressed);
-    centrals.push(central, name);
-    offset += local.length + name.length + compressed.length;
+    locals.push(local, localName, extra, compressed);
+    centrals.push(central, name, extra);
+    offset += local.length + localName.length + extra.length + compressed.length;
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
@@ -90,6 +103,18 @@ export function zipBuffer(entries: ArchiveEntry[]): Buffer {
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/** Info-ZIP Unicode Path extra field: version 1, CRC-32 of the header's name, the UTF-8 name. */
+function unicodePathField(headerName: Buffer, unicodeName: string): Buffer {
+  const utf8 = Buffer.from(unicodeName);
+  const field = Buffer.alloc(4 + 5 + utf8.length);
+  field.writeUInt16LE(0x7075, 0);
+  field.writeUInt16LE(5 + utf8.length, 2);
+  field.writeUInt8(1, 4);
+  field.writeUInt32LE(crc32(headerName), 5);
+  utf8.copy(field, 9);
+  return field;
 }
 
 function toBuffer(data: string | Buffer): Buffer {

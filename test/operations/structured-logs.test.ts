@@ -98,7 +98,7 @@ describe('the log of a running Airlock', () => {
       reason: 'urgent fix',
     });
 
-    expect((await fetch(`${url}pypi/simple/never-cached/`)).status).toBe(503);
+    expect((await fetch(`${url}pypi/simple/never-cached/`)).status).toBe(504);
     expect(await waitFor('upstream-error', (e) => e.event === 'upstream-error')).toMatchObject({
       level: 'warn',
       upstream: 'pypi',

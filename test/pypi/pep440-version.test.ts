@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { versionOfFile } from '../../src/ecosystems/pypi/file-version.js';
 import { negotiateFormat } from '../../src/ecosystems/pypi/negotiate-format.js';
-import { compareVersions, isPrerelease, normalizeVersion } from '../../src/ecosystems/pypi/pep440-version.js';
+import { canonicalVersion, compareVersions, isPrerelease, normalizeVersion } from '../../src/ecosystems/pypi/pep440-version.js';
 
 describe('PEP 440 versions', () => {
   it('orders dev, pre, final, post and local releases as packaging does', () => {
@@ -46,6 +47,50 @@ describe('PEP 440 versions', () => {
     expect(normalizeVersion('1.0-1')).toBe('1.0.post1');
     expect(normalizeVersion('01.002c3.DEV04+Ubuntu-1')).toBe('1.2rc3.dev4+ubuntu.1');
     expect(normalizeVersion('1.0.x')).toBeNull();
+  });
+
+  it('gives every spelling pip treats as one version one release key', () => {
+    expect(canonicalVersion('1.2')).toBe('1.2');
+    expect(canonicalVersion('1.2.0')).toBe('1.2');
+    expect(canonicalVersion('1.2.0.0')).toBe('1.2');
+    expect(canonicalVersion('1.2.0.post0')).toBe(canonicalVersion('1.2.post0'));
+    expect(canonicalVersion('1.0a1')).toBe(canonicalVersion('1.0.0-alpha.1'));
+    expect(canonicalVersion('1.0.0-alpha.1')).toBe('1a1');
+    expect(canonicalVersion('0.0')).toBe('0');
+    expect(canonicalVersion('1!2.0.0+Local.1')).toBe('1!2+local.1');
+    expect(canonicalVersion('1.0+cpu')).not.toBe(canonicalVersion('1.0'));
+    expect(canonicalVersion('1.0.x')).toBeNull();
+  });
+
+  it('keys two versions alike exactly when PEP 440 orders them equal, however they are spelled', () => {
+    const num = fc.integer({ min: 0, max: 3 }).chain((n) => fc.constantFrom(String(n), `0${n}`));
+    const sep = fc.constantFrom('', '.', '-', '_');
+    const parts = fc.record({
+        epoch: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+        release: fc.array(num, { minLength: 1, maxLength: 4 }),
+        pre: fc.option(fc.tuple(sep, fc.constantFrom('a', 'alpha', 'b', 'beta', 'c', 'rc', 'pre', 'preview', 'RC'), num), { nil: undefined }),
+        post: fc.option(fc.tuple(fc.constantFrom('.post', '-post', 'post', '.r', '-rev', '-'), num), { nil: undefined }),
+        dev: fc.option(fc.tuple(fc.constantFrom('.dev', 'dev', '-DEV'), num), { nil: undefined }),
+        local: fc.option(fc.constantFrom('+cpu', '+CPU', '+1', '+ubuntu.1', '+ubuntu-1'), { nil: undefined }),
+      });
+    type Parts = typeof parts extends fc.Arbitrary<infer T> ? T : never;
+    const spell = (v: Parts, zeros = 0) =>
+      `${v.epoch !== undefined ? `${v.epoch}!` : ''}${[...v.release, ...Array<string>(zeros).fill('0')].join('.')}${v.pre ? v.pre.join('') : ''}${v.post ? v.post.join('') : ''}${v.dev ? v.dev.join('') : ''}${v.local ?? ''}`;
+    const version = parts.map((v) => spell(v));
+    fc.assert(
+      fc.property(version, version, (a, b) => {
+        expect(canonicalVersion(a), a).not.toBeNull();
+        expect(canonicalVersion(a) === canonicalVersion(b)).toBe(compareVersions(a, b) === 0);
+      }),
+      { numRuns: 2000 },
+    );
+    // The same version with zeros padded onto its release segment is always the same key.
+    fc.assert(
+      fc.property(parts, fc.integer({ min: 1, max: 3 }), (v, zeros) => {
+        expect(canonicalVersion(spell(v, zeros))).toBe(canonicalVersion(spell(v)));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('sorts versions that are not PEP 440 before every valid one', () => {

@@ -239,7 +239,7 @@ describe('the simple repository API, on the wire', () => {
     expect((await getJson(`${base}simple/decided-py/`)).page.files).toEqual([]);
     const refused = await fetch(fileUrl);
     expect(refused.status).toBe(403);
-    expect(refused.statusText).toBe('Rejected');
+    expect(refused.statusText).toBe('Revoked by admin: revoke in a test');
     expect(((await refused.json()) as { detail: string }).detail).toContain('revoked by admin: revoke in a test');
   });
 

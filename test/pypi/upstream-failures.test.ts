@@ -84,4 +84,22 @@ describe('when upstream misbehaves', () => {
     }
     await upstream.start();
   });
+
+  it('names the cause in pip\'s output and in the log when upstream is down and the project was never cached', async () => {
+    await upstream.stop();
+    try {
+      const pip = await pipClient(`${airlock.url}pypi/simple/`);
+      try {
+        const result = await pip.install(['-vv', '--retries', '0', 'never-seen-py']);
+        expect(result.code).not.toBe(0);
+        expect(result.output).toMatch(/504 Server Error: pypi upstream unreachable \(http:\/\/127\.0\.0\.1:\d+\/simple\/never-seen-py\/\): ECONNREFUSED/);
+      } finally {
+        await pip.remove();
+      }
+      const logged = airlock.logs.find((e) => e.event === 'upstream-error' && String(e.msg).includes('never-seen-py'));
+      expect(logged).toMatchObject({ level: 'warn', upstream: 'pypi', code: 'EUPSTREAMDOWN', cause: 'ECONNREFUSED' });
+    } finally {
+      await upstream.start();
+    }
+  });
 });

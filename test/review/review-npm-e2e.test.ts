@@ -86,6 +86,8 @@ describe('a reviewer approves and rejects flagged npm releases in the browser; n
     const critical = page.getByRole('region', { name: 'critical findings' });
     await critical.waitFor();
     expect(await critical.textContent()).toMatch(/install-script-added package\.json:\d+/);
+    // The window around the finding comes with the page; the diff against the baseline is one click away.
+    await critical.getByRole('button', { name: 'Changes against the baseline' }).first().click();
     const diff = critical.getByRole('table', { name: /Side-by-side diff of package\.json: 1\.0\.0 against 2\.0\.0/ });
     await diff.waitFor();
     expect(await diff.locator('td.add').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('"postinstall": "node setup.js"')]));

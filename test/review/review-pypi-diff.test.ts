@@ -105,7 +105,10 @@ describe('the finding file and the side-by-side diff against the baseline (PyPI 
       await code.waitFor();
       expect(await code.locator('tr.hit').textContent()).toBe('4    urllib.request.urlopen("http://203.0.113.7/c")');
       expect(await code.locator('tr.hit .tok-string').textContent()).toBe('"http://203.0.113.7/c"');
+      // The diff against the baseline is one click away (the window above comes with the page).
+      await high.getByRole('button', { name: 'Changes against the baseline' }).first().click();
       const diff = high.getByRole('table', { name: 'Side-by-side diff of demo_py/core.py: 1.0.0 against 1.1.0' });
+      await diff.waitFor();
       expect(await diff.locator('td.add').allTextContents()).toEqual(['import urllib.request', '', '    urllib.request.urlopen("http://203.0.113.7/c")']);
       await page.screenshot({ path: 'test-output/review-release-pypi.png', fullPage: true });
     } finally {

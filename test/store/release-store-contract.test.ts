@@ -180,6 +180,100 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(await store.decideIf(999_999, null, approve, audit(approve))).toBe(false);
   });
 
+  it('keeps each release due until a transition records its state, applying a transition only at the revision it was read at', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('2.0.0')], now, pending);
+    const due = await store.listDue(now, 10);
+    expect(due.map((t) => [t.release.version, t.state, t.revision])).toEqual([
+      ['1.0.0', null, 0],
+      ['2.0.0', null, 0],
+    ]);
+    const [one, two] = due;
+    const hold = at('2026-11-04T10:00:00Z');
+    const transition = (t: typeof one, state: 'quarantined' | 'released') => ({
+      releaseId: t!.release.id,
+      revision: t!.revision,
+      state,
+      holdUntil: hold,
+      nextChangeAt: hold,
+      audit: entry(state, `npm:demo@${t!.release.version}`, { detail: { state } }),
+    });
+    const other = (await database.connect()).releases;
+    // Two sweepers (replicas) apply the same transitions: one writes them.
+    const [first, second] = await Promise.all([store.applyTransitions([transition(one, 'quarantined')]), other.applyTransitions([transition(one, 'quarantined')])]);
+    expect([...first, ...second]).toEqual([one!.release.id]);
+    // A fact written after the read (a withdrawal) makes the stale transition a no-op.
+    await store.setWithdrawn(two!.release.id, now);
+    expect(await store.applyTransitions([transition(two, 'released')])).toEqual([]);
+    expect((await store.listAudit()).map((e) => e.subject)).toEqual(['npm:demo@1.0.0']);
+    expect((await store.listDue(now, 10)).map((t) => t.release.version)).toEqual(['2.0.0']);
+    expect((await store.listDue(hold, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(await store.countByState()).toEqual([{ ecosystem: 'npm', state: 'quarantined', count: 1 }]);
+    expect(await store.markDue('npm', 'demo')).toBe(2);
+    expect((await store.listDue(now, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('writes a new release\'s first state and its discovered entry with the row when asked', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const { added } = await store.recordSeen('npm', 'demo', [seen('1.0.0')], now, pending, (facts) => ({
+      state: 'quarantined',
+      holdUntil: at('2026-11-04T10:00:00Z'),
+      nextChangeAt: at('2026-11-04T10:00:00Z'),
+      audit: entry('discovered', `npm:demo@${facts.version}`, { detail: { state: 'quarantined' } }),
+    }));
+    expect(added).toHaveLength(1);
+    expect(await store.listDue(now, 10)).toEqual([]);
+    expect(await store.countReleases({ states: ['quarantined'] })).toBe(1);
+    expect((await store.listAudit()).map((e) => [e.action, e.subject])).toEqual([['discovered', 'npm:demo@1.0.0']]);
+  });
+
+  it('filters, counts, searches and orders releases for the review lists', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'Alpha', [seen('1.0.0'), seen('2.0.0')], now, pending);
+    await store.recordSeen('npm', 'beta', [seen('1.0.0')], now, pending);
+    const [a1, a2, b1] = [(await store.getRelease('npm', 'Alpha', '1.0.0'))!, (await store.getRelease('npm', 'Alpha', '2.0.0'))!, (await store.getRelease('npm', 'beta', '1.0.0'))!];
+    await store.saveAnalysis(a2.id, { findings: [{ kind: 'x', severity: 'critical', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
+    await store.saveAnalysis(b1.id, { findings: [{ kind: 'x', severity: 'low', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
+    const tracked = await store.listDue(now, 10);
+    await store.applyTransitions(
+      tracked.map((t, i) => ({ releaseId: t.release.id, revision: t.revision, state: 'awaiting-review' as const, holdUntil: i === 0 ? null : at(`2026-11-0${5 - i}T00:00:00Z`), nextChangeAt: null, audit: null })),
+    );
+    expect((await store.listReleases({ order: 'risk' })).map((r) => r.id)).toEqual([a2.id, b1.id, a1.id]);
+    expect((await store.listReleases({ order: 'until' })).map((r) => r.id)).toEqual([tracked[0]!.release.id, tracked[2]!.release.id, tracked[1]!.release.id]);
+    expect((await store.listReleases({ order: 'package' })).map((r) => `${r.name}@${r.version}`)).toEqual(['Alpha@2.0.0', 'Alpha@1.0.0', 'beta@1.0.0']);
+    expect(await store.countReleases({ states: ['awaiting-review'], search: 'ALPHA@' })).toBe(2);
+    expect((await store.listReleases({ search: 'alpha@1', limit: 5 })).map((r) => r.id)).toEqual([a1.id]);
+    expect(await store.countReleases({ states: [] })).toBe(0);
+    expect(await store.listPackages('npm', { after: 'Alpha', limit: 5 })).toEqual(['beta']);
+  });
+
+  it('analyzes a file added to a known release on its own, and merges two spellings of one release', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const [r1, r2] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('1.0.0')], now, pending)).added;
+    await store.recordArtifacts(r1!.id, [file('demo-1.0.tar.gz')], now);
+    expect((await store.listArtifacts(r1!.id))[0]!.analysis).toBeNull();
+    await store.recordArtifacts(r1!.id, [file('demo-1.0-py3-none-any.whl')], at('2026-11-02T10:00:00Z'));
+    const [late] = await store.listArtifactsPendingAnalysis();
+    expect(late).toMatchObject({ filename: 'demo-1.0-py3-none-any.whl', analysis: 'pending', findings: [] });
+    expect(await store.listArtifactsPendingAnalysis([r2!.id])).toEqual([]);
+    const finding = { kind: 'pth-exec-added', severity: 'critical' as const, path: 'x.pth', line: 1, message: 'm', artifact: { filename: late!.filename, digest: 'sha256:aa' } };
+    await store.saveArtifactAnalysis(late!.id, { findings: [finding], analyzedAt: now });
+    expect(await store.listArtifactsPendingAnalysis()).toEqual([]);
+    expect((await store.getReleaseById(r1!.id))?.findings).toEqual([finding]);
+    expect((await store.listReleases({ order: 'risk', limit: 1 }))[0]!.id).toBe(r1!.id);
+
+    await store.recordArtifacts(r2!.id, [file('demo-1.0.0.zip'), file('demo-1.0.tar.gz')], now);
+    await store.recordDecision(r2!.id, { action: 'reject', reason: 'no', actor: 'bob', role: 'reviewer', decidedAt: now, digests: ['sha256:aa'] });
+    await store.mergeReleases(r1!.id, [r2!.id]);
+    expect(await store.getReleaseById(r2!.id)).toBeNull();
+    const merged = await store.listArtifacts(r1!.id);
+    expect(merged.map((a) => [a.filename, a.analysis])).toEqual([
+      ['demo-1.0-py3-none-any.whl', 'done'],
+      ['demo-1.0.0.zip', 'pending'],
+      ['demo-1.0.tar.gz', null],
+    ]);
+  });
+
   it('records artifacts once per file, keeping their first-seen and upload times, and their blob keys', async () => {
     const [a, b] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('2.0')], at('2026-11-01T10:00:00Z'), pending)).added;
     const first = at('2026-11-01T10:00:00Z');

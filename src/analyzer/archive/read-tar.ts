@@ -1,6 +1,8 @@
 import { Parser } from 'tar';
 import type { ArchiveLimits } from '../types.js';
 import { ArchiveAbort, type ArchiveProblem } from './archive-problem.js';
+import { crc32 } from 'node:zlib';
+import { duplicateMessage, nameCollisions } from './name-collisions.js';
 import { linkStaysInside, normalizeEntryPath } from './normalize-entry-path.js';
 import type { RawFile, WantContent } from './raw-file.js';
 
@@ -10,7 +12,9 @@ const ratioFloorBytes = 16 * 1024 * 1024;
 /**
  * Streams a (gzipped) tar archive entry by entry, never touching the disk. Content is kept only
  * for wanted files within the per-file cap. Cap violations and corrupt input stop the read and
- * come back as problems; files read before that are still delivered.
+ * come back as problems; files read before that are still delivered. A name that appears twice,
+ * or collides with another when case-folded, is a problem: which member an installer keeps is
+ * not necessarily the one analyzed.
  */
 export async function readTar(
   stream: NodeJS.ReadableStream,
@@ -24,6 +28,9 @@ export async function readTar(
   let compressed = 0;
   let uncompressed = 0;
   let entries = 0;
+  const names = nameCollisions();
+  /** Size and CRC-32 (when read) of each member, so a duplicate with the same bytes is harmless. */
+  const members = new Map<string, { size: number; crc: number | null }>();
   const parser = new Parser({ strict: false, maxDecompressionRatio: Number.MAX_SAFE_INTEGER });
 
   return new Promise<ArchiveProblem[]>((resolve) => {
@@ -64,6 +71,10 @@ export async function readTar(
         problems.push({ path: entry.path, message: `entry \`${entry.path}\` points outside the archive root` });
         return entry.resume();
       }
+      if (entry.type !== 'Directory') {
+        const collision = names.addFolded(shown(path));
+        if (collision !== null) problems.push({ path: shown(path), message: collision });
+      }
       if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
         const target = entry.linkpath ?? '';
         if (!linkStaysInside(path, target)) {
@@ -92,6 +103,11 @@ export async function readTar(
       entry.on('end', () => {
         if (settled) return;
         const data = keep ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : null;
+        // Packers sometimes write a member twice with the same bytes; only differing content matters.
+        const crc = data ? crc32(data) : null;
+        const earlier = members.get(path);
+        if (earlier && (earlier.size !== size || earlier.crc !== crc)) problems.push({ path: shown(path), message: duplicateMessage(shown(path)) });
+        members.set(path, { size, crc });
         onFile({ path, size, data, head: head ?? Buffer.alloc(0) });
       });
     });

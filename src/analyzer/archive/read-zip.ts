@@ -1,12 +1,19 @@
 import yauzl from 'yauzl';
 import type { ArchiveLimits } from '../types.js';
 import type { ArchiveProblem } from './archive-problem.js';
+import { decodeZipName, parseExtraFields, unicodePathNames } from './decode-zip-name.js';
+import { nameCollisions } from './name-collisions.js';
 import { linkStaysInside, normalizeEntryPath } from './normalize-entry-path.js';
 import type { RawFile, WantContent } from './raw-file.js';
 
 const ratioFloorBytes = 1024 * 1024;
 
-/** Reads a zip (wheel, zip sdist) from memory; caps and hostile names become problems. */
+/**
+ * Reads a zip (wheel, zip sdist) from memory; caps and hostile names become problems. Names are
+ * read as pip reads them (`decodeZipName`), and every way two readers could see different files
+ * is a problem: a Unicode Path extra field or a local file header naming something else, a name
+ * twice, names that collide when case-folded.
+ */
 export async function readZip(
   buffer: Buffer,
   limits: ArchiveLimits,
@@ -19,7 +26,7 @@ export async function readZip(
   let zip: yauzl.ZipFile;
   try {
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, z) =>
+      yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false }, (err, z) =>
         err ? reject(err) : resolve(z!),
       ),
     );
@@ -32,6 +39,7 @@ export async function readZip(
   }
 
   let total = 0;
+  const names = nameCollisions();
   return new Promise<ArchiveProblem[]>((resolve) => {
     let settled = false;
     const finish = (fatal?: string) => {
@@ -45,13 +53,40 @@ export async function readZip(
     zip.on('end', () => finish());
     zip.on('entry', (entry: yauzl.Entry) => {
       if (settled) return;
-      const name = entry.fileName;
+      // With decodeStrings off, yauzl leaves the raw name bytes (it would prefer a 0x7075 name).
+      const rawName = entry.fileName as unknown as Buffer;
+      const name = decodeZipName(rawName, (entry.generalPurposeBitFlag & 0x800) !== 0);
+      if (name === null) {
+        problems.push({ path: null, message: `entry name \`${rawName.toString('utf8')}\` is flagged UTF-8 but is not valid UTF-8, so installers refuse or misread it` });
+        return zip.readEntry();
+      }
+      for (const other of unicodePathNames(entry.extraFields)) {
+        if (other !== name) problems.push({ path: shown(name), message: `entry \`${name}\` carries a Unicode Path extra field naming \`${other}\`; pip installs it as \`${name}\`, other tools as \`${other}\`` });
+      }
+      zip.readLocalFileHeader(entry, (err, local) => {
+        if (settled) return;
+        if (err || !local) return finish(`entry \`${name}\` could not be read (${err?.message ?? 'no local header'})`);
+        const localName = decodeZipName(local.fileName, (local.generalPurposeBitFlag & 0x800) !== 0);
+        if (localName !== name) {
+          problems.push({ path: shown(name), message: `the local file header names \`${localName ?? local.fileName.toString('utf8')}\` where the central directory names \`${name}\`` });
+        }
+        for (const other of unicodePathNames(parseExtraFields(local.extraField))) {
+          if (other !== name) problems.push({ path: shown(name), message: `entry \`${name}\` carries a Unicode Path extra field naming \`${other}\` in its local header` });
+        }
+        readEntry(entry, name);
+      });
+    });
+    const readEntry = (entry: yauzl.Entry, name: string) => {
       if (name.endsWith('/')) return zip.readEntry();
+      // pip on POSIX writes `a\\b.pth` as one file name in site-packages; on Windows it is a path.
+      if (name.includes('\\')) problems.push({ path: shown(name), message: `entry \`${name}\` has a backslash in its name, a directory separator on Windows but part of the file name elsewhere` });
       const path = normalizeEntryPath(name);
       if (path === null) {
         problems.push({ path: name, message: `entry \`${name}\` points outside the archive root` });
         return zip.readEntry();
       }
+      const collision = names.add(shown(path));
+      if (collision !== null) problems.push({ path: shown(path), message: collision });
       // Unix mode in the high bits of the external attributes: 0o120000 is a symlink.
       const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
       const size = entry.uncompressedSize;
@@ -93,7 +128,7 @@ export async function readZip(
         stream.on('close', done);
         stream.on('error', (e: Error) => finish(`entry \`${path}\` could not be read (${e.message})`));
       });
-    });
+    };
     zip.readEntry();
   });
 }

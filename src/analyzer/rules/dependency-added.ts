@@ -1,8 +1,7 @@
 import type { ArtifactView } from '../artifact-view.js';
 import { lineOf, npmManifest } from '../npm-manifest.js';
 import { pythonDependencies } from '../python-metadata.js';
-import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import { findingOf, type Rule, type RuleContext } from '../rule.js';
 
 export interface DeclaredDependency {
   name: string;
@@ -21,25 +20,49 @@ export function declaredDependencies(view: ArtifactView): DeclaredDependency[] {
   return pythonDependencies(view).map((d) => ({ name: d.name, spec: d.spec, path: d.path, line: null }));
 }
 
-/** A new registry dependency: new code from another package at install time. */
+/** The dependencies `candidate` declares that `baseline` did not, once per name. */
+export function addedDependencies(pairs: RuleContext['pairs']): DeclaredDependency[] {
+  const out: DeclaredDependency[] = [];
+  const seen = new Set<string>();
+  for (const { candidate, baseline } of pairs) {
+    if (!baseline) continue;
+    const before = new Set(declaredDependencies(baseline).map((d) => d.name));
+    for (const dep of declaredDependencies(candidate)) {
+      if (before.has(dep.name) || seen.has(dep.name)) continue;
+      seen.add(dep.name);
+      out.push(dep);
+    }
+  }
+  return out;
+}
+
+/**
+ * A new registry dependency: new code from another package at install time. In the proxy, one
+ * that is itself brand new or held is high severity and names its own release and state.
+ */
 export const dependencyAdded: Rule = {
   id: 'dependency-added',
-  description: 'A new registry dependency appears.',
+  description: 'A new registry dependency appears; high when the dependency is itself brand new or held in the proxy.',
   severity: 'low',
   ecosystems: ['npm', 'pypi'],
   check(ctx) {
     if (ctx.firstRelease) return [];
-    const out: Finding[] = [];
-    const seen = new Set<string>();
-    for (const { candidate, baseline } of ctx.pairs) {
-      if (!baseline) continue;
-      const before = new Set(declaredDependencies(baseline).map((d) => d.name));
-      for (const dep of declaredDependencies(candidate)) {
-        if (before.has(dep.name) || seen.has(dep.name)) continue;
-        seen.add(dep.name);
-        out.push(findingOf(this, { path: dep.path, line: dep.line, message: `${dep.path} adds the dependency ${dep.name} (${dep.spec}).` }));
+    return addedDependencies(ctx.pairs).map((dep) => {
+      const status = ctx.dependencyStatuses.get(dep.name);
+      if (status && (status.brandNew || status.held)) {
+        const why = [
+          status.brandNew ? `its first release was published ${status.firstPublishedAt ? status.firstPublishedAt.toISOString() : 'recently'}` : null,
+          status.held ? `${status.id} is ${status.state} in Airlock` : `it resolves to ${status.id} (${status.state})`,
+        ].filter(Boolean);
+        return findingOf(this, {
+          path: dep.path,
+          line: dep.line,
+          severity: 'high',
+          related: status.id,
+          message: `${dep.path} adds the dependency ${dep.name} (${dep.spec}), which is itself brand new or held: ${why.join('; ')}.`,
+        });
       }
-    }
-    return out;
+      return findingOf(this, { path: dep.path, line: dep.line, message: `${dep.path} adds the dependency ${dep.name} (${dep.spec}).` });
+    });
   },
 };

@@ -27,6 +27,9 @@ export function gypCommands(text: string): Array<{ command: string; offset: numb
   return out;
 }
 
+/** A command with its quoting and escaping dropped: `\\.` and `\.` in a re-escaped regex are one command. */
+const sameCommand = (command: string) => command.replace(/\\/g, '').replace(/\s+/g, ' ');
+
 /** A gyp command expansion (run by node-gyp at install) other than the usual include idioms. */
 export const gypCommand: Rule = {
   id: 'gyp-command',
@@ -38,13 +41,13 @@ export const gypCommand: Rule = {
     for (const { candidate, baseline } of ctx.pairs) {
       const known = new Set<string>();
       for (const file of baseline?.files.values() ?? []) {
-        if (file.text !== null && /\.gypi?$/.test(file.path)) for (const c of gypCommands(file.text)) known.add(c.command);
+        if (file.text !== null && /\.gypi?$/.test(file.path)) for (const c of gypCommands(file.text)) known.add(sameCommand(c.command));
       }
       for (const file of candidate.files.values()) {
         if (file.text === null || !/\.gypi?$/.test(file.path)) continue;
         const lines = new LineIndex(file.text);
         for (const { command, offset } of gypCommands(file.text)) {
-          if (known.has(command) || usualCommands.some((re) => re.test(command.replace(/\\/g, '')))) continue;
+          if (known.has(sameCommand(command)) || usualCommands.some((re) => re.test(command.replace(/\\/g, '')))) continue;
           out.push(
             findingOf(this, {
               path: file.path,

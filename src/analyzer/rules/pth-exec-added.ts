@@ -1,6 +1,7 @@
 import type { ArtifactFile, ArtifactView } from '../artifact-view.js';
 import { findingOf, type Rule } from '../rule.js';
 import { pthImportLines } from '../scan/scan-python.js';
+import { isSetuptoolsPthLine } from '../setuptools-pth.js';
 import type { Finding } from '../types.js';
 
 /** Where a `.pth` lands in site-packages: the wheel root or a `*.data/purelib|platlib/` root. */
@@ -8,16 +9,6 @@ function installedPth(view: ArtifactView, file: ArtifactFile): boolean {
   if (!file.path.endsWith('.pth')) return false;
   if (view.format === 'wheel') return !file.path.includes('/') || /^[^/]+\.data\/(?:purelib|platlib)\/[^/]+$/.test(file.path);
   return true; // an sdist decides at build time where files go: any .pth is suspect
-}
-
-const dangerous = /\b(?:exec|eval|compile|system|popen|subprocess|socket|urllib|http|requests|base64|b64decode|marshal|codecs|zlib|Popen|getattr)\b/;
-
-/** setuptools' own `.pth` files: namespace-package shims and the distutils precedence hook. */
-function isSetuptoolsTemplate(name: string, code: string): boolean {
-  if (dangerous.test(code)) return false;
-  if (/-nspkg\.pth$/.test(name)) return /^import sys, types, os;/.test(code);
-  if (/(?:^|\/)distutils-precedence\.pth$/.test(name)) return /_distutils_hack/.test(code) || /^import os;/.test(code);
-  return false;
 }
 
 /** A `.pth` line starting with `import`: Python runs it at every interpreter start. */
@@ -38,7 +29,7 @@ export const pthExecAdded: Rule = {
           if (b.text !== null && (b.path.endsWith(`/${name}`) || b.path === name)) for (const l of pthImportLines(b.text ?? '')) before.add(l.code.trim());
         }
         for (const { line, code } of pthImportLines(file.text)) {
-          if (before.has(code.trim()) || isSetuptoolsTemplate(file.path, code) || seen.has(`${file.path}\0${line}`)) continue;
+          if (before.has(code.trim()) || isSetuptoolsPthLine(file.path, code) || seen.has(`${file.path}\0${line}`)) continue;
           seen.add(`${file.path}\0${line}`);
           out.push(
             findingOf(this, {

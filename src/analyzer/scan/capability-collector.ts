@@ -8,7 +8,7 @@ export class CapabilityCollector {
   private readonly seen = new Set<string>();
   readonly lines: LineIndex;
 
-  constructor(text: string) {
+  constructor(private readonly text: string) {
     this.lines = new LineIndex(text);
   }
 
@@ -43,7 +43,16 @@ export class CapabilityCollector {
     });
   }
 
-  addSignals(signals: StringSignal[], offset: number, extra: { topLevel?: boolean } = {}): void {
-    for (const s of signals) this.add(s.kind, s.key, offset, s.detail, { ...extra, ...(s.risk ? { risk: s.risk } : {}) });
+  /**
+   * Signals found in a string literal spanning `offset` to `end`. A literal can span many lines
+   * (template literals, triple-quoted strings), so each signal is placed where its key appears in
+   * the literal's source text, falling back to the literal's start when escapes hide it.
+   */
+  addSignals(signals: StringSignal[], offset: number, extra: { topLevel?: boolean } = {}, end = offset): void {
+    const raw = end > offset ? this.text.slice(offset, end).toLowerCase() : '';
+    for (const s of signals) {
+      const at = raw ? raw.indexOf(s.key.toLowerCase()) : -1;
+      this.add(s.kind, s.key, at > 0 ? offset + at : offset, s.detail, { ...extra, ...(s.risk ? { risk: s.risk } : {}) });
+    }
   }
 }

@@ -6,8 +6,14 @@ export interface PythonLine {
   indent: number;
   /** The code with comments removed and strings kept verbatim. */
   code: string;
-  /** Offset of each `code` character's origin is not kept; strings carry their own offsets. */
-  strings: Array<{ value: string; offset: number }>;
+  /** String literals with the offsets of their opening quote and of the character after their closing quote. */
+  strings: Array<{ value: string; offset: number; end: number }>;
+  /**
+   * Where `code` came from, as flat pairs (index in `code`, offset in the file), one per piece
+   * of source copied into it: a statement can span physical lines, so `offset` alone would put
+   * every finding on its first line. Read it with `sourceOffset`.
+   */
+  pieces: number[];
   /** The whole line is a single string literal (a docstring or a bare expression). */
   bareString: boolean;
 }
@@ -43,19 +49,25 @@ export function pythonLines(src: string): { lines: PythonLine[]; tolerant: boole
     let code = '';
     let chunkStart = i;
     let depth = 0;
-    const strings: Array<{ value: string; offset: number }> = [];
+    const strings: Array<{ value: string; offset: number; end: number }> = [];
+    const pieces: number[] = [];
+    const append = (from: number, to: number) => {
+      pieces.push(code.length, from);
+      code += src.slice(from, to);
+    };
     let tokensOutsideStrings = false;
     while (i < n) {
       const c = src[i]!;
       if (c === '#') {
-        code += src.slice(chunkStart, i);
+        append(chunkStart, i);
         const nl = src.indexOf('\n', i);
         i = nl === -1 ? n : nl;
         chunkStart = i;
         continue;
       }
       if (c === '\\' && (src[i + 1] === '\n' || src[i + 1] === '\r')) {
-        code += src.slice(chunkStart, i) + ' ';
+        append(chunkStart, i);
+        code += ' ';
         i += src[i + 1] === '\r' && src[i + 2] === '\n' ? 3 : 2;
         chunkStart = i;
         continue;
@@ -99,7 +111,7 @@ export function pythonLines(src: string): { lines: PythonLine[]; tolerant: boole
         }
         value = src.slice(valueStart, Math.min(j, n));
         if (!raw && value.includes('\\')) value = unescapePython(value);
-        strings.push({ value, offset: quoteStart });
+        strings.push({ value, offset: quoteStart, end: Math.min(n, j + close.length) });
         i = Math.min(n, j + close.length);
         continue;
       }
@@ -107,11 +119,19 @@ export function pythonLines(src: string): { lines: PythonLine[]; tolerant: boole
       else if (/[rRbBuUfF]/.test(c) && src[i + 1] !== '"' && src[i + 1] !== "'" && !/[rRbBuUfF]/.test(src[i + 1] ?? '')) tokensOutsideStrings = true;
       i++;
     }
-    code += src.slice(chunkStart, i);
-    lines.push({ offset, indent, code, strings, bareString: strings.length > 0 && !tokensOutsideStrings });
+    append(chunkStart, i);
+    lines.push({ offset, indent, code, strings, pieces, bareString: strings.length > 0 && !tokensOutsideStrings });
     i++;
   }
   return { lines, tolerant };
+}
+
+/** The file offset of `code[index]` of a logical line. */
+export function sourceOffset(line: PythonLine, index: number): number {
+  const { pieces } = line;
+  let at = line.offset;
+  for (let p = 0; p < pieces.length && pieces[p]! <= index; p += 2) at = pieces[p + 1]! + (index - pieces[p]!);
+  return at;
 }
 
 function unescapePython(raw: string): string {

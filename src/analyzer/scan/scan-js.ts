@@ -2,6 +2,7 @@ import type { FileProfile } from '../file-profile.js';
 import { CapabilityCollector } from './capability-collector.js';
 import { isEncodedBlob } from './entropy.js';
 import { foldExpressionAt } from './fold-expression.js';
+import { findJsExfiltration, type EndpointAt, type SecretSource } from './js-exfiltration.js';
 import * as lexer from './js-lexer.js';
 import { lexJs, releaseTokens, stringValue, type JsTokens, type NameFilter } from './js-lexer.js';
 import {
@@ -48,8 +49,20 @@ const interesting = new Set([
   'runInThisContext', 'runInNewContext', 'runInContext', 'compileFunction', '_compile', 'Script', 'while', 'ethereum',
   'exec', 'execSync', 'spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork', 'atob', 'fromCharCode', 'Buffer',
   'mainModule', 'inflateSync', 'gunzipSync', 'unzipSync', 'inflateRawSync', 'brotliDecompressSync', 'inflate', 'gunzip',
-  'unzip', 'inflateRaw', 'brotliDecompress',
+  'unzip', 'inflateRaw', 'brotliDecompress', 'env', 'privateKey', 'secretKey', 'mnemonic', 'seedPhrase', 'passphrase', 'password',
+  'detached', 'chmodSync', 'chmod', 'unref',
 ]);
+/** Shell commands that start something in the background, detached from the installer. */
+const backgroundCommand = /\bnohup\b[^]*&\s*(?:$|;|\|)|\bstart\s+(?:""\s+)?\/B\b|\bsetsid\b|\bdisown\b|Start-Process\b[^]*-WindowStyle\s+Hidden/i;
+
+/** Property and variable names that hold a host, and calls whose first argument is one. */
+const hostKeys = /^(?:host|hostname|address|addr|ip|server|remote|remoteAddress|target|proxy|url|endpoint|baseURL|baseUrl|origin)$/i;
+const hostCalls = new Set(['connect', 'createConnection', 'request', 'get', 'post', 'lookup', 'resolve', 'resolve4', 'fetch', 'Socket', 'send', 'open', 'WebSocket', 'URL']);
+
+/** Environment variables that hold credentials. */
+const credentialVariable = /^(?:NPM_TOKEN|NODE_AUTH_TOKEN|GITHUB_TOKEN|GH_TOKEN|AWS_[A-Z0-9_]+|PYPI_[A-Z0-9_]+|[A-Z0-9_]*_(?:TOKEN|SECRET|SECRET_KEY|PASSWORD|API_KEY|ACCESS_KEY|PRIVATE_KEY))$/;
+/** `Object.entries(process.env)` and friends enumerate the whole environment. */
+const enumerators = new Set(['entries', 'keys', 'values', 'assign', 'fromEntries']);
 /**
  * A cheap pre-filter on an identifier's length with its first and last characters (all names
  * above are ASCII and shorter than 32), so the million ordinary identifiers of a bundle are
@@ -93,6 +106,11 @@ class JsScanner {
   private bangArrays = 0;
   private escapedStrings = 0;
   private readonly signals: StringSignal[] = [];
+  /** Secrets read, and hosts named, for the source→sink check at the end. */
+  private readonly secretSources: SecretSource[] = [];
+  private readonly endpointsAt: EndpointAt[] = [];
+  /** Offset of a chmod to an executable mode, for download→chmod→run. */
+  private chmodExec = -1;
   /** Token indexes of an assignment target's member chain, innermost first. */
   private readonly chainTokens = new Int32Array(6);
 
@@ -233,6 +251,7 @@ class JsScanner {
         // JSON.stringify(process.env): the whole environment, usually on its way out.
         if (object === 'JSON' && called && this.isIdent(i + 2, 'process') && this.isDot(i + 3) && this.isIdent(i + 4, 'env') && (this.isPunct(i + 5, RPAREN) || this.isPunct(i + 5, COMMA))) {
           this.out.add('secret', 'environment dump', offset, 'serializes the whole environment (JSON.stringify(process.env))');
+          this.secretSources.push({ token: i + 4, key: 'environment', what: 'the whole environment' });
         }
         return;
       case 'defineProperty':
@@ -302,9 +321,83 @@ class JsScanner {
           if (folded) this.foldedString(folded.value, offset, true);
         }
         return;
+      case 'env':
+        if (object === 'process') this.processEnv(i);
+        return;
+      case 'privateKey':
+      case 'secretKey':
+      case 'mnemonic':
+      case 'seedPhrase':
+      case 'passphrase':
+      case 'password':
+        if (!propertyKey) this.secretSources.push({ token: i, key: name, what: `\`${name}\`` });
+        return;
+      case 'detached':
+        // `{ detached: true }` in spawn options: the child outlives the install.
+        if (this.isPunct(i + 1, COLON) && (this.isIdent(i + 2, 'true') || (this.isPunct(i + 2, BANG) && this.text(i + 3) === '0'))) {
+          this.out.add('detached-spawn', 'detached', offset, 'starts a detached process (`detached: true`)');
+        }
+        return;
+      case 'chmod':
+      case 'chmodSync':
+        if (called && this.executableMode(i + 1)) this.chmodExec = offset;
+        return;
+      case 'unref':
+        return;
       case 'Buffer':
       case 'mainModule':
         return;
+    }
+  }
+
+  /** Whether a chmod call's mode (its last argument) sets an execute bit: 0o755, 493, '755', '+x'. */
+  private executableMode(paren: number): boolean {
+    const close = this.t.match[paren]!;
+    if (close < 0) return false;
+    const last = close - 1;
+    const raw = this.isString(last) ? stringValue(this.src, this.t, last) : this.text(last);
+    if (/^\+?[ug]?\+x$/.test(raw)) return true;
+    let mode = NaN;
+    if (/^0o[0-7]+$/i.test(raw)) mode = parseInt(raw.slice(2), 8);
+    else if (/^[0-7]{3,4}$/.test(raw) && this.isString(last)) mode = parseInt(raw, 8);
+    else if (/^\d+$/.test(raw)) mode = Number(raw);
+    return Number.isFinite(mode) && (mode & 0o111) !== 0;
+  }
+
+  /** `process.env` at token `i`: a credential variable, or the whole environment enumerated. */
+  private processEnv(i: number): void {
+    const offset = this.t.start[i]!;
+    let variable: string | null = null;
+    if (this.isDot(i + 1) && this.isIdent(i + 2)) variable = this.text(i + 2);
+    else if (this.isPunct(i + 1, LBRACK) && this.isString(i + 2) && this.isPunct(i + 3, RBRACK)) variable = stringValue(this.src, this.t, i + 2);
+    if (variable !== null) {
+      if (credentialVariable.test(variable)) this.secretSources.push({ token: i, key: variable, what: `process.env.${variable}` });
+      return;
+    }
+    const head = i - 2; // the `process` token
+    // const { NPM_TOKEN } = process.env
+    if (this.isPunct(head - 1, ASSIGN) && this.isPunct(head - 2, RBRACE)) {
+      for (let j = head - 3, steps = 0; j >= 0 && steps < 40 && !this.isPunct(j, LBRACE); j--, steps++) {
+        if (this.isIdent(j) && credentialVariable.test(this.text(j))) this.secretSources.push({ token: i, key: this.text(j), what: `process.env.${this.text(j)}` });
+      }
+      return;
+    }
+    const whole = { token: i, key: 'environment', what: 'the whole environment' };
+    if (this.t.type[head - 1] === T_PUNCT && this.t.value[head - 1] === lexer.P_SPREAD) {
+      // `env: { ...process.env, X: 1 }` hands the environment to a child process: not a leak.
+      if (!(this.isPunct(head - 2, LBRACE) && this.isPunct(head - 3, COLON) && this.isIdent(head - 4, 'env'))) this.secretSources.push(whole);
+      return;
+    }
+    if (this.isPunct(head - 1, LPAREN) && this.isIdent(head - 2) && enumerators.has(this.text(head - 2)) && this.isDot(head - 3) && this.isIdent(head - 4, 'Object')) {
+      // `env: Object.assign({}, process.env)` (and the like) is the same hand-over.
+      if (this.isPunct(head - 5, COLON) && this.isIdent(head - 6, 'env')) return;
+      this.secretSources.push(whole);
+      if (this.text(head - 2) !== 'assign') this.out.add('secret', 'environment dump', offset, `enumerates the whole environment (Object.${this.text(head - 2)}(process.env))`);
+      return;
+    }
+    if (this.isIdent(head - 1, 'in') || this.isIdent(head - 1, 'of')) {
+      this.secretSources.push(whole);
+      this.out.add('secret', 'environment dump', offset, 'iterates over the whole environment');
     }
   }
 
@@ -349,8 +442,9 @@ class JsScanner {
   /** A string produced by folding or decoding: check for hidden names as well as ordinary signals. */
   private foldedString(value: string, offset: number, assembled: boolean): void {
     this.signals.length = 0;
-    stringSignals(value, this.signals);
+    stringSignals(value, this.signals, true);
     this.out.addSignals(this.signals, offset);
+    this.noteSignals(offset, -1);
     if (!assembled) return;
     const key = jsModuleKey(value);
     const moduleCap = jsModuleCapabilities.get(key);
@@ -380,7 +474,9 @@ class JsScanner {
     if (!folded) return;
     this.moduleSpecifier(folded.value, offset, `${how}(${folded.assembled ? 'assembled ' : ''}'${folded.value}')`);
     if (jsModuleKey(folded.value) === 'child_process' && this.t.match[paren]! > 0) this.bindChildProcess(paren - 1, this.t.match[paren]!);
-    if (folded.assembled) this.out.add('obfuscation', 'assembled-names', offset, `the module name '${folded.value}' assembled from pieces at run time`);
+    // Bundlers build plain module paths from pieces; only names worth hiding count.
+    const hidden = jsModuleCapabilities.has(jsModuleKey(folded.value)) || hiddenNameTargets.has(folded.value);
+    if (folded.assembled && hidden) this.out.add('obfuscation', 'assembled-names', offset, `the module name '${folded.value}' assembled from pieces at run time`);
   }
 
   /**
@@ -433,12 +529,18 @@ class JsScanner {
     if (value === 'child_process' || value === 'node:child_process') {
       this.out.add('spawn', 'child_process', t.start[i]!, `'child_process'`);
     }
+    if ((value.includes('nohup') || value.includes('/B') || value.includes('setsid') || value.includes('disown') || value.includes('Hidden')) && backgroundCommand.test(value)) {
+      this.out.add('detached-spawn', 'background-command', t.start[i]!, 'runs a command in the background, detached from the installer');
+    }
     if (rawLen >= 1024 && isEncodedBlob(value)) {
       this.out.add('obfuscation', 'encoded-blob', t.start[i]!, `a ${value.length}-character encoded blob`);
     }
     this.signals.length = 0;
-    stringSignals(value, this.signals);
-    if (this.signals.length > 0) this.out.addSignals(this.signals, t.start[i]!);
+    stringSignals(value, this.signals, value.length <= 21 && this.inHostPosition(i));
+    if (this.signals.length > 0) {
+      this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]!);
+      this.noteSignals(t.start[i]!, i);
+    }
     // 'chi' + 'ld_process', or a const later used as a module name.
     if (t.type[i] === T_STRING && this.isPunct(i + 1, PLUS) && this.isString(i + 2) && !this.isPunct(i - 1, PLUS)) {
       const folded = foldExpressionAt(this.src, t.start[i]!, this.consts);
@@ -448,6 +550,27 @@ class JsScanner {
       }
     } else if (this.isPunct(i - 1, ASSIGN) && this.isIdent(i - 2) && (this.isPunct(i + 1, SEMI) || this.isPunct(i + 1, COMMA))) {
       this.consts.set(this.text(i - 2), value);
+    }
+  }
+
+  /**
+   * Whether the string at token `i` stands where a host does: `host: '…'`, `x.host = '…'`, or
+   * the first argument of a connect/request/lookup call.
+   */
+  private inHostPosition(i: number): boolean {
+    const key = this.isPunct(i - 1, COLON) || this.isPunct(i - 1, ASSIGN) ? i - 2 : -1;
+    if (key >= 0 && (this.isIdent(key) || this.isString(key))) {
+      const name = this.isIdent(key) ? this.text(key) : stringValue(this.src, this.t, key);
+      if (hostKeys.test(name)) return true;
+    }
+    return this.isPunct(i - 1, LPAREN) && this.isIdent(i - 2) && hostCalls.has(this.text(i - 2));
+  }
+
+  /** Remembers where hosts and credential paths were named (token -1: inside a decoded string). */
+  private noteSignals(offset: number, token: number): void {
+    for (const s of this.signals) {
+      if (s.kind === 'endpoint') this.endpointsAt.push({ offset, host: s.key });
+      else if (s.kind === 'secret' && token >= 0) this.secretSources.push({ token, key: s.key, what: s.key });
     }
   }
 
@@ -535,6 +658,28 @@ class JsScanner {
     if (this.src.includes('function(p,a,c,k,e,')) out.add('obfuscation', 'packer', this.src.indexOf('function(p,a,c,k,e,'), 'a p,a,c,k,e,d packer');
     if (this.sawPut && this.sawRegistry) out.add('self-publish', 'registry PUT', 0, 'a PUT request to the npm registry');
     this.decodeExec();
+    this.tempExec();
+    if (this.chmodExec >= 0 && out.has('network') && (out.has('spawn') || this.sinks.some((k) => k.object !== undefined))) {
+      out.add('detached-spawn', 'download-exec', this.chmodExec, 'marks a file executable in code that downloads and runs processes (download, chmod, run)');
+    }
+    findJsExfiltration(this.src, t, this.secretSources, this.endpointsAt, this.childProcessNames, out);
+  }
+
+  /** A child_process call that runs something from the temp directory. */
+  private tempExec(): void {
+    for (const sink of this.sinks) {
+      if (sink.object === undefined) continue;
+      const bound = sink.object === null ? this.childProcessNames.has(sink.name) : this.childProcessNames.has(sink.object);
+      if (!bound) continue;
+      const close = this.t.match[sink.paren]!;
+      for (let j = sink.paren + 1; j < close && j < sink.paren + 80; j++) {
+        const temp = this.isIdent(j, 'tmpdir') || (this.isString(j) && /^(?:\/tmp\/|\/var\/tmp\/|%TEMP%|%TMP%)|\\Temp\\/i.test(stringValue(this.src, this.t, j)));
+        if (temp) {
+          this.out.add('detached-spawn', 'temp-exec', this.t.start[sink.paren - 1]!, `${sink.name}() runs a program from the temp directory`);
+          return;
+        }
+      }
+    }
   }
 
   /** A sink (eval, Function, vm, _compile, child_process) whose argument carries decoded data. */

@@ -24,8 +24,8 @@ export function scanShell(src: string): FileProfile {
       if (/(?:^|[\s;|&])eval\s/.test(line)) out.add('dynamic-code', 'eval', offset, 'eval');
       if (/\b(?:printenv|env)\s*(?:$|[|>])|\bset\s*>/.test(line)) out.add('secret', 'environment dump', offset, 'dumps the whole environment');
       signals.length = 0;
-      for (const word of line.match(/"[^"]*"|'[^']*'|\S+/g) ?? []) stringSignals(word.replace(/^['"]|['"]$/g, ''), signals);
-      stringSignals(line.trim(), signals);
+      for (const word of line.match(/"[^"]*"|'[^']*'|\S+/g) ?? []) stringSignals(word.replace(/^['"]|['"]$/g, ''), signals, true);
+      stringSignals(line.trim(), signals, true);
       out.addSignals(signals, offset);
     }
     offset += raw.length + 1;

@@ -104,12 +104,20 @@ const patternHint =
   /\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|\.aws|\.npmrc|\.pypirc|\.kube|\.docker|\.gnupg|\.netrc|\.git-credentials|\.config[/\\]|application_default_credentials|\.azure|gh\s+auth\s+token|gcloud\s+auth\s+print-access-token|az\s+account\s+get-access-token|aws\s+configure\s+export-credentials|find-(?:generic|internet)-password|169\.254\.1|metadata\.google\.internal|100\.100\.100\.200|\/proc\/|wallet\.dat|nkbihfbeogaeaoehlefnkodbefgpgknn|Local Extension Settings|(?:Login Data|Cookies)$|key4\.db|logins\.json|\spublish|twine|upload\.pypi\.org|\/-\/npm\/v1\/tokens|\.github[/\\]workflows|\.bash(?:rc|_profile|_login)|\.zsh(?:rc|env)|\.zprofile|\.profile|cshrc|crontab|\/etc\/|\/var\/spool\/cron|systemd[/\\](?:system|user)|systemctl|Launch(?:Agents|Daemons)|authorized_keys/;
 const patternHintCi = /trufflehog|currentversion\\+run|schtasks|start menu\\+programs\\+startup/i;
 
-/** Signals carried by one string: endpoints, secret locations, self-publishing, persistence. */
-export function stringSignals(value: string, out: StringSignal[]): void {
+/** A whole string that is four dotted numbers (maybe with a port): an address only where a host stands. */
+export const bareIpString = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d{2,5})?$/;
+
+/**
+ * Signals carried by one string: endpoints, secret locations, self-publishing, persistence.
+ * `hostPosition` says whether the string stands where a host does (a connect/request/DNS
+ * argument, a `host` option); a bare dotted quad elsewhere is an object identifier or a
+ * version (`case "1.3.101.112": return "EdDSA"`), not an endpoint.
+ */
+export function stringSignals(value: string, out: StringSignal[], hostPosition = false): void {
   if (value.length < 4 || value.length > 100_000) return;
   // The gate only speaks for endpoints: `id_rsa`, `TruffleHog` or a wallet extension id carry none of
   // its characters or words, yet are secret signals, so the patterns below are checked regardless.
-  if (gate.test(value)) endpointSignals(value, out);
+  if (gate.test(value) && (hostPosition || !bareIpString.test(value.trim()))) endpointSignals(value, out);
   if (!patternHint.test(value) && !patternHintCi.test(value)) return;
   for (const [re, key] of secretPatterns) if (re.test(value)) out.push({ kind: 'secret', key, detail: `reads ${key}` });
   for (const [re, key] of publishPatterns) if (re.test(value)) out.push({ kind: 'self-publish', key, detail: key });
@@ -149,6 +157,7 @@ function addHost(host: string, out: StringSignal[]): void {
 
 function isQuietHost(host: string): boolean {
   if (quietHosts.has(host) || quietExact.has(host)) return true;
+  if (host === '[::1]' || host === '[::]') return true;
   if (quietSuffixes.some((s) => host.endsWith(s))) return true;
   const ip = ipPattern.exec(host);
   if (ip) {

@@ -29,3 +29,36 @@ export function heldError(release: Release, status: ReleaseStatus, now: Date): A
 export function waitsOnAnalysisOnly(release: Release, status: ReleaseStatus, now: Date): boolean {
   return status.state === 'quarantined' && release.analysis === 'pending' && status.until !== null && status.until <= now;
 }
+
+/** Held releases given a line of their own in npm's policy message; beyond this, a count. */
+const maxHeldLines = 10;
+/** Held releases past those named by version alone. */
+const maxNamedOnly = 40;
+/** Characters of one held release's line in that message (a reviewer's reason can be long). */
+const maxHeldLineChars = 140;
+
+/**
+ * npm's policy message for a package's held releases (`policyRestrictions.message`). npm prints
+ * it after `Could not download <name>@<wanted> due to policy violations:`, for whichever held
+ * version was asked for; the packument cannot know which one, so npm's own first line names it
+ * and this message stays short: one held release in full, several as one short line each
+ * (version first, newest first), the rest as a count.
+ */
+export function heldReleasesMessage(name: string, held: ReadonlyArray<{ version: string; status: ReleaseStatus }>): string {
+  const only = held.length === 1 ? held[0] : undefined;
+  if (only) return `Airlock holds this release:\n  ${only.status.reason}`;
+  const lines = held.slice(0, maxHeldLines).map(({ version, status }) => {
+    // "npm:demo@2.0.0 is quarantined until …" → "2.0.0: quarantined until …"
+    const prefix = `${formatReleaseId({ ecosystem: 'npm', name, version })} `;
+    const what = status.reason.startsWith(prefix) ? status.reason.slice(prefix.length).replace(/^(is|was) /, '') : status.reason;
+    const line = `  ${version}: ${what}`;
+    return line.length > maxHeldLineChars ? `${line.slice(0, maxHeldLineChars - 1)}…` : line;
+  });
+  // The rest by version only, so the one asked for is named even when it has no line of its own.
+  const rest = held.slice(maxHeldLines);
+  if (rest.length > 0) {
+    const named = rest.slice(0, maxNamedOnly).map((h) => h.version).join(', ');
+    lines.push(`  … and ${rest.length} more: ${named}${rest.length > maxNamedOnly ? ', …' : ''}`);
+  }
+  return `Airlock holds ${held.length} releases of ${name}; the one asked for is among them:\n${lines.join('\n')}`;
+}

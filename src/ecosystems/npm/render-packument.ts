@@ -3,6 +3,7 @@ import type { JsonMember } from './json-members.js';
 import { corgiVersionFields, type NpmPolicyRestrictions } from './npm-wire.js';
 import type { UpstreamPackument, UpstreamVersion } from './read-packument.js';
 import type { HeldVersion } from './visible-versions.js';
+import { heldReleasesMessage } from './held-error.js';
 
 /** What a rendered document shows: the visible versions, their tags, and the held ones npm should explain. */
 export interface PackumentView {
@@ -12,9 +13,6 @@ export interface PackumentView {
   /** Airlock's URL for a version's tarball. */
   tarballUrl: (version: string) => string;
 }
-
-/** Held releases listed one per line in npm's policy message; beyond this, a count. */
-const maxMessageLines = 50;
 
 /**
  * The full packument clients may see: upstream's top-level members in upstream order, with
@@ -128,11 +126,9 @@ function timeMember(out: Chunks, members: readonly JsonMember[], shown: Readonly
 function restrictions(out: Chunks, name: string, held: readonly HeldVersion[]): void {
   if (held.length === 0) return;
   const sorted = [...held].sort((a, b) => semver.rcompare(a.version, b.version, true));
-  const lines = sorted.slice(0, maxMessageLines).map((h) => `  ${h.status.reason}`);
-  if (sorted.length > maxMessageLines) lines.push(`  … and ${sorted.length - maxMessageLines} more held releases of ${name}`);
   const value: NpmPolicyRestrictions = {
     versions: Object.fromEntries(sorted.map((h) => [h.version, { name, version: h.version }])),
-    message: `Airlock holds ${held.length === 1 ? 'this release' : 'these releases'}:\n${lines.join('\n')}`,
+    message: heldReleasesMessage(name, sorted),
   };
   out.text(`,"policyRestrictions":${JSON.stringify(value)}`);
 }

@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import type { Release } from '../../quarantine/release.js';
+import type { Artifact } from '../../store/release-store.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
 import { formatReleaseId } from '../../release-id.js';
 import type { FileFetcher } from './file-fetcher.js';
@@ -37,15 +38,19 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
       if (metadata) file = snapshot?.byFilename.get(filename.slice(0, -'.metadata'.length));
       if (!snapshot || !file || file.upstream.version !== normalizeVersion(version))
         throw new AirlockError('ENOTFOUND', `pypi:${project} has no file ${filename} (not listed upstream)`, { subject: `pypi:${project}` });
-      let release = snapshot.releases.get(file.upstream.version);
+      let release = snapshot.releases.get(file.upstream.releaseKey);
       if (!release) throw new AirlockError('ENOTFOUND', `pypi:${project}@${file.upstream.version} is not recorded`);
 
-      let status = fileStatus(ctx.quarantine, release, file.artifact);
-      if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
-        release = await ctx.quarantine.awaitAnalysis(release, analysisWaitMs);
-        status = fileStatus(ctx.quarantine, release, file.artifact);
+      let artifact = file.artifact;
+      let status = fileStatus(ctx.quarantine, release, artifact);
+      if (waitsOnAnalysisOnly(release, artifact, status, ctx.clock.now())) {
+        [release, artifact] = await Promise.all([
+          ctx.quarantine.awaitAnalysis(release, analysisWaitMs),
+          ctx.quarantine.awaitFileAnalysis(artifact, analysisWaitMs),
+        ]);
+        status = fileStatus(ctx.quarantine, release, artifact);
       }
-      if (!status.visible) throw heldError(release, status, file.upstream.filename, ctx.clock.now());
+      if (!status.visible) throw heldError(ctx, release, status, file.upstream.filename);
 
       if (metadata) {
         const sha256 = file.upstream.metadataSha256;
@@ -62,17 +67,19 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
   return router;
 }
 
-/** The cooldown is over and only the analysis is unfinished: worth a short wait before refusing. */
-function waitsOnAnalysisOnly(release: Release, status: ReleaseStatus, now: Date): boolean {
-  return status.state === 'quarantined' && release.analysis === 'pending' && status.until !== null && status.until <= now;
+/** The cooldown is over and only an analysis (the release's or the file's own) is unfinished: worth a short wait before refusing. */
+function waitsOnAnalysisOnly(release: Release, artifact: Artifact, status: ReleaseStatus, now: Date): boolean {
+  const pending = release.analysis === 'pending' || artifact.analysis === 'pending';
+  return status.state === 'quarantined' && pending && status.until !== null && status.until <= now;
 }
 
-function heldError(release: Release, status: ReleaseStatus, filename: string, now: Date): AirlockError {
+function heldError(ctx: AppContext, release: Release, status: ReleaseStatus, filename: string): AirlockError {
+  const now = ctx.clock.now();
   const detail = `${filename}: ${status.reason}`;
   const subject = formatReleaseId(release);
   switch (status.state) {
     case 'rejected':
-      return new AirlockError('EREJECTED', detail, { subject, statusText: 'Rejected' });
+      return new AirlockError('EREJECTED', detail, { subject, statusText: rejectedText(ctx, release) });
     case 'withdrawn':
       return new AirlockError('EWITHDRAWN', detail, { subject, statusText: 'Withdrawn upstream' });
     case 'awaiting-review':
@@ -82,6 +89,17 @@ function heldError(release: Release, status: ReleaseStatus, filename: string, no
       return new AirlockError('EQUARANTINED', detail, { subject, statusText: until });
     }
   }
+}
+
+/**
+ * pip shows only the status line of a refused download, so a reviewer's rejection carries its
+ * reason there (`Rejected by alice: typosquat payload`); a policy block says just `Rejected`.
+ */
+function rejectedText(ctx: AppContext, release: Release): string {
+  const policy = ctx.quarantine.policyFor('pypi', release.name, release.version);
+  const decision = release.decision;
+  if (policy.blockedBy || policy.internalBy || !decision || decision.action === 'approve') return 'Rejected';
+  return `${decision.action === 'revoke' ? 'Revoked' : 'Rejected'} by ${decision.actor}: ${decision.reason}`;
 }
 
 function decode(segment: string): string {

@@ -8,7 +8,8 @@ const sdistSuffixes = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tar', '.zip']
  * name does not belong to `project` or carries no PEP 440 version (such files are left out).
  *
  * The JSON API does not say which version a file is of (PEP 700 lists versions apart from files),
- * so the file name is the source, as pip reads it:
+ * so the file name is the source, as pip reads it. The release the file belongs to is keyed by
+ * `canonicalVersion` of this (`1.2.0` and `1.2` are one release):
  * - wheels: `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` (the name has no `-`);
  * - eggs: `{name}-{version}(-{python}(-{platform})?)?.egg`;
  * - sdists: `{name}-{version}.tar.gz` and older archive types, where legacy names may contain `-`,

@@ -1,13 +1,19 @@
 import { AirlockError } from '../../errors.js';
 import { redact } from '../../upstream/upstream-client.js';
 import { versionOfFile } from './file-version.js';
+import { canonicalVersion } from './pep440-version.js';
 import { normalizeProjectName } from './project-name.js';
 
 /** One upstream file, validated, with its URL resolved and its version read from its name. */
 export interface UpstreamFile {
   filename: string;
-  /** Normalised PEP 440 version the file belongs to. */
+  /** Normalised PEP 440 version as the file's name spells it (`1.2.0`), used in Airlock's file URL. */
   version: string;
+  /**
+   * The release it belongs to (`canonicalVersion`, `1.2`): files whose versions pip treats as
+   * equal (`demo-1.2.tar.gz`, `demo-1.2.0-py3-none-any.whl`) are files of one release.
+   */
+  releaseKey: string;
   /** Absolute upstream URL without fragment, on an allowed host. */
   url: URL;
   sha256: string;
@@ -116,6 +122,7 @@ function parseFile(raw: unknown, { project, pageUrl, isAllowed }: ParseOptions):
   return {
     filename,
     version,
+    releaseKey: canonicalVersion(version)!,
     url,
     sha256,
     requiresPython: typeof raw['requires-python'] === 'string' && raw['requires-python'] !== '' ? raw['requires-python'] : null,

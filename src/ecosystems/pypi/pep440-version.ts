@@ -56,6 +56,18 @@ export function normalizeVersion(text: string): string | null {
   return v ? formatVersion(v) : null;
 }
 
+/**
+ * The key of a release: the normalised spelling with trailing zeros of the release segment
+ * dropped (packaging's `canonicalize_version`), so every spelling pip treats as the same version
+ * is one key: `1.2`, `1.2.0` and `1.2.0.0` → `1.2`; `1.2.0.post0` → `1.2.post0`;
+ * `1.0.0-alpha.1` → `1a1`. Local labels stay (`1.0+cpu` is a version of its own). Null when
+ * `text` is not a PEP 440 version.
+ */
+export function canonicalVersion(text: string): string | null {
+  const v = parseVersion(text);
+  return v ? formatVersion({ ...v, release: trimZeros(v.release) }) : null;
+}
+
 export function formatVersion(v: Pep440Version): string {
   let out = v.epoch === '0' ? '' : `${v.epoch}!`;
   out += v.release.join('.');

@@ -9,9 +9,10 @@ import { compareVersions, isPrerelease } from './pep440-version.js';
  */
 export function pypiArtifacts(ctx: AppContext, fetcher: FileFetcher): ArtifactProvider {
   return {
-    async artifactsOf(release) {
+    async artifactsOf(release, only) {
       const out: ReleaseArtifact[] = [];
       for (const artifact of await ctx.store.listArtifacts(release.id)) {
+        if (only && !only(artifact.filename)) continue;
         const key = await fetcher.ensure(artifact);
         out.push({ filename: artifact.filename, open: () => ctx.blobs.open(key) });
       }

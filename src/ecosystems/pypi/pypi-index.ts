@@ -5,6 +5,8 @@ import type { Artifact, CachedDocument, ObservedRelease } from '../../store/rele
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
 import { parseSimpleDetail, type UpstreamFile } from './parse-simple-detail.js';
+import { mergeEquivalentReleases } from './merge-equivalent-releases.js';
+import { canonicalVersion } from './pep440-version.js';
 import { upstreamAccept } from './simple-wire.js';
 
 /** Projects kept in memory; beyond this the least recently refreshed are dropped. */
@@ -22,7 +24,7 @@ export interface ProjectSnapshot {
   name: string;
   files: IndexedFile[];
   byFilename: Map<string, IndexedFile>;
-  /** Stored releases by normalised version. */
+  /** Stored releases by release key (`canonicalVersion`, what `UpstreamFile.releaseKey` names). */
   releases: Map<string, Release>;
   /** Changes whenever files or releases change: rendered pages are cached per revision. */
   revision: number;
@@ -77,12 +79,31 @@ export class PypiIndex {
     return this.reloads.run(name, async () => {
       const seen = this.changes.get(name) ?? 0;
       const releases = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
-      const snapshot: ProjectSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
+      const files = await this.refreshPendingFiles(entry.snapshot!.files);
+      const snapshot: ProjectSnapshot = {
+        ...entry.snapshot!,
+        files,
+        byFilename: new Map(files.map((f) => [f.upstream.filename, f])),
+        releases: byKey(releases),
+        revision: ++this.revisions,
+      };
       const current = this.entries.get(name);
       // Only install it when no refresh replaced the entry meanwhile.
       if (current === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
       return snapshot;
     });
+  }
+
+  /**
+   * Files whose own analysis was pending are read again (it may have finished): only their
+   * releases' rows, so a change to a project costs what changed, not what it holds.
+   */
+  private async refreshPendingFiles(files: IndexedFile[]): Promise<IndexedFile[]> {
+    const releaseIds = new Set(files.filter((f) => f.artifact.analysis === 'pending').map((f) => f.artifact.releaseId));
+    if (releaseIds.size === 0) return files;
+    const fresh = new Map<number, Artifact>();
+    for (const id of releaseIds) for (const a of await this.ctx.store.listArtifacts(id)) fresh.set(a.id, a);
+    return files.map((f) => (releaseIds.has(f.artifact.releaseId) ? { ...f, artifact: fresh.get(f.artifact.id) ?? f.artifact } : f));
   }
 
   private async refresh(name: string): Promise<ProjectEntry> {
@@ -159,10 +180,12 @@ export class PypiIndex {
       isAllowed: (url) => this.client.isAllowed(url),
       skipped: (message) => this.ctx.log(message),
     });
+    // One release per version as pip compares them: `1.2` and `1.2.0` are one.
     const groups = new Map<string, UpstreamFile[]>();
-    for (const file of project.files) groups.set(file.version, [...(groups.get(file.version) ?? []), file]);
-    const observed: ObservedRelease[] = [...groups].map(([version, files]) => ({
-      version,
+    for (const file of project.files) groups.set(file.releaseKey, [...(groups.get(file.releaseKey) ?? []), file]);
+    const stored = byKey(await mergeEquivalentReleases(this.ctx, name, await this.ctx.store.listReleases({ ecosystem: 'pypi', name })));
+    const observed: ObservedRelease[] = [...groups].map(([key, files]) => ({
+      version: stored.get(key)?.version ?? spellingOf(key, files),
       publishedAt: earliest(files.map((f) => f.uploadedAt)),
       meta: { hasProvenance: files.some((f) => typeof f.provenance === 'string') },
       artifacts: files.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
@@ -170,10 +193,10 @@ export class PypiIndex {
 
     const releasesAt = this.changes.get(name) ?? 0;
     const releases = await this.ctx.quarantine.observe('pypi', name, observed);
-    const releaseOf = byVersion(releases);
+    const releaseOf = byKey(releases);
     const files: IndexedFile[] = [];
-    for (const [version, group] of groups) {
-      const release = releaseOf.get(version);
+    for (const [key, group] of groups) {
+      const release = releaseOf.get(key);
       if (!release) continue;
       const artifacts = await this.ctx.store.listArtifacts(release.id);
       const artifactOf = new Map(artifacts.map((a) => [a.filename, a]));
@@ -185,7 +208,7 @@ export class PypiIndex {
     // Keep upstream's order of files: it is the order clients are used to.
     const order = new Map(project.files.map((f, i) => [f.filename, i]));
     files.sort((a, b) => order.get(a.upstream.filename)! - order.get(b.upstream.filename)!);
-    await this.ctx.quarantine.reconcileWithdrawn('pypi', name, releases, new Set(groups.keys()));
+    await this.ctx.quarantine.reconcileWithdrawn('pypi', name, releases, new Set(observed.map((o) => o.version)));
 
     return {
       snapshot: {
@@ -206,8 +229,35 @@ export function documentKey(name: string): string {
   return `pypi:simple:${name}`;
 }
 
-function byVersion(releases: Release[]): Map<string, Release> {
-  return new Map(releases.map((r) => [r.version, r]));
+/**
+ * Releases by key. Two stored spellings of one key only exist until the next ingest merges them
+ * (e.g. two replicas recorded a new release at once); meanwhile a rejected one stands for both.
+ */
+function byKey(releases: Release[]): Map<string, Release> {
+  const map = new Map<string, Release>();
+  for (const r of releases) {
+    const key = canonicalVersion(r.version) ?? r.version;
+    const other = map.get(key);
+    if (!other || !isRejected(other)) map.set(key, other && isRejected(r) ? r : (other ?? r));
+  }
+  return map;
+}
+
+function isRejected(release: Release): boolean {
+  return release.decision !== null && release.decision.action !== 'approve';
+}
+
+/**
+ * How a new release is named when its files spell its version differently: the canonical
+ * spelling when a file uses it, else the earliest upload's (then the first by name), so the
+ * id reviewers see is one of upstream's own spellings.
+ */
+function spellingOf(key: string, files: UpstreamFile[]): string {
+  if (files.some((f) => f.version === key)) return key;
+  const first = [...files].sort(
+    (a, b) => (a.uploadedAt?.getTime() ?? Infinity) - (b.uploadedAt?.getTime() ?? Infinity) || a.filename.localeCompare(b.filename),
+  )[0]!;
+  return first.version;
 }
 
 function earliest(dates: (Date | null)[]): Date | null {

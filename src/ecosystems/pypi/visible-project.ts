@@ -17,12 +17,12 @@ export function visibleProject(quarantine: Quarantine, snapshot: ProjectSnapshot
   const versions = new Set<string>();
   let changesAt: Date | null = null;
   for (const file of snapshot.files) {
-    const release = snapshot.releases.get(file.upstream.version);
+    const release = snapshot.releases.get(file.upstream.releaseKey);
     if (!release) continue; // not recorded: never shown
     const status = fileStatus(quarantine, release, file.artifact, now);
     if (status.visible) {
       files.push(file);
-      versions.add(file.upstream.version);
+      versions.add(release.version);
     } else if (status.until && status.until > now && (!changesAt || status.until < changesAt)) {
       changesAt = status.until;
     }

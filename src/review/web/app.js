@@ -172,7 +172,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 const listViews = {
   queue: { title: 'Review queue', state: 'awaiting-review', empty: 'Nothing is waiting for review.' },
   quarantined: { title: 'Quarantined', state: 'quarantined', empty: 'No release is in its cooldown.' },
-  releases: { title: 'All releases', state: '', empty: 'Airlock has not seen any release yet.' },
+  releases: { title: 'All releases', state: '', order: 'version', empty: 'Airlock has not seen any release yet.' },
 };
 
 async function showList(name, search = '') {
@@ -189,6 +189,7 @@ async function showList(name, search = '') {
   main.append(h('h1', {}, view.title), form);
   const params = new URLSearchParams({ limit: '500' });
   if (view.state) params.set('state', view.state);
+  if (view.order) params.set('order', view.order);
   if (search) params.set('q', search);
   let data;
   try {
@@ -201,13 +202,43 @@ async function showList(name, search = '') {
     main.append(h('p', { class: 'muted' }, view.empty));
     return;
   }
+  // Releases waiting on the same findings (same package, baseline, kinds and files) can be decided together.
+  const groups = new Map();
+  for (const r of data.releases) if (r.sameFindings) groups.set(r.sameFindings, [...(groups.get(r.sameFindings) || []), r]);
+  const batch = session.role !== 'reader' && name !== 'releases';
+  const boxes = [];
   const rows = data.releases.map((r) =>
     h(
       'tr',
       { 'data-id': r.id },
+      batch ? h('td', {}, (() => {
+        const box = h('input', { type: 'checkbox', name: 'selected', value: r.id, 'data-state': r.state, 'data-group': r.sameFindings || '', 'aria-label': `Select ${r.id}` });
+        boxes.push(box);
+        return box;
+      })()) : null,
       h('td', {}, h('a', { href: releaseHref(r.id) }, r.id)),
       h('td', {}, stateBadge(r.state)),
-      h('td', {}, severityBadges(r.findingCounts)),
+      h(
+        'td',
+        {},
+        severityBadges(r.findingCounts),
+        r.findingKinds.length ? h('div', { class: 'kinds' }, r.findingKinds.map((k) => h('code', { class: 'kind' }, k))) : '',
+        r.sameFindings && groups.get(r.sameFindings).length > 1
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'link group',
+                title: 'Select every release here waiting on the same findings',
+                onclick: () => {
+                  for (const b of boxes) b.checked = b.dataset.group === r.sameFindings;
+                  updateBatch();
+                },
+              },
+              `same findings as ${groups.get(r.sameFindings).length - 1} other${groups.get(r.sameFindings).length === 2 ? '' : 's'}`,
+            )
+          : '',
+      ),
       h('td', {}, r.baselineVersion || '—'),
       h('td', {}, h('time', { datetime: r.publishedAt || '' }, fmtTime(r.publishedAt))),
       h('td', {}, r.state === 'quarantined' ? [h('time', { datetime: r.until || '' }, fmtTime(r.until)), ' ', countdown(r.until)] : r.decision ? `${r.decision.action} by ${r.decision.actor}` : '—'),
@@ -216,10 +247,16 @@ async function showList(name, search = '') {
   const table = h(
     'table',
     { class: 'releases', 'aria-label': view.title },
-    h('thead', {}, h('tr', {}, ['Release', 'State', 'Findings', 'Baseline', 'Published', name === 'quarantined' ? 'Hold ends' : 'Hold / decision'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, [...(batch ? ['Select'] : []), 'Release', 'State', 'Findings', 'Baseline', 'Published', name === 'quarantined' ? 'Hold ends' : 'Hold / decision'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows),
   );
   main.append(table, h('p', { class: 'muted' }, `${data.total} release${data.total === 1 ? '' : 's'}`));
+  const batchForm = batch ? batchDecisionForm(() => boxes.filter((b) => b.checked).map((b) => ({ id: b.value, state: b.dataset.state })), () => showList(name, search)) : null;
+  function updateBatch() {
+    if (batchForm) batchForm.update();
+  }
+  for (const b of boxes) b.addEventListener('change', updateBatch);
+  if (batchForm) main.append(batchForm.form);
 
   let selected = -1;
   const select = (i) => {
@@ -298,9 +335,198 @@ function decisionForm(release, preset) {
   return form;
 }
 
-/** The finding's file around its line, and the side-by-side diff against the baseline. */
-async function loadEvidence(release, finding, box) {
-  box.replaceChildren(h('p', { class: 'muted' }, 'Loading file…'));
+/**
+ * One reason, one action, several releases: POST /api/v1/decisions decides (and audits) each on
+ * its own. `selected()` returns [{ id, state }]; `done()` runs after the decisions.
+ */
+function batchDecisionForm(selected, done, { title = 'Decide the selected releases together' } = {}) {
+  const reason = h('textarea', { id: 'batch-reason', name: 'batch-reason', rows: 2, 'aria-required': 'true' });
+  const count = h('span', { class: 'muted' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const results = h('ul', { class: 'batch-results', 'aria-label': 'Batch results' });
+  const button = h('button', { type: 'submit' }, 'Decide selected');
+  const form = h(
+    'form',
+    {
+      class: 'decision batch',
+      'aria-label': title,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const list = selected();
+        const action = form.querySelector('input[name=batch-action]:checked').value;
+        if (list.length === 0) return void (error.textContent = 'Select at least one release.');
+        if (!reason.value.trim()) {
+          error.textContent = 'A reason is required.';
+          reason.focus();
+          return;
+        }
+        error.textContent = '';
+        try {
+          const out = await api('decisions', {
+            method: 'POST',
+            body: { action, reason: reason.value, releases: list.map((x) => x.id), expectedStates: Object.fromEntries(list.map((x) => [x.id, x.state])) },
+          });
+          say(`${out.decided} of ${list.length} release${list.length === 1 ? '' : 's'}: ${action}`);
+          const failed = out.results.filter((x) => !x.ok);
+          if (failed.length === 0) return void (await done());
+          results.replaceChildren(...out.results.map((x) => h('li', {}, x.ok ? `${x.release}: ${x.previousState} → ${x.state}` : `${x.release}: ${x.error}`)));
+        } catch (err) {
+          error.textContent = err.message;
+        }
+      },
+    },
+    h('h2', {}, title),
+    h('fieldset', {}, h('legend', {}, 'Action'), ['approve', 'reject'].map((a, i) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'batch-action', value: a, checked: i === 0 }), ' ', a))),
+    h('label', { for: 'batch-reason' }, 'Reason (recorded for each release)'),
+    reason,
+    h('p', {}, button, ' ', count),
+    error,
+    results,
+  );
+  const update = () => {
+    const n = selected().length;
+    count.textContent = `${n} selected`;
+    button.textContent = n === 1 ? 'Decide 1 release' : `Decide ${n} releases`;
+  };
+  update();
+  return { form, update };
+}
+
+const fmtBytes = (n) => (n === null || n === undefined ? '—' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+
+/** The shape of the change before its detail: files, dependencies, scripts. */
+function diffSummaryView(release) {
+  const d = release.diffSummary;
+  const section = h('section', { class: 'diff-summary', 'aria-label': 'Diff summary' }, h('h2', {}, release.baselineVersion ? `What changed since ${release.baselineVersion}` : 'What is in this release'));
+  if (!d) {
+    section.append(h('p', { class: 'muted' }, release.evidenceError ? `The artifacts could not be read: ${release.evidenceError}` : 'No artifacts to compare.'));
+    return section;
+  }
+  const fileList = (label, list, more, cls) => {
+    if (list.length === 0) return '';
+    const items = list.map((f) =>
+      h('li', { class: cls }, h('code', {}, f.path), ' ', h('span', { class: 'muted' }, f.before !== null && f.after !== null ? `${fmtBytes(f.before)} → ${fmtBytes(f.after)}` : fmtBytes(f.after ?? f.before))),
+    );
+    return h('details', { open: list.length <= 10 }, h('summary', {}, `${label} (${list.length + more})`), h('ul', { class: 'files' }, items, more ? h('li', { class: 'muted' }, `… and ${more} more`) : ''));
+  };
+  for (const a of d.artifacts) {
+    section.append(
+      h(
+        'div',
+        { class: 'artifact-diff' },
+        h('p', {}, h('strong', {}, a.candidate), a.baseline ? ` against ${a.baseline}` : ' (no baseline artifact)', ': ',
+          `${a.added.length + a.more.added} added, ${a.removed.length + a.more.removed} removed, ${a.changed.length + a.more.changed} changed, ${a.unchanged} unchanged; ${fmtBytes(a.bytes.before)} → ${fmtBytes(a.bytes.after)}`),
+        fileList('Added', a.added, a.more.added, 'add'),
+        fileList('Removed', a.removed, a.more.removed, 'del'),
+        fileList('Changed', a.changed, a.more.changed, 'chg'),
+      ),
+    );
+  }
+  const deps = d.dependencies;
+  const depItems = [
+    ...deps.added.map((x) => h('li', { class: 'add' }, '+ ', h('code', {}, x.name), ` ${x.spec}`)),
+    ...deps.removed.map((x) => h('li', { class: 'del' }, '− ', h('code', {}, x.name), ` ${x.spec}`)),
+    ...deps.changed.map((x) => h('li', { class: 'chg' }, '~ ', h('code', {}, x.name), ` ${x.before} → ${x.after}`)),
+  ];
+  section.append(h('h3', {}, 'Dependencies'), depItems.length ? h('ul', { class: 'deps', 'aria-label': 'Dependency changes' }, depItems) : h('p', { class: 'muted' }, 'No dependency added or removed.'));
+  const scriptsLabel = release.ecosystem === 'npm' ? 'Scripts' : 'Entry points';
+  section.append(h('h3', {}, scriptsLabel));
+  if (d.scripts.length === 0) section.append(h('p', { class: 'muted' }, `No ${scriptsLabel.toLowerCase()} changed.`));
+  else
+    section.append(
+      h(
+        'table',
+        { class: 'scripts', 'aria-label': `${scriptsLabel} before and after` },
+        h('thead', {}, h('tr', {}, ['Name', 'Before', 'After'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, d.scripts.map((x) => h('tr', {}, h('td', {}, h('code', {}, x.name)), h('td', {}, x.before === null ? h('span', { class: 'muted' }, 'none') : h('code', {}, x.before)), h('td', {}, x.after === null ? h('span', { class: 'muted' }, 'none') : h('code', {}, x.after))))),
+      ),
+    );
+  if (d.problems.length) section.append(h('ul', { class: 'error' }, d.problems.map((p) => h('li', {}, p))));
+  return section;
+}
+
+/** A window of lines (from the server) with the match marked; long lines come cut, with "…" marks. */
+function windowTable(finding, version, win) {
+  const language = languageOf(finding.path);
+  const first = win.lines[0] ? win.lines[0].n : 1;
+  const last = win.lines.length ? win.lines[win.lines.length - 1].n : 1;
+  const code = h('table', { class: 'code', 'aria-label': `${finding.path} lines ${first} to ${last}` }, h('colgroup', {}, h('col', { class: 'ln' }), h('col')));
+  for (const line of win.lines) {
+    const cell = h('td', { class: 'src' });
+    if (line.cutBefore) cell.append(h('span', { class: 'cut', title: `${line.cutBefore} characters before` }, '… '));
+    const hit = line.n === win.line;
+    if (hit && win.match) {
+      renderLine(cell, highlightLines(line.text.slice(0, win.match.from), language)[0] || []);
+      const mark = h('mark', {});
+      renderLine(mark, highlightLines(line.text.slice(win.match.from, win.match.to), language)[0] || []);
+      cell.append(mark);
+      renderLine(cell, highlightLines(line.text.slice(win.match.to), language)[0] || []);
+    } else renderLine(cell, highlightLines(line.text, language)[0] || []);
+    if (line.cutAfter) cell.append(h('span', { class: 'cut', title: `${line.cutAfter} characters after` }, ' …'));
+    code.append(h('tr', { class: hit ? 'hit' : '' }, h('td', { class: 'ln' }, String(line.n)), cell));
+  }
+  const label = win.line ? `${finding.path}:${win.line} in ${version}` : `${finding.path} in ${version} (start of the file)`;
+  return [h('h4', {}, label), h('div', { class: 'scroll window' }, code)];
+}
+
+/** The window around a finding, sent with the page; "show more", the whole file and the diff on request. */
+function renderExcerpt(release, finding, index, box) {
+  const ex = finding.excerpt;
+  const windowBox = h('div', { class: 'window-box' });
+  const diffBox = h('div', { class: 'diff-box' });
+  box.replaceChildren(windowBox);
+  if (!ex) {
+    windowBox.append(h('p', { class: 'muted' }, release.evidenceError ? `The file could not be shown: ${release.evidenceError}` : `${finding.path} is not in ${release.id}'s artifacts.`));
+    if (finding.evidence) windowBox.append(h('pre', { class: 'snippet' }, finding.evidence));
+  }
+  else if (ex.binary) windowBox.append(h('p', { class: 'muted' }, `${finding.path} is binary (${fmtBytes(ex.size)}).`));
+  else if (ex.unreadable || !ex.window) windowBox.append(h('p', { class: 'muted' }, `${finding.path} is too large to show (${fmtBytes(ex.size)}).`));
+  else windowBox.append(...windowTable(finding, release.version, ex.window));
+  const actions = h('p', { class: 'evidence-actions' });
+  let level = 0;
+  const sizes = [
+    { lines: 20, chars: 4000 },
+    { lines: 100, chars: 40000 },
+  ];
+  if (ex && ex.window) {
+    const more = h('button', { type: 'button', class: 'link' }, 'Show more');
+    more.addEventListener('click', async () => {
+      const size = sizes[level];
+      try {
+        const data = await api(`releases/${encodeURIComponent(release.id)}/excerpt?finding=${index}&lines=${size.lines}&chars=${size.chars}`);
+        if (data.window) windowBox.replaceChildren(...windowTable(finding, release.version, data.window));
+        level++;
+        if (level >= sizes.length) more.remove();
+      } catch (err) {
+        windowBox.append(h('p', { class: 'error' }, err.message));
+      }
+    });
+    actions.append(more, ' · ');
+  }
+  if (ex && !ex.binary) actions.append(h('a', { href: `api/v1/releases/${encodeURIComponent(release.id)}/raw?path=${encodeURIComponent(finding.path)}`, target: '_blank', rel: 'noopener' }, 'Whole file'), ' · ');
+  const diffButton = h('button', { type: 'button', class: 'link' }, 'Changes against the baseline');
+  diffButton.addEventListener('click', () => {
+    diffButton.remove();
+    void loadDiff(release, finding, diffBox);
+  });
+  actions.append(diffButton);
+  box.append(actions, diffBox);
+}
+
+/** A long line in the side-by-side diff is cut around where the two sides first differ. */
+function clipPair(left, right, width = 400) {
+  if ((left || '').length <= width && (right || '').length <= width) return { left, right, from: 0 };
+  let i = 0;
+  const a = left || '';
+  const b = right || '';
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - width / 4);
+  return { left: a.slice(from, from + width), right: b.slice(from, from + width), from };
+}
+
+/** The side-by-side diff of the finding's file against the baseline. */
+async function loadDiff(release, finding, box) {
+  box.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
   let data;
   try {
     data = await api(`releases/${encodeURIComponent(release.id)}/file?path=${encodeURIComponent(finding.path)}`);
@@ -310,23 +536,16 @@ async function loadEvidence(release, finding, box) {
   }
   box.replaceChildren();
   const language = languageOf(finding.path);
-  const right = data.candidate && data.candidate.text !== null ? highlightLines(data.candidate.text.replace(/\n$/, ''), language) : null;
-  const left = data.baseline && data.baseline.text !== null ? highlightLines(data.baseline.text.replace(/\n$/, ''), language) : null;
+  const lines = (side) => (side && side.text !== null ? side.text.replace(/\n$/, '').split('\n').map((l) => l.replace(/\r$/, '')) : null);
+  const right = lines(data.candidate);
+  const left = lines(data.baseline);
   if (!data.candidate) box.append(h('p', { class: 'muted' }, `${finding.path} is not in ${release.id}'s artifacts.`));
   else if (data.candidate.binary) box.append(h('p', { class: 'muted' }, `${finding.path} is binary (${data.candidate.size} bytes).`));
   if (data.candidate && data.candidate.truncated) box.append(h('p', { class: 'muted' }, 'Only the first 1 MiB is shown.'));
-
-  if (right && finding.line) {
-    const from = Math.max(1, finding.line - 6);
-    const to = Math.min(right.length, finding.line + 6);
-    const code = h('table', { class: 'code', 'aria-label': `${finding.path} lines ${from} to ${to}` }, h('colgroup', {}, h('col', { class: 'ln' }), h('col')));
-    for (let n = from; n <= to; n++) {
-      const cell = h('td', { class: 'src' });
-      renderLine(cell, right[n - 1] || []);
-      code.append(h('tr', { class: n === finding.line ? 'hit' : '' }, h('td', { class: 'ln' }, String(n)), cell));
-    }
-    box.append(h('h4', {}, `${finding.path}:${finding.line} in ${release.version}`), code);
-  }
+  const paint = (cell, text, cut) => {
+    if (cut) cell.append(h('span', { class: 'cut' }, '… '));
+    renderLine(cell, highlightLines(text, language)[0] || []);
+  };
 
   if (data.rows && (left || right)) {
     const baselineLabel = data.baselineVersion ? `${data.baselineVersion}${data.baseline ? '' : ' (file absent)'}` : 'no baseline';
@@ -352,8 +571,9 @@ async function loadEvidence(release, finding, box) {
       flushFold();
       const l = h('td', { class: `src ${row.left === null ? 'empty' : row.kind === 'same' ? '' : 'del'}` });
       const r = h('td', { class: `src right ${row.right === null ? 'empty' : row.kind === 'same' ? '' : 'add'}` });
-      if (row.left && left) renderLine(l, left[row.left - 1] || []);
-      if (row.right && right) renderLine(r, right[row.right - 1] || []);
+      const pair = clipPair(row.left && left ? left[row.left - 1] : null, row.right && right ? right[row.right - 1] : null);
+      if (row.left && left) paint(l, pair.left, pair.from > 0);
+      if (row.right && right) paint(r, pair.right, pair.from > 0);
       body.append(
         h('tr', { class: `${row.kind}${row.right === finding.line ? ' hit' : ''}` }, h('td', { class: 'ln' }, row.left ? String(row.left) : ''), l, h('td', { class: 'ln' }, row.right ? String(row.right) : ''), r),
       );
@@ -414,9 +634,23 @@ async function showRelease(id, preset) {
     p.internalBy ? h('p', { class: 'error' }, `Internal name (policy entry ${p.internalBy})`) : '',
   );
 
+  if (r.sharesFindingsWith && r.sharesFindingsWith.length && session.role !== 'reader') {
+    const others = r.sharesFindingsWith;
+    const group = h(
+      'section',
+      { class: 'same-findings', 'aria-label': 'Waiting on the same findings' },
+      h('p', {}, `${others.length} other release${others.length === 1 ? ' waits' : 's wait'} on the same findings (same baseline, same kinds in the same files): `, others.flatMap((id, i) => [i ? ', ' : '', h('a', { href: releaseHref(id) }, id)])),
+    );
+    const all = [{ id: r.id, state: r.state }, ...others.map((id) => ({ id }))];
+    group.append(batchDecisionForm(() => all, () => showRelease(r.id), { title: `Decide all ${all.length} together` }).form);
+    main.append(group);
+  }
+
+  main.append(diffSummaryView(r));
+
   main.append(h('h2', {}, `Findings (${r.findings.length})`));
   if (r.findings.length === 0) main.append(h('p', { class: 'muted' }, r.analysis === 'done' ? 'The analyzer reported nothing new.' : 'No analysis results.'));
-  let loaded = 0;
+  let index = 0;
   for (const sev of severities) {
     const list = r.findingsBySeverity[sev];
     if (!list || list.length === 0) continue;
@@ -429,14 +663,12 @@ async function showRelease(id, preset) {
         { class: 'finding' },
         h('h4', {}, h('span', { class: `badge sev-${f.severity}` }, f.severity), ' ', h('code', {}, f.kind), ' ', h('span', { class: 'where' }, where)),
         h('p', {}, f.message),
-        f.evidence ? h('pre', { class: 'snippet' }, f.evidence) : '',
-        evidence,
+        f.related ? h('p', { class: 'related' }, 'Related release: ', h('a', { href: releaseHref(f.related) }, f.related)) : '',
+        f.path ? evidence : f.evidence ? h('pre', { class: 'snippet' }, f.evidence) : '',
       );
-      if (f.path) {
-        // Load the first few right away; the rest on request, to keep big releases fast.
-        if (loaded++ < 5) void loadEvidence(r, f, evidence);
-        else evidence.append(h('button', { type: 'button', onclick: () => loadEvidence(r, f, evidence) }, `Show ${f.path}`));
-      }
+      // The window comes with the page; only "show more" and the diff ask for more.
+      if (f.path) renderExcerpt(r, f, index, evidence);
+      index++;
       section.append(item);
     }
     main.append(section);

@@ -7,5 +7,7 @@ const precedence = "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.en
 export const cases: RuleCase[] = [
   { name: 'a namespace-package -nspkg.pth', ecosystem: 'pypi', previous: [wheelBase()], candidate: [wheelNext({ 'demo_py-1.0.1-py3.12-nspkg.pth': nspkg })] },
   { name: 'distutils-precedence.pth that was always there', ecosystem: 'pypi', previous: [wheelBase({ 'distutils-precedence.pth': precedence })], candidate: [wheelNext({ 'distutils-precedence.pth': precedence })] },
+  { name: 'a new distutils-precedence.pth, exactly setuptools’ template', ecosystem: 'pypi', previous: [wheelBase()], candidate: [wheelNext({ 'distutils-precedence.pth': precedence })] },
+  { name: 'a nested namespace -nspkg.pth', ecosystem: 'pypi', previous: [wheelBase()], candidate: [wheelNext({ 'demo_py-1.0.1-py3.12-nspkg.pth': nspkg.replaceAll("'demo'", "'demo.sub'").replace("*('demo.sub',)", "*('demo', 'sub')").replace('\n', ";m and setattr(sys.modules['demo'], 'sub', m)\n") })] },
   { name: 'a .pth with only path lines', ecosystem: 'pypi', previous: [wheelBase()], candidate: [wheelNext({ 'demo.pth': 'demo_py/vendor\n# import nothing\n' })] },
 ];

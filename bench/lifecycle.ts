@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort } from '../test/helpers/verdaccio.js';
+import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The Airlock under test; `AIRLOCK_BENCH_ROOT` points at another checkout to measure it side by side (e.g. before a change). */
+const root = path.resolve(process.env.AIRLOCK_BENCH_ROOT ?? path.resolve(here, '..'));
+
+/** Targets from issue 9. */
+const targets = { readVsDirect: 3, idleCpuPercent: 1, warmLatencyRatio: 1.5, rssMB: 400 };
+const packages = Number(process.env.AIRLOCK_BENCH_PACKAGES ?? 2000);
+const versionsPerPackage = 200;
+const idleSeconds = Number(process.env.AIRLOCK_BENCH_IDLE_SECONDS ?? 60);
+/**
+ * The read through Airlock stops after this long, so a slow Airlock (one whose cost grew with what
+ * it stored) still finishes the run; the figure is then extrapolated from what was read, a lower bound.
+ */
+const readLimitSeconds = Number(process.env.AIRLOCK_BENCH_READ_LIMIT_SECONDS ?? 600);
+/** npm's default socket count per registry. */
+const concurrency = 16;
+const latencySamples = 60;
+const corgiAccept = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
+const clockTicks = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
+
+/**
+ * lifecycle benchmark: a local upstream generates packuments for 2,000 packages × 200 old versions
+ * (400,000 releases). Airlock runs as `npm start` does, in a child process, with real settings. It
+ * prints the time to read every packument through Airlock and directly, Airlock's CPU while idle for
+ * 60 s afterwards, a small warm packument's median latency before and after the store fills, the
+ * time of one sweep over the filled store, and Airlock's peak RSS.
+ */
+export async function benchLifecycle(): Promise<void> {
+  const work = await mkdtemp(path.join(tmpdir(), 'airlock-bench-lifecycle-'));
+  let child: ChildProcess | null = null;
+  let upstream: Server | null = null;
+  try {
+    const upstreamPort = await freePort();
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}/`;
+    const names = Array.from({ length: packages }, (_, i) => `pkg-${String(i).padStart(4, '0')}`);
+    upstream = createServer((req, res) => {
+      const name = decodeURIComponent(req.url!.split('?')[0]!.slice(1));
+      const body = name === 'tiny-pkg' ? packument(name, 1, upstreamUrl) : /^pkg-\d{4}$/.test(name) ? packument(name, versionsPerPackage, upstreamUrl) : null;
+      if (!body) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+    upstream.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve) => upstream!.listen(upstreamPort, '127.0.0.1', resolve));
+
+    const airlockPort = await freePort();
+    const storage = path.join(work, 'airlock');
+    const policyFile = path.join(work, 'policy.yaml');
+    await writeFile(policyFile, 'cooldown: 72h\n');
+    const env = { AIRLOCK_PORT: String(airlockPort), AIRLOCK_STORAGE: storage, AIRLOCK_POLICY: policyFile, AIRLOCK_NPM_UPSTREAM: upstreamUrl, AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' };
+    // AIRLOCK_BENCH_NODE_ARGS adds Node options for Airlock only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    const nodeArgs = (process.env.AIRLOCK_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/main.ts')], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const airlockUrl = `http://127.0.0.1:${airlockPort}/`;
+    await waitFor(`${airlockUrl}healthz`, child);
+    const pid = child.pid!;
+    console.log(`lifecycle: Airlock from ${root}; upstream of ${packages} packages × ${versionsPerPackage} versions published over a year ago`);
+
+    // A small packument, warm, before the store fills.
+    const tiny = `${airlockUrl}npm/tiny-pkg`;
+    await fetchBody(tiny, { accept: corgiAccept });
+    const latencyBefore = await medianLatency(tiny);
+
+    const direct = await readAll(names.map((n) => `${upstreamUrl}${n}`), Infinity);
+    const through = await readAll(names.map((n) => `${airlockUrl}npm/${n}`), readLimitSeconds);
+    const directSeconds = direct.seconds;
+    const airlockSeconds = (through.seconds / through.read) * names.length;
+    const partial = through.read < names.length ? ` (≥; ${through.read} of ${names.length} read in ${readLimitSeconds} s)` : '';
+    const stored = await releasesKnown(airlockUrl);
+
+    // Idle: nothing asks Airlock anything; its timers (sweeps) are all that may run.
+    await new Promise((r) => setTimeout(r, 2000));
+    const cpuBefore = cpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idleCpuPercent = ((cpuSeconds(pid) - cpuBefore) / idleSeconds) * 100;
+
+    const latencyAfter = await medianLatency(tiny);
+    const rss = peakRssMB(pid);
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+    child = null;
+
+    // One sweep over the filled store, timed in this process with the same Airlock code and data.
+    const sweep = await timeSweeps(storage, policyFile, env);
+
+    const ratio = (x: number, y: number) => (y > 0 ? x / y : Infinity);
+    const rows: [string, string, string, number, number][] = [
+      // label, value, target, ratio-or-value compared, limit
+      ['read all packuments: through Airlock / direct', `${airlockSeconds.toFixed(1)} s${partial} / ${directSeconds.toFixed(1)} s`, `≤ ${targets.readVsDirect}×`, ratio(airlockSeconds, directSeconds), targets.readVsDirect],
+      ['Airlock CPU while idle (% of one core)', `${idleCpuPercent.toFixed(2)} % over ${idleSeconds} s`, `≤ ${targets.idleCpuPercent} %`, idleCpuPercent, targets.idleCpuPercent],
+      ['warm small packument p50: filled / empty store', `${latencyAfter.toFixed(2)} ms / ${latencyBefore.toFixed(2)} ms`, `≤ ${targets.warmLatencyRatio}×`, ratio(latencyAfter, latencyBefore), targets.warmLatencyRatio],
+      ['peak RSS', `${rss.toFixed(0)} MB`, `≤ ${targets.rssMB} MB`, rss, targets.rssMB],
+    ];
+    console.log(
+      table(
+        ['figure', 'measured', 'target', 'ratio', 'result'],
+        [
+          ...rows.map(([label, value, target, x, limit]) => [label, value, target, label === 'peak RSS' || label.startsWith('Airlock CPU') ? '' : `${x.toFixed(2)}×`, x <= limit ? 'PASS' : 'FAIL']),
+          ['releases in the store', String(stored ?? 'unknown'), `${packages * versionsPerPackage + 1}`, '', ''],
+          ['first sweep in a new process', `${sweep.firstMs.toFixed(0)} ms`, '', '', ''],
+          ['one sweep (nothing due)', `${sweep.nextMs.toFixed(2)} ms`, '', '', ''],
+        ],
+      ),
+    );
+  } finally {
+    child?.kill('SIGKILL');
+    await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Reads every URL (corgi, as npm asks) with `concurrency` requests in flight, starting none after `limitSeconds`. */
+async function readAll(urls: string[], limitSeconds: number): Promise<{ seconds: number; read: number }> {
+  const started = performance.now();
+  const deadline = started + limitSeconds * 1000;
+  let next = 0;
+  let read = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < urls.length && performance.now() < deadline) {
+        await fetchBody(urls[next++]!, { accept: corgiAccept });
+        read++;
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, read };
+}
+
+/** Median of sequential request times, in ms. */
+async function medianLatency(url: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < latencySamples; i++) {
+    const started = performance.now();
+    await fetchBody(url, { accept: corgiAccept });
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** User plus system CPU seconds of a process so far (all its threads). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+/** Sum of the release gauges, i.e. how many releases Airlock recorded (null when it cannot tell). */
+async function releasesKnown(airlockUrl: string): Promise<number | null> {
+  const text = (await fetchBody(`${airlockUrl}metrics`, {})).toString();
+  const counts = [...text.matchAll(/^airlock_releases\{[^}]*\} (\d+)/gm)].map((m) => Number(m[1]));
+  return counts.length ? counts.reduce((a, b) => a + b, 0) : null;
+}
+
+/**
+ * Opens the filled store with the Airlock under test in this process and times the sweep that
+ * starts with it, then one more. The code is imported from `root`, so a side-by-side run measures
+ * that checkout's sweeper.
+ */
+async function timeSweeps(storage: string, policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number }> {
+  const load = <T>(file: string) => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
+  const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
+  const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
+  const { loadPolicy } = await load<typeof import('../src/policy/load-policy.js')>('src/policy/load-policy.ts');
+  const { openSqlite } = await load<typeof import('../src/store/open-sqlite.js')>('src/store/open-sqlite.ts');
+  const { SqliteReleaseStore } = await load<typeof import('../src/store/sqlite-release-store.js')>('src/store/sqlite-release-store.ts');
+  const { FsBlobStore } = await load<typeof import('../src/store/fs-blob-store.js')>('src/store/fs-blob-store.ts');
+  const config = loadConfig(env);
+  const policy = await loadPolicy(policyFile);
+  const store = new SqliteReleaseStore(openSqlite(path.join(storage, 'airlock.db')));
+  const started = performance.now();
+  const airlock = createApp({ config, store, blobs: new FsBlobStore(path.join(storage, 'blobs')), clock: { now: () => new Date() }, policy, log: () => {} });
+  try {
+    await airlock.review.sweep();
+    const firstMs = performance.now() - started;
+    const again = performance.now();
+    await airlock.review.sweep();
+    return { firstMs, nextMs: performance.now() - again };
+  } finally {
+    await airlock.close();
+    await store.close();
+  }
+}
+
+/** A packument of `count` versions all published over a year ago (so trusted by age, no analysis). */
+function packument(name: string, count: number, upstream: string): Buffer {
+  const longAgo = Date.now() - 400 * 86_400_000;
+  const versions: Record<string, unknown> = {};
+  const time: Record<string, string> = { created: new Date(longAgo - 86_400_000).toISOString() };
+  let latest = '';
+  for (let i = 0; i < count; i++) {
+    const version = `${Math.floor(i / 100) + 1}.${Math.floor(i / 10) % 10}.${i % 10}`;
+    const digest = createHash('sha512').update(`${name}@${version}`).digest();
+    versions[version] = {
+      name,
+      version,
+      description: `release ${version} of ${name}`,
+      main: 'index.js',
+      license: 'MIT',
+      dependencies: { 'tiny-pkg': '^1.0.0' },
+      _id: `${name}@${version}`,
+      dist: {
+        tarball: `${upstream}${name}/-/${name}-${version}.tgz`,
+        shasum: digest.subarray(0, 20).toString('hex'),
+        integrity: `sha512-${digest.toString('base64')}`,
+      },
+    };
+    time[version] = new Date(longAgo + i * 60_000).toISOString();
+    latest = version;
+  }
+  time.modified = time[latest]!;
+  return Buffer.from(JSON.stringify({ name, 'dist-tags': { latest }, versions, time }));
+}
