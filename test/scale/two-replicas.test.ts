@@ -1,5 +1,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const adminToken = 'two-replicas-test-admin-token-0123';
 // Verdaccio stamps releases with the real time: 1.0.0 is released by policy, 2.0.0 waits 72h.
-const policy = ['cooldown: 72h', 'analysisHorizon: 0', 'packages:', '  "npm:demo-lib@1.0.0": { cooldown: 0 }', ''].join('\n');
+const policy = (hook: string) =>
+  ['cooldown: 72h', 'analysisHorizon: 0', 'packages:', '  "npm:demo-lib@1.0.0": { cooldown: 0 }', 'webhooks:', `  - url: ${hook}`, '    events: [approve, reject, revoke]', ''].join('\n');
 
 describe('two Airlock processes on one PostgreSQL database and one S3 bucket', () => {
   let cluster: Postgres;
@@ -26,6 +29,8 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
   let b: AirlockProcess;
   const removers: (() => Promise<void>)[] = [];
   let sharedEnv: Record<string, string>;
+  let hooks: Server;
+  const deliveries: { event: string; release: string }[] = [];
 
   beforeAll(async () => {
     [cluster, s3, verdaccio] = await Promise.all([startPostgres(), startS3rver(), startVerdaccio()]);
@@ -35,7 +40,17 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     databaseUrl = await cluster.createDatabase();
     const config = await tempDir('airlock-replicas-');
     removers.push(config.remove);
-    await writeFile(path.join(config.dir, 'policy.yaml'), policy);
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('end', () => {
+        const payload = JSON.parse(body) as { event: string; release: string };
+        deliveries.push({ event: payload.event, release: payload.release });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    await writeFile(path.join(config.dir, 'policy.yaml'), policy(`http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`));
     sharedEnv = {
       AIRLOCK_DATABASE_URL: databaseUrl,
       AIRLOCK_BLOB_STORE: `s3://${s3.bucket}/replicas`,
@@ -60,6 +75,7 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await Promise.all([cluster?.stop(), s3?.stop(), verdaccio?.stop()]);
+    hooks?.close();
     for (const remove of removers) await remove();
   });
 
@@ -125,6 +141,9 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     const audit = (await (await api(b, 'GET', 'audit?subject=npm:demo-lib@2.0.0&action=approve')).json()) as { entries: Json[] };
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0]).toMatchObject({ actor: 'admin', reason: 'reviewed the diff' });
+    // One webhook for the one decision, from the replica that made it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(deliveries.filter((d) => d.release === 'npm:demo-lib@2.0.0')).toEqual([{ event: 'approve', release: 'npm:demo-lib@2.0.0' }]);
   });
 
   it('refuses, through the other replica within a second, a release revoked through one: npm ci fails with the reason', async () => {
@@ -166,5 +185,7 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     );
     const audit = (await (await api(a, 'GET', 'audit?subject=npm:demo-lib@3.0.0')).json()) as { entries: Json[] };
     expect(audit.entries.filter((e) => e.action === 'approve' || e.action === 'reject')).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(deliveries.filter((d) => d.release === 'npm:demo-lib@3.0.0')).toHaveLength(1);
   });
 });
