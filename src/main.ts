@@ -13,8 +13,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   let policy = await loadPolicy(config.policyFile);
   const stores = await openStores(config, (message) => logger.warn({ event: 'database' }, message));
-  const { store, tokens, blobs } = stores;
-  const airlock = createApp({ config, store, tokens, blobs, clock: systemClock, policy: () => policy, logger });
+  const { store, tokens, blobs, jobs } = stores;
+  const airlock = createApp({ config, store, tokens, blobs, jobs, clock: systemClock, policy: () => policy, logger });
   // On a shared database other replicas change releases too: follow their audit entries so this
   // process's index caches drop what they changed (one process on SQLite sees all its own changes).
   const feed = config.databaseUrl

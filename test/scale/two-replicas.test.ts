@@ -30,7 +30,9 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
   const removers: (() => Promise<void>)[] = [];
   let sharedEnv: Record<string, string>;
   let hooks: Server;
-  const deliveries: { event: string; release: string }[] = [];
+  const deliveries: { event: string; release: string; delivery: string; status: number }[] = [];
+  let hooksDown = false;
+  const delivered = (release: string) => deliveries.filter((d) => d.release === release && d.status === 200).map(({ event }) => ({ event, release }));
 
   beforeAll(async () => {
     [cluster, s3, verdaccio] = await Promise.all([startPostgres(), startS3rver(), startVerdaccio()]);
@@ -45,8 +47,9 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
       req.on('data', (d: Buffer) => (body += d));
       req.on('end', () => {
         const payload = JSON.parse(body) as { event: string; release: string };
-        deliveries.push({ event: payload.event, release: payload.release });
-        res.writeHead(200).end();
+        const status = hooksDown ? 503 : 200;
+        deliveries.push({ event: payload.event, release: payload.release, delivery: String(req.headers['x-airlock-delivery']), status });
+        res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
@@ -143,7 +146,7 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     expect(audit.entries[0]).toMatchObject({ actor: 'admin', reason: 'reviewed the diff' });
     // One webhook for the one decision, from the replica that made it.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(deliveries.filter((d) => d.release === 'npm:demo-lib@2.0.0')).toEqual([{ event: 'approve', release: 'npm:demo-lib@2.0.0' }]);
+    expect(delivered('npm:demo-lib@2.0.0')).toEqual([{ event: 'approve', release: 'npm:demo-lib@2.0.0' }]);
   });
 
   it('refuses, through the other replica within a second, a release revoked through one: npm ci fails with the reason', async () => {
@@ -186,6 +189,26 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     const audit = (await (await api(a, 'GET', 'audit?subject=npm:demo-lib@3.0.0')).json()) as { entries: Json[] };
     expect(audit.entries.filter((e) => e.action === 'approve' || e.action === 'reject')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(deliveries.filter((d) => d.release === 'npm:demo-lib@3.0.0')).toHaveLength(1);
+    expect(delivered('npm:demo-lib@3.0.0')).toHaveLength(1);
+  });
+
+  it('delivers a webhook the receiver refused through the other replica after the deciding one is killed', async () => {
+    hooksDown = true;
+    const revoked = await api(a, 'POST', 'releases/npm:demo-lib@2.0.0/revoke', adminToken, { reason: 'advisory GHSA-hook' });
+    expect(revoked.status).toBe(200);
+    const refused = async () => deliveries.some((d) => d.release === 'npm:demo-lib@2.0.0' && d.event === 'revoke' && d.status === 503);
+    for (let i = 0; i < 100 && !(await refused()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await refused()).toBe(true);
+    // Replica A dies with the delivery owed; the outbox in the database still holds it.
+    await a.kill();
+    hooksDown = false;
+    for (let i = 0; i < 200 && delivered('npm:demo-lib@2.0.0').length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(delivered('npm:demo-lib@2.0.0')).toEqual([
+      { event: 'approve', release: 'npm:demo-lib@2.0.0' },
+      { event: 'revoke', release: 'npm:demo-lib@2.0.0' },
+    ]);
+    // Every attempt was the same delivery (one id), so a receiver can drop repeats.
+    const attempts = deliveries.filter((d) => d.release === 'npm:demo-lib@2.0.0' && d.event === 'revoke');
+    expect(new Set(attempts.map((d) => d.delivery)).size).toBe(1);
   });
 });
