@@ -113,8 +113,13 @@ export class AnalysisRunner implements AnalysisScheduler {
       const list = this.waiters.get(release.id) ?? [];
       list.push(done);
       this.waiters.set(release.id, list);
-      // The analysis may run on another replica: its result is seen in the store.
-      const unwatch = this.jobs?.watch({ releaseId: release.id }, done);
+      // The analysis may run on another replica: its result is seen in the store. This replica's
+      // caches hear of it from the change feed a moment later; the waiting client must not.
+      const ctx = this.ctx;
+      const unwatch = this.jobs?.watch({ releaseId: release.id }, () => {
+        ctx.quarantine.changed(release.ecosystem, release.name);
+        done();
+      });
       function done() {
         clearTimeout(timer);
         unwatch?.();
@@ -151,7 +156,14 @@ export class AnalysisRunner implements AnalysisScheduler {
       const list = this.fileWaiters.get(artifact.id) ?? [];
       list.push(done);
       this.fileWaiters.set(artifact.id, list);
-      const unwatch = this.jobs?.watch({ releaseId: artifact.releaseId, artifactId: artifact.id }, done);
+      const ctx = this.ctx;
+      const unwatch = this.jobs?.watch({ releaseId: artifact.releaseId, artifactId: artifact.id }, () => {
+        void ctx.store
+          .getReleaseById(artifact.releaseId)
+          .then((r) => r && ctx.quarantine.changed(r.ecosystem, r.name))
+          .catch(() => {})
+          .finally(done);
+      });
       function done() {
         clearTimeout(timer);
         unwatch?.();
