@@ -112,8 +112,12 @@ describe('analysis jobs shared by two Airlock processes on one PostgreSQL databa
 
     await a.kill();
     expect(await first).toBeInstanceOf(Error);
-    // A client asking B now waits on the analysis B takes over when A's lease runs out.
-    const res = await fetch(new URL('npm/slow-lib', b.url));
+    // A client asking B now waits on the analysis B takes over when A's lease runs out; until then
+    // A might be alive (just slow), so B leaves the job alone.
+    const asked = fetch(new URL('npm/slow-lib', b.url));
+    await sleep(2_000);
+    expect(upstreamB.hits(tgz('slow-lib', '1.1.0'))).toBe(0);
+    const res = await asked;
     expect(res.status).toBe(200);
     expect(((await res.json()) as Json)['dist-tags'].latest).toBe('1.1.0');
     expect(upstreamB.hits(tgz('slow-lib', '1.1.0'))).toBe(1);
