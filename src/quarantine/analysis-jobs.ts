@@ -40,6 +40,9 @@ export interface AnalysisJobsOptions {
 const kind = 'analysis';
 const urgentPriority = 10;
 const maxRetryDelayMs = 15 * 60_000;
+/** Finished jobs are kept this long as a record (what ran, how often it was tried), then deleted. */
+const keepFinishedMs = 7 * 86_400_000;
+const pruneEveryMs = 3_600_000;
 
 /** The job key: one unfinished job per release (or file), whichever replica queues it. */
 export function analysisJobKey(target: AnalysisTarget): string {
@@ -70,6 +73,7 @@ export class AnalysisJobs {
   private pumpAgain = false;
   private closed = false;
   private readonly claimTimer: NodeJS.Timeout;
+  private readonly pruneTimer: NodeJS.Timeout;
   private readonly watchers = new Set<{ target: AnalysisTarget; done: () => void }>();
   private watchTimer: NodeJS.Timeout | null = null;
   private watching = false;
@@ -77,6 +81,12 @@ export class AnalysisJobs {
   constructor(private readonly o: AnalysisJobsOptions) {
     this.claimTimer = setInterval(() => void this.pump(), o.claimPollMs ?? 1000);
     this.claimTimer.unref();
+    // Every job is a row: without this the table grows by one per analysis (and webhook delivery)
+    // forever. Any replica may do it; a second deletes nothing.
+    this.pruneTimer = setInterval(() => {
+      void o.jobs.prune(new Date(Date.now() - keepFinishedMs)).catch((err: unknown) => o.log(`jobs: finished ones not pruned: ${(err as Error).message}`));
+    }, pruneEveryMs);
+    this.pruneTimer.unref();
   }
 
   /** Queues the target's analysis (idempotent by key); `urgent` raises an already queued one. */
@@ -123,6 +133,7 @@ export class AnalysisJobs {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.claimTimer);
+    clearInterval(this.pruneTimer);
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = null;
     await Promise.allSettled([...this.enqueues]);
