@@ -81,6 +81,7 @@ export function createApp(deps: AppDeps): Airlock {
   const analysis = new AnalysisRunner(context, artifacts, {
     retryDelayMs: deps.config.analysisRetryDelayMs,
     maxFetchAttempts: deps.config.analysisFetchAttempts,
+    leaseMs: deps.config.analysisLeaseMs,
   });
   quarantine.setAnalysisScheduler(analysis);
   // Analyses left pending by a restart (or another replica) are picked up again.

@@ -35,6 +35,11 @@ export interface Config {
   analysisRetryDelayMs: number;
   /** Tries at an analysis's artifacts before it becomes an `analysis-error` finding for a reviewer. @default 5 */
   analysisFetchAttempts: number;
+  /**
+   * How long a replica holds an analysis job it claimed without renewing it (it renews while the
+   * analysis runs); a replica killed mid-analysis leaves the job to another after this. @default 60s
+   */
+  analysisLeaseMs: number;
   /** Least severe log level written. @default info */
   logLevel: LogLevel;
   /** `json` (one JSON line per event) or `pretty` (for a terminal). @default pretty when stdout is a terminal, else json */
@@ -98,6 +103,7 @@ const settings = {
   analysisConcurrency: ['AIRLOCK_ANALYSIS_CONCURRENCY', 'analysisConcurrency'],
   analysisRetryDelayMs: ['AIRLOCK_ANALYSIS_RETRY_DELAY', 'analysisRetryDelay'],
   analysisFetchAttempts: ['AIRLOCK_ANALYSIS_FETCH_ATTEMPTS', 'analysisFetchAttempts'],
+  analysisLeaseMs: ['AIRLOCK_ANALYSIS_LEASE', 'analysisLease'],
   logLevel: ['AIRLOCK_LOG_LEVEL', 'logLevel'],
   logFormat: ['AIRLOCK_LOG_FORMAT', 'logFormat'],
   firstSightWaitMs: ['AIRLOCK_FIRST_SIGHT_WAIT', 'firstSightWait'],
@@ -258,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     firstSightWaitMs: duration('firstSightWaitMs', 10_000),
     analysisRetryDelayMs: duration('analysisRetryDelayMs', 60_000),
     analysisFetchAttempts: int('analysisFetchAttempts', 5, 1, 1000),
+    analysisLeaseMs: duration('analysisLeaseMs', 60_000),
     logLevel: oneOf('logLevel', logLevels, 'info'),
     logFormat: oneOf('logFormat', ['json', 'pretty'] as const, process.stdout.isTTY ? 'pretty' : 'json'),
     adminToken: raw('adminToken').value ?? null,

@@ -7,6 +7,7 @@ import type { Severity } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
 import type { Artifact } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
+import { AnalysisJobs, type AnalysisJobOutcome, type AnalysisTarget } from './analysis-jobs.js';
 import { AnalysisPool } from './analysis-pool.js';
 import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
 import type { AnalysisScheduler } from './quarantine.js';
@@ -24,6 +25,8 @@ export interface AnalysisRunnerOptions {
    * @default 5
    */
   maxFetchAttempts?: number;
+  /** How long a claimed analysis job is held without renewal (with `ctx.jobs`). @default 60s */
+  leaseMs?: number;
 }
 
 /**
@@ -31,6 +34,10 @@ export interface AnalysisRunnerOptions {
  * through the ecosystem, runs the analyzer and records the findings. Releases a client is waiting
  * for jump the queue. Pending state lives in the store, so a restart (or another replica) picks
  * unfinished work up again with `recover()`.
+ *
+ * With a job queue (`ctx.jobs`, which the server always has) the queue is the database's: each
+ * analysis is one job whichever replica queues it, run by the replica that claims it (see
+ * `AnalysisJobs`); without one (tests of a single process) it is a queue in memory.
  */
 export class AnalysisRunner implements AnalysisScheduler {
   private readonly queue: PQueue;
@@ -45,6 +52,8 @@ export class AnalysisRunner implements AnalysisScheduler {
   /** Worker threads running the analyzer (with the file-profile cache they share); null when `options.analyze` replaces it. */
   readonly pool: AnalysisPool | null;
   private readonly analyze: (input: AnalysisInput) => Promise<AnalysisResult>;
+  /** The analyses as jobs in the database; null without `ctx.jobs`. */
+  private readonly jobs: AnalysisJobs | null;
   private closed = false;
 
   constructor(
@@ -58,10 +67,26 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
     this.analyze = options.analyze ?? this.pool!.analyze;
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
+    this.jobs = ctx.jobs
+      ? new AnalysisJobs({
+          jobs: ctx.jobs,
+          concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2),
+          leaseMs: options.leaseMs ?? 60_000,
+          retryDelayMs: options.retryDelayMs ?? 60_000,
+          run: (target, attempts) => (target.artifactId === undefined ? this.run(target.releaseId, attempts) : this.runFile(target.releaseId, target.artifactId)),
+          isFinished: (target) => this.isFinished(target),
+          onRunning: (count) => this.ctx.metrics.analysisQueueLength.set(count),
+          log: (message) => this.ctx.log(message),
+        })
+      : null;
   }
 
   schedule(release: Release, urgent = false): void {
     if (this.closed || release.analysis !== 'pending') return;
+    if (this.jobs) {
+      this.pool?.warm();
+      return this.jobs.enqueue({ releaseId: release.id }, urgent);
+    }
     const id = String(release.id);
     if (this.queued.has(release.id)) {
       if (urgent) {
@@ -88,8 +113,16 @@ export class AnalysisRunner implements AnalysisScheduler {
       const list = this.waiters.get(release.id) ?? [];
       list.push(done);
       this.waiters.set(release.id, list);
+      // The analysis may run on another replica: its result is seen in the store. This replica's
+      // caches hear of it from the change feed a moment later; the waiting client must not.
+      const ctx = this.ctx;
+      const unwatch = this.jobs?.watch({ releaseId: release.id }, () => {
+        ctx.quarantine.changed(release.ecosystem, release.name);
+        done();
+      });
       function done() {
         clearTimeout(timer);
+        unwatch?.();
         resolve();
       }
     });
@@ -97,6 +130,7 @@ export class AnalysisRunner implements AnalysisScheduler {
 
   scheduleFile(artifact: Artifact, urgent = false): void {
     if (this.closed || artifact.analysis !== 'pending') return;
+    if (this.jobs) return this.jobs.enqueue({ releaseId: artifact.releaseId, artifactId: artifact.id }, urgent);
     const id = `file:${artifact.id}`;
     if (this.filesQueued.has(artifact.id)) {
       if (urgent) {
@@ -122,14 +156,27 @@ export class AnalysisRunner implements AnalysisScheduler {
       const list = this.fileWaiters.get(artifact.id) ?? [];
       list.push(done);
       this.fileWaiters.set(artifact.id, list);
+      const ctx = this.ctx;
+      const unwatch = this.jobs?.watch({ releaseId: artifact.releaseId, artifactId: artifact.id }, () => {
+        void ctx.store
+          .getReleaseById(artifact.releaseId)
+          .then((r) => r && ctx.quarantine.changed(r.ecosystem, r.name))
+          .catch(() => {})
+          .finally(done);
+      });
       function done() {
         clearTimeout(timer);
+        unwatch?.();
         resolve();
       }
     });
   }
 
-  /** Queues every release the store still has as pending (after a restart). */
+  /**
+   * Queues every release the store still has as pending (after a restart). With the job queue,
+   * queueing is idempotent by key: an analysis another replica already queued or runs stays the
+   * one job, and this pass only adds those nobody queued (a process that died before queueing).
+   */
   async recover(): Promise<void> {
     for (const release of await this.ctx.store.listReleases({ analysis: 'pending' })) this.schedule(release);
     for (const artifact of await this.ctx.store.listArtifactsPendingAnalysis()) this.scheduleFile(artifact);
@@ -137,6 +184,7 @@ export class AnalysisRunner implements AnalysisScheduler {
 
   /** Resolves when the queue is empty and nothing runs (tests and shutdown). */
   async idle(): Promise<void> {
+    await this.jobs?.idle();
     await this.queue.onIdle();
   }
 
@@ -144,13 +192,15 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.closed = true;
     for (const t of this.retryTimers) clearTimeout(t);
     this.queue.clear();
+    await this.jobs?.close();
     await this.queue.onIdle();
     await this.pool?.close();
   }
 
-  private async run(releaseId: number): Promise<void> {
+  /** `jobAttempts`: with the job queue, the claims of the job so far (the fetch-attempt count across replicas and restarts). */
+  private async run(releaseId: number, jobAttempts?: number): Promise<AnalysisJobOutcome> {
     const release = await this.ctx.store.getReleaseById(releaseId);
-    if (!release || release.analysis !== 'pending') return this.notify(releaseId);
+    if (!release || release.analysis !== 'pending') return this.finished(releaseId);
     const provider = this.providers[release.ecosystem];
     const started = process.hrtime.bigint();
     const baseline = await this.baselineFor(release, provider);
@@ -175,15 +225,18 @@ export class AnalysisRunner implements AnalysisScheduler {
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
       const fetchFailed = isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
-      const attempts = fetchFailed ? (this.fetchFailures.get(release.id) ?? 0) + 1 : 0;
+      const attempts = fetchFailed ? (jobAttempts ?? (this.fetchFailures.get(release.id) ?? 0) + 1) : 0;
       const maxAttempts = this.options.maxFetchAttempts ?? 5;
       if (fetchFailed && attempts < maxAttempts && !this.closed) {
-        // Upstream is unreachable or refused: maybe not the release's fault. Stay pending (invisible) and try again.
-        this.fetchFailures.set(release.id, attempts);
-        this.retryLater(release);
-        return;
+        // Upstream is unreachable or refused: maybe not the release's fault. Stay pending (invisible) and try again
+        // (the job queue retries the job after its back-off).
+        if (jobAttempts === undefined) {
+          this.fetchFailures.set(release.id, attempts);
+          this.retryLater(release);
+        }
+        return 'retry';
       }
-      if (this.closed && fetchFailed) return;
+      if (this.closed && fetchFailed) return 'stopped';
       this.fetchFailures.delete(release.id);
       const why = fetchFailed
         ? `its artifacts could not be fetched from upstream after ${attempts} attempts: ${(err as Error).message}`
@@ -201,28 +254,51 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.fetchFailures.delete(release.id);
 
     const now = this.ctx.clock.now();
-    await this.ctx.store.saveAnalysis(release.id, { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now });
-    const analyzed = (await this.ctx.store.getReleaseById(release.id))!;
+    // The state it will be in, from the release as read with this result (files' own findings kept):
+    // the result and its audit entry are one conditional write, so the entry is written before a re-read.
+    const analyzed: Release = { ...release, analysis: 'done', findings: [...findings, ...release.findings.filter((f) => f.artifact)], baselineVersion: baseline?.version ?? null, analyzedAt: now };
     const status = this.ctx.quarantine.status(analyzed, now);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
-    this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
     const kinds = [...new Set(findings.map((f) => f.kind))];
+    const saved = await this.ctx.store.saveAnalysisIfPending(
+      release.id,
+      { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now },
+      {
+        at: now,
+        actor: 'system',
+        role: 'system',
+        action: 'analyzed',
+        subject: formatReleaseId(release),
+        reason: findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${kinds.join(', ')}`,
+        detail: { baseline: baseline?.version ?? null, findings: findings.length, state: status.state, seconds },
+      },
+    );
+    if (!saved) {
+      // Another replica saved it first (it took over a lease this one held too long): its result stands.
+      this.ctx.logger.info({ event: 'analysis-superseded', release: formatReleaseId(release) }, `analysis of ${formatReleaseId(release)} was saved by another replica first`);
+      return this.finished(releaseId);
+    }
+    this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
     this.ctx.logger.info(
       { event: 'analysis', release: formatReleaseId(release), verdict, baseline: baseline?.version ?? null, findings: kinds, state: status.state, seconds },
       `analysis of ${formatReleaseId(release)}: ${verdict}${kinds.length ? ` (${kinds.join(', ')})` : ''}, now ${status.state}`,
     );
-    await this.ctx.store.appendAudit({
-      at: now,
-      actor: 'system',
-      role: 'system',
-      action: 'analyzed',
-      subject: formatReleaseId(release),
-      reason: findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${[...new Set(findings.map((f) => f.kind))].join(', ')}`,
-      detail: { baseline: baseline?.version ?? null, findings: findings.length, state: status.state, seconds },
-    });
     this.ctx.quarantine.changed(release.ecosystem, release.name);
+    return this.finished(releaseId);
+  }
+
+  /** Tells local waiters the release's analysis is over; the outcome of a run that found or left it done. */
+  private finished(releaseId: number): AnalysisJobOutcome {
     this.notify(releaseId);
+    return 'finished';
+  }
+
+  /** Whether a target's analysis is no longer pending in the store (finished here or on another replica). */
+  private async isFinished(target: AnalysisTarget): Promise<boolean> {
+    if (target.artifactId === undefined) return (await this.ctx.store.getReleaseById(target.releaseId))?.analysis !== 'pending';
+    const file = (await this.ctx.store.listArtifacts(target.releaseId)).find((a) => a.id === target.artifactId);
+    return file?.analysis !== 'pending';
   }
 
   /**
@@ -232,11 +308,11 @@ export class AnalysisRunner implements AnalysisScheduler {
    * baseline release's. So only what the new file adds is reported, and it is reported against
    * this file alone: its findings name it, and they send it and its release to review.
    */
-  private async runFile(releaseId: number, artifactId: number): Promise<void> {
+  private async runFile(releaseId: number, artifactId: number): Promise<AnalysisJobOutcome> {
     const release = await this.ctx.store.getReleaseById(releaseId);
     const files = release ? await this.ctx.store.listArtifacts(releaseId) : [];
     const file = files.find((a) => a.id === artifactId);
-    if (!release || !file || file.analysis !== 'pending') return this.notifyFile(artifactId);
+    if (!release || !file || file.analysis !== 'pending') return this.fileFinished(artifactId);
     const provider = this.providers[release.ecosystem];
     const started = process.hrtime.bigint();
     const policy = this.ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
@@ -268,9 +344,10 @@ export class AnalysisRunner implements AnalysisScheduler {
       findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
     } catch (err) {
       if (isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM') && !this.closed) {
-        this.retryFileLater(file);
-        return;
+        if (!this.jobs) this.retryFileLater(file);
+        return 'retry';
       }
+      if (this.jobs && this.closed && isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM')) return 'stopped';
       findings = [
         {
           kind: 'analysis-error',
@@ -285,30 +362,41 @@ export class AnalysisRunner implements AnalysisScheduler {
     const now = this.ctx.clock.now();
     const digest = artifactDigest(file);
     const own = findings.map((f) => ({ ...f, artifact: { filename: file.filename, digest } }));
-    await this.ctx.store.saveArtifactAnalysis(file.id, { findings: own, analyzedAt: now });
-    const analyzed = (await this.ctx.store.getReleaseById(release.id))!;
+    // The release as it will read with this file's findings, for the state its audit entry records.
+    const analyzed: Release = { ...release, findings: [...release.findings.filter((f) => f.artifact?.filename !== file.filename), ...own] };
     const status = this.ctx.quarantine.status(analyzed, now);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
-    this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
     const summary = findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${[...new Set(findings.map((f) => f.kind))].join(', ')}`;
-    await this.ctx.store.appendAudit({
-      at: now,
-      actor: 'system',
-      role: 'system',
-      action: 'analyzed',
-      subject: formatReleaseId(release),
-      reason: `${file.filename}, added to the release later: ${summary}`,
-      detail: {
-        file: file.filename,
-        against: baseline ? `baseline ${baseline.version}` : [...earlier].sort(),
-        findings: findings.length,
-        state: status.state,
-        seconds,
+    const saved = await this.ctx.store.saveArtifactAnalysisIfPending(
+      file.id,
+      { findings: own, analyzedAt: now },
+      {
+        at: now,
+        actor: 'system',
+        role: 'system',
+        action: 'analyzed',
+        subject: formatReleaseId(release),
+        reason: `${file.filename}, added to the release later: ${summary}`,
+        detail: {
+          file: file.filename,
+          against: baseline ? `baseline ${baseline.version}` : [...earlier].sort(),
+          findings: findings.length,
+          state: status.state,
+          seconds,
+        },
       },
-    });
-    this.ctx.quarantine.changed(release.ecosystem, release.name);
+    );
+    if (saved) {
+      this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
+      this.ctx.quarantine.changed(release.ecosystem, release.name);
+    }
+    return this.fileFinished(artifactId);
+  }
+
+  private fileFinished(artifactId: number): AnalysisJobOutcome {
     this.notifyFile(artifactId);
+    return 'finished';
   }
 
   /**

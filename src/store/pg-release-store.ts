@@ -392,6 +392,24 @@ export class PgReleaseStore implements ReleaseStore {
     );
   }
 
+  async saveAnalysisIfPending(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+    audit: NewAuditEntry,
+  ): Promise<boolean> {
+    return pgTransaction(this.pool, async (client) => {
+      // A second replica's UPDATE waits for this one's commit, then finds the analysis done.
+      const saved = await client.query(
+        `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged}
+         WHERE id = $5 AND analysis = 'pending'`,
+        [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
+      );
+      if (saved.rowCount === 0) return false;
+      await insertAudit(client, [audit]);
+      return true;
+    });
+  }
+
   async resetAnalysis(releaseId: number): Promise<void> {
     await this.pool.query(
       `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, ${factChanged} WHERE id = $1`,
@@ -493,6 +511,20 @@ export class PgReleaseStore implements ReleaseStore {
       );
       const releaseId = updated.rows[0]?.release_id;
       if (releaseId !== undefined) await this.fileFindingsChanged(client, releaseId);
+    });
+  }
+
+  async saveArtifactAnalysisIfPending(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }, audit: NewAuditEntry): Promise<boolean> {
+    return pgTransaction(this.pool, async (client) => {
+      const updated = await client.query<{ release_id: number }>(
+        "UPDATE artifacts SET analysis = 'done', findings = $1, analyzed_at = $2 WHERE id = $3 AND analysis = 'pending' RETURNING release_id",
+        [JSON.stringify(result.findings), result.analyzedAt, artifactId],
+      );
+      const releaseId = updated.rows[0]?.release_id;
+      if (releaseId === undefined) return false;
+      await this.fileFindingsChanged(client, releaseId);
+      await insertAudit(client, [audit]);
+      return true;
     });
   }
 

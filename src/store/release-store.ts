@@ -185,6 +185,16 @@ export interface ReleaseStore {
   /** Releases by ecosystem and recorded state (an indexed GROUP BY). */
   countByState(): Promise<StateCount[]>;
   saveAnalysis(releaseId: number, result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date }): Promise<void>;
+  /**
+   * Records an analysis and its audit entry in one transaction, only while the release's analysis
+   * is still pending: of two replicas finishing one analysis (a lease taken over from a replica
+   * thought dead), one saves it and the log holds one entry. False, writing nothing, otherwise.
+   */
+  saveAnalysisIfPending(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+    audit: NewAuditEntry,
+  ): Promise<boolean>;
   /** Sets the analysis back to pending (re-analysis). */
   resetAnalysis(releaseId: number): Promise<void>;
   recordDecision(releaseId: number, decision: Decision): Promise<void>;
@@ -214,6 +224,8 @@ export interface ReleaseStore {
    * its findings part of its release's `findings` (after the release's own).
    */
   saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void>;
+  /** `saveArtifactAnalysis` with its audit entry, in one transaction, only while the file's analysis is still pending. */
+  saveArtifactAnalysisIfPending(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }, audit: NewAuditEntry): Promise<boolean>;
   /**
    * Makes several stored releases one (PEP 440 spellings of one version an older Airlock kept
    * apart): the artifacts of `fromIds` move to `intoId` with their own analysis `pending` (a

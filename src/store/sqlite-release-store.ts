@@ -171,6 +171,12 @@ export class SqliteReleaseStore implements ReleaseStore {
       saveAnalysis: db.prepare(
         "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ?, risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ?",
       ),
+      saveAnalysisIfPending: db.prepare(
+        "UPDATE releases SET analysis = 'done', findings = ?, baseline_version = ?, analyzed_at = ?, risk_rank = ?, revision = revision + 1, next_change_at = 0 WHERE id = ? AND analysis = 'pending'",
+      ),
+      saveArtifactAnalysisIfPending: db.prepare(
+        "UPDATE artifacts SET analysis = 'done', findings = ?, analyzed_at = ? WHERE id = ? AND analysis = 'pending'",
+      ),
       resetAnalysis: db.prepare(
         `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, revision = revision + 1, next_change_at = 0 WHERE id = ?`,
       ),
@@ -365,6 +371,27 @@ export class SqliteReleaseStore implements ReleaseStore {
     );
   }
 
+  async saveAnalysisIfPending(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+    audit: NewAuditEntry,
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const saved = this.stmts.saveAnalysisIfPending.run(
+          JSON.stringify(result.findings),
+          result.baselineVersion,
+          result.analyzedAt.getTime(),
+          riskRank(result.findings),
+          releaseId,
+        );
+        if (saved.changes === 0) return false;
+        this.insertAudit(audit);
+        return true;
+      })
+      .immediate();
+  }
+
   async resetAnalysis(releaseId: number): Promise<void> {
     this.stmts.resetAnalysis.run(releaseId);
   }
@@ -465,6 +492,21 @@ export class SqliteReleaseStore implements ReleaseStore {
       this.stmts.refreshFileFindings.run(row.release_id);
       this.factChanged(row.release_id);
     })();
+  }
+
+  async saveArtifactAnalysisIfPending(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }, audit: NewAuditEntry): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const row = this.stmts.releaseOfArtifact.get(artifactId);
+        if (!row) return false;
+        const saved = this.stmts.saveArtifactAnalysisIfPending.run(JSON.stringify(result.findings), result.analyzedAt.getTime(), artifactId);
+        if (saved.changes === 0) return false;
+        this.stmts.refreshFileFindings.run(row.release_id);
+        this.factChanged(row.release_id);
+        this.insertAudit(audit);
+        return true;
+      })
+      .immediate();
   }
 
   async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {

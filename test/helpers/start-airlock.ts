@@ -8,6 +8,7 @@ import { parsePolicy } from '../../src/policy/load-policy.js';
 import type { Policy } from '../../src/policy/policy.js';
 import { FsBlobStore } from '../../src/store/fs-blob-store.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
+import { SqliteJobQueue } from '../../src/store/sqlite-job-queue.js';
 import { SqliteReleaseStore } from '../../src/store/sqlite-release-store.js';
 import { ManualClock } from './manual-clock.js';
 import { tempDir } from './temp-dir.js';
@@ -35,6 +36,11 @@ export interface StartAirlockOptions {
   clock?: ManualClock;
   /** Reuse a storage directory (e.g. to restart Airlock on the same data). */
   storageDir?: string;
+  /**
+   * Background work (analyses, webhook deliveries) as jobs in the SQLite database, as the server
+   * runs it (`src/main.ts` always passes the job queue). @default false: in-memory queues
+   */
+  jobQueue?: boolean;
 }
 
 /** Starts a real Airlock on a loopback port with SQLite and files in a temp dir. */
@@ -43,7 +49,9 @@ export async function startAirlock(options: StartAirlockOptions = {}): Promise<S
   const storageDir = options.storageDir ?? temp!.dir;
   const clock = options.clock ?? new ManualClock();
   let policy: Policy = parsePolicy(options.policy ?? 'cooldown: 72h\n');
-  const store = new SqliteReleaseStore(openSqlite(path.join(storageDir, 'airlock.db')));
+  const db = openSqlite(path.join(storageDir, 'airlock.db'));
+  const store = new SqliteReleaseStore(db);
+  const jobs = options.jobQueue ? new SqliteJobQueue(db) : undefined;
   const blobs = new FsBlobStore(path.join(storageDir, 'blobs'));
 
   // Bind first so the public URL (used in tarball and file URLs) names the real port.
@@ -68,7 +76,7 @@ export async function startAirlock(options: StartAirlockOptions = {}): Promise<S
   );
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
-  const airlock = createApp({ config, store, blobs, clock, policy: () => policy, logger });
+  const airlock = createApp({ config, store, blobs, clock, policy: () => policy, logger, jobs });
   server.on('request', airlock.app);
 
   return {

@@ -134,6 +134,33 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'pending', analyzedAt: null, findings: [] });
   });
 
+  it('saves an analysis finished by two replicas at once only once, with one audit entry; a file analysis likewise', async () => {
+    const { added } = await store.recordSeen('pypi', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    const id = added[0]!.id;
+    const other = (await database.connect()).releases;
+    const result = (baselineVersion: string) => ({ findings: [], baselineVersion, analyzedAt: at('2026-11-01T11:00:00Z') });
+    const saved = await Promise.all([
+      store.saveAnalysisIfPending(id, result('1.0.0'), entry('analyzed', 'pypi:demo@2.0.0', { reason: 'first' })),
+      other.saveAnalysisIfPending(id, result('1.9.0'), entry('analyzed', 'pypi:demo@2.0.0', { reason: 'second' })),
+    ]);
+    expect(saved.sort()).toEqual([false, true]);
+    const audit = await store.listAudit({ subject: 'pypi:demo@2.0.0', action: 'analyzed' });
+    expect(audit).toHaveLength(1);
+    expect((await store.getReleaseById(id))!.baselineVersion).toBe(audit[0]!.reason === 'first' ? '1.0.0' : '1.9.0');
+
+    await store.recordArtifacts(id, [file('demo-2.0.0.tar.gz')], at('2026-11-01T10:00:00Z'));
+    await store.recordArtifacts(id, [file('demo-2.0.0-py3-none-any.whl')], at('2026-11-02T10:00:00Z'));
+    const [late] = await store.listArtifactsPendingAnalysis();
+    const finding = { kind: 'pth-exec-added', severity: 'critical' as const, path: 'x.pth', line: 1, message: 'm', artifact: { filename: late!.filename, digest: 'sha256:aa' } };
+    const savedFile = await Promise.all([
+      store.saveArtifactAnalysisIfPending(late!.id, { findings: [finding], analyzedAt: at('2026-11-02T11:00:00Z') }, entry('analyzed', 'pypi:demo@2.0.0', { reason: 'file' })),
+      other.saveArtifactAnalysisIfPending(late!.id, { findings: [finding], analyzedAt: at('2026-11-02T11:00:00Z') }, entry('analyzed', 'pypi:demo@2.0.0', { reason: 'file' })),
+    ]);
+    expect(savedFile.sort()).toEqual([false, true]);
+    expect((await store.getReleaseById(id))!.findings).toEqual([finding]);
+    expect(await store.listAudit({ subject: 'pypi:demo@2.0.0', action: 'analyzed' })).toHaveLength(2);
+  });
+
   it('keeps the latest decision with its time, and marks and clears a withdrawal', async () => {
     const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
     const id = added[0]!.id;
