@@ -34,7 +34,7 @@ export interface PackageView extends PackumentView {
 }
 
 export interface PackumentCacheOptions {
-  /** Bytes of rendered documents (and their gzip) kept; the least recently computed packages go first. @default 256 MiB */
+  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 64 MiB (a warm install of a 500-package app renders well under that) */
   maxBytes?: number;
 }
 
@@ -54,7 +54,7 @@ export class PackumentCache {
     private readonly ctx: AppContext,
     options: PackumentCacheOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
   /** What the package shows now. */
