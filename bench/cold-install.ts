@@ -52,7 +52,9 @@ export async function benchColdInstall(): Promise<void> {
 
     const port = await freePort();
     await writeFile(path.join(work, 'policy.yaml'), readFileSync(path.join(here, '..', 'policies', 'default.yaml')));
-    const airlock = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+    // AIRLOCK_BENCH_NODE_ARGS adds Node options for Airlock only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    const nodeArgs = (process.env.AIRLOCK_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const airlock = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/main.ts')], {
       cwd: root,
       env: {
         ...process.env,

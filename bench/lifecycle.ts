@@ -82,6 +82,13 @@ export async function benchLifecycle(): Promise<void> {
     const airlockSeconds = (through.seconds / through.read) * names.length;
     const partial = through.read < names.length ? ` (≥; ${through.read} of ${names.length} read in ${readLimitSeconds} s)` : '';
     const stored = await releasesKnown(airlockUrl);
+    // AIRLOCK_BENCH_HEAP_SNAPSHOT=<seconds>: with `--heapsnapshot-signal=SIGUSR2` in AIRLOCK_BENCH_NODE_ARGS, Airlock
+    // writes a heap snapshot of the filled store (what it keeps, not its garbage), given that long before idling.
+    const snapshotSeconds = Number(process.env.AIRLOCK_BENCH_HEAP_SNAPSHOT ?? 0);
+    if (snapshotSeconds > 0) {
+      process.kill(pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, snapshotSeconds * 1000));
+    }
 
     // Idle: nothing asks Airlock anything; its timers (sweeps) are all that may run.
     await new Promise((r) => setTimeout(r, 2000));

@@ -18,7 +18,7 @@ const policy = [
   'cooldown: 72h',
   'analysisHorizon: 0',
   'packages:',
-  ...['demo-lib@1.0.0', 'corrupt-lib@1.0.0', 'burst-lib@1.0.0', 'hostile-lib@1.0.0', 'odd-lib@1.0.0'].map((r) => `  "npm:${r}": { cooldown: 0 }`),
+  ...['demo-lib@1.0.0', 'corrupt-lib@1.0.0', 'burst-lib@1.0.0', 'hostile-lib@1.0.0', 'odd-lib@1.0.0', 'hiccup-lib@1.0.0'].map((r) => `  "npm:${r}": { cooldown: 0 }`),
   '',
 ].join('\n');
 const keys = '{"keys":[{"expires":null,"keyid":"SHA256:test","keytype":"ecdsa-sha2-nistp256","scheme":"ecdsa-sha2-nistp256","key":"MFkw"}]}';
@@ -51,7 +51,7 @@ async function files(dir: string): Promise<string[]> {
 describe('Airlock when upstream misbehaves: corrupt bytes, bursts, hostile documents, outages', () => {
   beforeAll(async () => {
     verdaccio = await startVerdaccio();
-    for (const name of ['demo-lib', 'corrupt-lib', 'burst-lib', 'hostile-lib', 'odd-lib']) await verdaccio.publish({ name, version: '1.0.0' });
+    for (const name of ['demo-lib', 'corrupt-lib', 'burst-lib', 'hostile-lib', 'odd-lib', 'hiccup-lib']) await verdaccio.publish({ name, version: '1.0.0' });
     await verdaccio.publish({ name: 'demo-lib', version: '2.0.0' });
     proxy = await startUpstreamProxy(verdaccio.url);
 
@@ -64,6 +64,9 @@ describe('Airlock when upstream misbehaves: corrupt bytes, bursts, hostile docum
 
     // Upstream serves the right packument but wrong tarball bytes.
     proxy.rewrite('/corrupt-lib/-/corrupt-lib-1.0.0.tgz', (body) => Buffer.concat([body.subarray(0, body.length - 8), Buffer.alloc(8)]));
+    // Upstream answers the tarball once with a 200 and an empty body (a CDN hiccup), then properly.
+    let hiccups = 0;
+    proxy.rewrite('/hiccup-lib/-/hiccup-lib-1.0.0.tgz', (body) => (hiccups++ === 0 ? Buffer.alloc(0) : body));
     // A hostile packument pointing the tarball at another host (think cloud metadata or an intranet service).
     proxy.rewrite('/hostile-lib', (body) => {
       const doc = JSON.parse(body.toString()) as Json;
@@ -121,6 +124,15 @@ describe('Airlock when upstream misbehaves: corrupt bytes, bursts, hostile docum
     expect(proxy.hits('/burst-lib/-/burst-lib-1.0.0.tgz')).toBe(1);
     expect(proxy.hits('/burst-lib')).toBe(1);
     expect(await files(path.join(storage.dir, 'blobs', 'sha256'))).toHaveLength(1);
+  });
+
+  it('fetches a tarball once more when upstream answers it with an empty body, and the install succeeds', async () => {
+    const client = await freshClient();
+    const res = await client.npm(['install', 'hiccup-lib']);
+    expect(res.code, res.output).toBe(0);
+    expect(proxy.hits('/hiccup-lib/-/hiccup-lib-1.0.0.tgz')).toBe(2);
+    const release = (await airlock.store.getRelease('npm', 'hiccup-lib', '1.0.0'))!;
+    expect((await airlock.store.listArtifacts(release.id)).map((a) => a.blobKey)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
   });
 
   it('fetches tarballs only from the upstream host, whatever dist.tarball says', async () => {

@@ -14,8 +14,18 @@ import { upstreamTarballUrl } from './tarball-url.js';
 
 /** Packages kept in memory; beyond this (or `maxBytes`) the least recently refreshed are dropped. */
 const maxPackages = 5000;
-/** Upstream packument bytes kept in memory; a dropped package is read again from the store or upstream. */
-const maxBytes = 256 * 1024 * 1024;
+/**
+ * What the packages kept in memory may cost, by `entryCost`; a dropped package is read again from
+ * the store or upstream. Counting only the raw bytes let 2,000 packages of 200 versions take over
+ * 1 GB: the parsed index and the releases of a version cost several times its bytes.
+ */
+const maxBytes = 96 * 1024 * 1024;
+/**
+ * Heap bytes one version costs beyond the raw document: its UpstreamVersion (byte ranges, digests,
+ * dates, file name), its `time` member and its stored Release, measured with a heap snapshot
+ * (about 1.9 KB a version with 200-version packuments) and rounded up.
+ */
+const versionCost = 2048;
 /** Artifact rows kept in memory. */
 const maxArtifacts = 100_000;
 
@@ -41,6 +51,12 @@ interface PackageEntry {
   lastModified: string | null;
 }
 
+/** What an entry costs in memory, roughly: its raw document plus what each version adds once parsed. */
+function entryCost(entry: PackageEntry): number {
+  const s = entry.snapshot;
+  return s ? s.packument.raw.length + (s.packument.versions.size + s.releases.size) * (versionCost / 2) : 0;
+}
+
 /**
  * The npm packages Airlock serves, kept in memory and refreshed from upstream at most once per
  * `indexTtlMs`, conditionally and in the background (the last document is served meanwhile). Each fresh packument is recorded (releases, tarball artifacts of
@@ -54,6 +70,8 @@ export class NpmIndex {
   private readonly reloads = new SingleFlight<PackageSnapshot>();
   /** Release id → its tarball artifact, for releases recorded by this process. */
   private readonly artifacts = new Map<number, Artifact>();
+  /** What each installed entry was counted at (an entry replaced by a reload keeps its count). */
+  private readonly costs = new WeakMap<PackageEntry, number>();
   private bytes = 0;
   private revisions = 0;
 
@@ -145,7 +163,11 @@ export class NpmIndex {
       const releases = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
       const snapshot: PackageSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
       // Only install it when no refresh replaced the entry meanwhile.
-      if (this.entries.get(name) === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
+      if (this.entries.get(name) === entry) {
+        const reloaded = { ...entry, snapshot, releasesAt: seen };
+        this.costs.set(reloaded, this.costs.get(entry) ?? 0);
+        this.entries.set(name, reloaded);
+      }
       return snapshot;
     });
   }
@@ -209,14 +231,16 @@ export class NpmIndex {
 
   private install(name: string, entry: PackageEntry): PackageEntry {
     const old = this.entries.get(name);
-    if (old?.snapshot) this.bytes -= old.snapshot.packument.raw.length;
+    if (old) this.bytes -= this.costs.get(old) ?? 0;
     this.entries.delete(name);
     this.entries.set(name, entry);
-    if (entry.snapshot) this.bytes += entry.snapshot.packument.raw.length;
+    const cost = entryCost(entry);
+    this.costs.set(entry, cost);
+    this.bytes += cost;
     // Least recently refreshed first; an evicted package is read again from the store or upstream.
     while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > maxBytes)) {
       const [oldest, evicted] = this.entries.entries().next().value!;
-      if (evicted.snapshot) this.bytes -= evicted.snapshot.packument.raw.length;
+      this.bytes -= this.costs.get(evicted) ?? 0;
       this.entries.delete(oldest);
     }
     return entry;

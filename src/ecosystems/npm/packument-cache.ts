@@ -13,6 +13,9 @@ const gzipAsync = promisify(gzip);
 
 export type Variant = 'full' | 'corgi';
 
+/** Heap bytes a version costs a view (its entry in `visible`, `visibleSet` or `held`), roughly. */
+const viewCostPerVersion = 160;
+
 /** A rendered packument: its bytes, their strong ETag, and their gzip once computed. */
 export interface RenderedPackument {
   body: Buffer;
@@ -34,7 +37,7 @@ export interface PackageView extends PackumentView {
 }
 
 export interface PackumentCacheOptions {
-  /** Bytes of rendered documents (and their gzip) kept; the least recently computed packages go first. @default 256 MiB */
+  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 64 MiB (a warm install of a 500-package app renders well under that) */
   maxBytes?: number;
 }
 
@@ -54,7 +57,7 @@ export class PackumentCache {
     private readonly ctx: AppContext,
     options: PackumentCacheOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
   /** What the package shows now. */
@@ -66,19 +69,24 @@ export class PackumentCache {
 
     const { visible, held, changesAt } = visibleVersions(this.ctx.quarantine, snapshot, now);
     const publicUrl = this.ctx.config.publicUrl;
+    // The view outlives the snapshot (the index drops packages on its own budget): it keeps only
+    // what it needs, never the snapshot, so a cached view does not pin a parsed packument and its releases.
+    const name = snapshot.name;
     const view: PackageView = {
       visible,
       visibleSet: new Set(visible),
       held,
       distTags: recomputeDistTags(snapshot.packument.distTags, visible),
-      tarballUrl: (version) => publicTarballUrl(publicUrl, snapshot.name, version),
+      tarballUrl: (version) => publicTarballUrl(publicUrl, name, version),
       revision: snapshot.revision,
       policy,
       validUntil: changesAt?.getTime() ?? Number.POSITIVE_INFINITY,
       documents: {},
       bytes: 0,
     };
-    this.replace(snapshot.name, view);
+    this.replace(name, view);
+    // Its version lists count too: a package of thousands of versions costs more than its bytes.
+    this.account(view, (visible.length + held.length) * viewCostPerVersion);
     return view;
   }
 

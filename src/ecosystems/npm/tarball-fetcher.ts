@@ -55,14 +55,38 @@ export class TarballFetcher {
     if (!this.client.isAllowed(url)) {
       url = upstreamTarballUrl(this.ctx.config.npmUpstream, release.name, release.version, null);
     }
-    const { body } = await this.client.getStream(url);
+    const first = { answered: false };
     try {
-      const info = await this.ctx.blobs.put(body, current.digests);
+      return await this.download(url, current, first);
+    } catch (err) {
+      // Bytes that fail their digest, or a body broken off after upstream answered, can be an
+      // upstream hiccup (a CDN answering 200 with an empty or cut body under load): fetch once
+      // more before failing, so a passing glitch is not held for review as a bad tarball. An
+      // upstream that does not answer at all is left to the callers' own retries.
+      if (!first.answered || !isAirlockError(err) || (err.code !== 'EINTEGRITY' && err.code !== 'EUPSTREAMDOWN')) throw err;
+      this.ctx.log(`npm: fetching ${current.filename} again after: ${err.message}`);
+      return await this.download(url, current, { answered: false });
+    }
+  }
+
+  private async download(url: URL, current: Artifact, attempt: { answered: boolean }): Promise<StoredTarball> {
+    const { body, size } = await this.client.getStream(url);
+    attempt.answered = true;
+    let received = 0;
+    const counted = (async function* () {
+      for await (const chunk of body) {
+        received += chunk.byteLength;
+        yield chunk;
+      }
+    })();
+    try {
+      const info = await this.ctx.blobs.put(counted, current.digests);
       await this.ctx.store.setArtifactBlob(current.id, info.key);
       return { key: info.key, size: info.size };
     } catch (err) {
       if (isAirlockError(err) && err.code === 'EINTEGRITY') {
-        this.ctx.log(`npm: ${current.filename} from ${redact(url)} failed verification; nothing stored: ${err.message}`);
+        const got = size === null ? `${received} bytes` : `${received} of ${size} bytes`;
+        this.ctx.log(`npm: ${current.filename} from ${redact(url)} failed verification (${got}); nothing stored: ${err.message}`);
         throw new AirlockError('EINTEGRITY', `${current.filename} from upstream does not match the integrity upstream lists for it; nothing was stored`, {
           cause: err,
         });
