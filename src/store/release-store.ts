@@ -163,6 +163,11 @@ export interface ReleaseStore {
      * in the same transaction (so a new release is never due for a transition just to record it).
      */
     initialState?: (release: ReleaseFacts) => InitialState,
+    /**
+     * Audit entries written last in the same transaction, after every new release's own: called
+     * once `initialState` has seen every new release (e.g. one entry for all releases trusted by age).
+     */
+    closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;

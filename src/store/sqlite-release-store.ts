@@ -244,6 +244,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
     initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
@@ -293,6 +294,7 @@ export class SqliteReleaseStore implements ReleaseStore {
           changed = true;
         }
       }
+      for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       return { rows: changed ? this.stmts.byPackage.all(ecosystem, name) : [...existing.values()], addedIds };
     });
     const { rows, addedIds } = run();
