@@ -58,6 +58,7 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
         return await sendBytes(req, res, bufferSource(bytes), { contentType: 'text/plain; charset=utf-8', sha256 });
       }
       const key = await fetcher.ensure(file.artifact);
+      ctx.artifactCache?.markServed(file.artifact.id);
       await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
     } catch (err) {
       next(err);
