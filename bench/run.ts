@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   'review-page': benchReviewPage,
   lifecycle: benchLifecycle,
   'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
+  'cache-sizing': async () => (await import('./cache-sizing.js')).benchCacheSizing(),
 };
 
 const wanted = process.argv.slice(2);
