@@ -59,7 +59,12 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
       }
       const key = await fetcher.ensure(file.artifact);
       ctx.artifactCache?.markServed(file.artifact.id);
-      await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
+      // The blob may have been evicted (AIRLOCK_CACHE_MAX) by another replica since: fetch it again once.
+      const source = await blobSource(ctx.blobs, key).catch(async () => {
+        fetcher.forget(file.artifact.id);
+        return blobSource(ctx.blobs, await fetcher.ensure(file.artifact));
+      });
+      await sendBytes(req, res, source, { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
     } catch (err) {
       next(err);
     }
