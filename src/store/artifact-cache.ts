@@ -26,6 +26,8 @@ export class ArtifactCache {
   private readonly listeners: EvictionListener[] = [];
   private readonly timer: NodeJS.Timeout | null;
   private running: Promise<void> | null = null;
+  /** When the stored bytes were last summed (process time, not the injected clock: it paces work). */
+  private countedAtMs = -Infinity;
 
   constructor(
     private readonly deps: { store: ReleaseStore; blobs: BlobStore; clock: Clock; metrics: Metrics; log: (message: string) => void },
@@ -67,9 +69,13 @@ export class ArtifactCache {
       for (const [id, at] of served) byTime.set(at.getTime(), [...(byTime.get(at.getTime()) ?? []), id]);
       for (const [at, ids] of byTime) await this.deps.store.markArtifactsServed(ids, new Date(at));
 
+      const max = this.options.maxBytes;
+      // Unbounded, the sum only feeds the gauge: once a minute is enough.
+      const nowMs = Date.now();
+      if (max === null && nowMs - this.countedAtMs < 60_000) return;
+      this.countedAtMs = nowMs;
       let stored = await this.deps.store.storedArtifactBytes();
       this.deps.metrics.cacheStoredBytes.set(stored);
-      const max = this.options.maxBytes;
       if (max === null || stored <= max) return;
       while (stored > max) {
         const batch = await this.deps.store.listEvictableArtifacts(100);
