@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../helpers/run.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { startScriptedNpmUpstream, type ScriptedNpmUpstream } from '../helpers/scripted-npm-upstream.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
@@ -71,6 +73,15 @@ describe('the audit log after a package with hundreds of old releases is read on
     expect(recent.history[0]).toMatchObject({ action: 'discovered' });
     expect(recent.history.map((h: Json) => h.action)).not.toContain('trusted-by-age');
   });
+
+  it('explains it in `airlock review show` too', async () => {
+    const res = await run(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), 'review', 'show', 'npm:many-old@1.0.7'], {
+      env: { AIRLOCK_URL: airlock.url, AIRLOCK_TOKEN: adminToken },
+      timeoutMs: 60_000,
+    });
+    expect(res.code, res.output).toBe(0);
+    expect(res.stdout).toMatch(/history:\n.*trusted-by-age\s+system: 400 releases older than the 30d analysis horizon at first sight were trusted by age without analysis \(1\.0\.0 … 1\.3\.99\)/);
+  }, 90_000);
 
   it('adds no package entry when the package is read again, and gives an old-dated release upstream adds later its own entry, held', async () => {
     clock.advance('10m');
