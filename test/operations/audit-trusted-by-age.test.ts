@@ -49,8 +49,8 @@ describe('the audit log after a package with hundreds of old releases is read on
       reason: `${oldCount} releases older than the 30d analysis horizon at first sight were trusted by age without analysis (1.0.0 … 1.3.99)`,
       detail: { count: oldCount, analysisHorizonMs: 30 * day },
     });
-    expect(byAge[0].detail.versions).toHaveLength(oldCount);
-    expect(byAge[0].detail.versions).toContain('1.2.50');
+    expect(byAge[0]?.detail.versions).toHaveLength(oldCount);
+    expect(byAge[0]?.detail.versions).toContain('1.2.50');
   });
 
   it('holds individual entries only for the releases that enter analysis or quarantine', () => {
