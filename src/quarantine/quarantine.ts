@@ -310,8 +310,11 @@ function trustedByAgeEntry(
   const ordered = [...trusted].sort((a, b) => (a.publishedAt?.getTime() ?? 0) - (b.publishedAt?.getTime() ?? 0));
   const versions = ordered.map((t) => t.version);
   const horizons = [...new Set(ordered.map((t) => t.horizonMs))];
-  const horizon = horizons.length === 1 ? `the ${formatDuration(horizons[0]!)} analysis horizon` : 'their analysis horizon';
-  const span = versions.length === 1 ? versions[0]! : `${versions[0]!} … ${versions[versions.length - 1]!}`;
+  const oneHorizon = horizons.length === 1 ? (horizons[0] ?? null) : null;
+  const horizon = oneHorizon === null ? 'their analysis horizon' : `the ${formatDuration(oneHorizon)} analysis horizon`;
+  const first = versions[0] ?? '';
+  const last = versions[versions.length - 1] ?? '';
+  const span = versions.length === 1 ? first : `${first} … ${last}`;
   const count = versions.length === 1 ? '1 release' : `${versions.length} releases`;
   return {
     at: now,
@@ -323,7 +326,7 @@ function trustedByAgeEntry(
     detail: {
       count: versions.length,
       versions,
-      analysisHorizonMs: horizons.length === 1 ? horizons[0]! : null,
+      analysisHorizonMs: oneHorizon,
       oldestPublishedAt: ordered[0]?.publishedAt?.toISOString() ?? null,
       newestPublishedAt: ordered[ordered.length - 1]?.publishedAt?.toISOString() ?? null,
     },
