@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   lifecycle: benchLifecycle,
   'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
   storage: benchStorageEngines,
+  'cache-sizing': async () => (await import('./cache-sizing.js')).benchCacheSizing(),
 };
 
 const wanted = process.argv.slice(2);

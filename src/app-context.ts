@@ -5,6 +5,7 @@ import type { Metrics } from './metrics.js';
 import type { Policy } from './policy/policy.js';
 import type { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import type { Quarantine } from './quarantine/quarantine.js';
+import type { ArtifactCache } from './store/artifact-cache.js';
 import type { BlobStore } from './store/blob-store.js';
 import type { JobQueue } from './store/job-queue.js';
 import type { ReleaseStore } from './store/release-store.js';
@@ -48,4 +49,6 @@ export interface AppContext {
   jobs?: JobQueue;
   /** Failed-authentication counts for rate limiting; created by `createApp`. */
   authFailures?: AuthFailureLimiter;
+  /** Served times and eviction under AIRLOCK_CACHE_MAX; created by `createApp`. */
+  artifactCache?: ArtifactCache;
 }

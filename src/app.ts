@@ -8,6 +8,7 @@ import { errorHandler } from './http/error-handler.js';
 import { requestPathGuard } from './http/request-path-guard.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createMetrics } from './metrics.js';
+import { ArtifactCache } from './store/artifact-cache.js';
 import { AnalysisRunner } from './quarantine/analysis-runner.js';
 import { CheckedBlobStore } from './store/checked-blob-store.js';
 import { createLogger } from './log/create-logger.js';
@@ -44,7 +45,8 @@ export function createApp(deps: AppDeps): Airlock {
   });
   // Every stored blob is checked against its digest the first time this process reads it.
   const blobs = new CheckedBlobStore(deps.blobs, log);
-  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log, logger, authFailures };
+  const artifactCache = new ArtifactCache({ store: deps.store, blobs, clock: deps.clock, metrics, log }, { maxBytes: deps.config.cacheMaxBytes });
+  const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log, logger, authFailures, artifactCache };
   // Temp files of downloads a killed process left behind; an hour old, so no write in progress.
   void blobs
     .removeOrphans(new Date(Date.now() - 3_600_000))
@@ -106,7 +108,7 @@ export function createApp(deps: AppDeps): Airlock {
     review,
     async close() {
       await analysis.close();
-      await Promise.all([npm.close?.(), pypi.close?.(), review.close()]);
+      await Promise.all([npm.close?.(), pypi.close?.(), review.close(), artifactCache.close()]);
     },
   };
 }

@@ -75,6 +75,11 @@ export interface Config {
    * addresses or CIDRs, comma-separated, or a hop count). Null: the socket's address is the client. @default null
    */
   trustProxy: string | number | null;
+  /**
+   * Bytes of artifacts kept in blob storage before the least recently served ones (that upstream
+   * still has and no reviewer approved) are evicted. Null: unbounded. @default null
+   */
+  cacheMaxBytes: number | null;
 }
 
 /** `AIRLOCK_BLOB_STORE`: `file`, or `s3://bucket/prefix`. */
@@ -118,6 +123,7 @@ const settings = {
   authFailureGlobalLimit: ['AIRLOCK_AUTH_FAILURE_GLOBAL_LIMIT', 'authFailureGlobalLimit'],
   authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
   trustProxy: ['AIRLOCK_TRUST_PROXY', 'trustProxy'],
+  cacheMaxBytes: ['AIRLOCK_CACHE_MAX', 'cacheMax'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
 
 export const settingsTable = settings;
@@ -278,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authFailureGlobalLimit: int('authFailureGlobalLimit', 100, 1, 100_000_000),
     authFailureWindowMs: duration('authFailureWindowMs', 60_000),
     trustProxy: trustProxy(raw('trustProxy'), problems),
+    cacheMaxBytes: byteSize(raw('cacheMaxBytes'), problems),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)
@@ -338,4 +345,18 @@ export function redactUrl(text: string): string {
   } catch {
     return '(not a URL)';
   }
+}
+
+const sizeUnits: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** `AIRLOCK_CACHE_MAX`: a size such as `10GB`, `500MB` or `2GiB` (a bare number is bytes); unset is unbounded. */
+function byteSize({ value, from }: { value: string | undefined; from: string }, problems: string[]): number | null {
+  if (value === undefined) return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(value);
+  const bytes = m ? Math.floor(Number(m[1]) * (sizeUnits[(m[2] ?? 'b').toLowerCase()] ?? NaN)) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    problems.push(`${from} must be a size like 500MB or 10GB, got "${value}"`);
+    return null;
+  }
+  return bytes;
 }

@@ -15,6 +15,10 @@ export interface Metrics {
   analysisDuration: Histogram<'ecosystem' | 'verdict'>;
   /** Failed authentications by surface (`sign-in`, `api`, `package`) and outcome (`rejected`, `rate-limited`). */
   authFailures: Counter<'surface' | 'outcome'>;
+  /** Bytes of artifacts in blob storage, as the artifact cache last counted them. */
+  cacheStoredBytes: Gauge;
+  /** Artifacts evicted to keep blob storage under AIRLOCK_CACHE_MAX. */
+  cacheEvictions: Counter;
 }
 
 /**
@@ -79,6 +83,16 @@ export function createMetrics(store?: Pick<ReleaseStore, 'countByState'>): Metri
       name: 'airlock_auth_failures_total',
       help: 'Failed authentications (wrong sign-in or bearer tokens), by surface (sign-in, api, package) and outcome (rejected, rate-limited).',
       labelNames: ['surface', 'outcome'],
+      registers: [registry],
+    }),
+    cacheStoredBytes: new Gauge({
+      name: 'airlock_artifact_cache_bytes',
+      help: 'Bytes of artifacts kept in blob storage (each distinct blob once), as last counted.',
+      registers: [registry],
+    }),
+    cacheEvictions: new Counter({
+      name: 'airlock_artifact_cache_evictions_total',
+      help: 'Artifacts evicted from blob storage to stay under AIRLOCK_CACHE_MAX (fetched again from upstream when next asked for).',
       registers: [registry],
     }),
   };

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
+import { formatDuration } from '../duration.js';
 import type { Logger } from '../log/create-logger.js';
 import { AirlockError } from '../errors.js';
 import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { Artifact, InitialState, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
+import type { Artifact, InitialState, NewAuditEntry, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
 import type { Decision, Release, ReleaseFacts } from './release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
@@ -141,6 +142,9 @@ export class Quarantine {
    */
   async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[]): Promise<Release[]> {
     const now = this.deps.clock.now();
+    // Releases past the analysis horizon at first sight and released by age alone: a reviewer
+    // needs one entry saying how many were trusted that way, not one per old version.
+    const trusted: { version: string; publishedAt: Date | null; horizonMs: number }[] = [];
     const { releases, added } = await this.deps.store.recordSeen(
       ecosystem,
       name,
@@ -151,9 +155,14 @@ export class Quarantine {
         const age = now.getTime() - (o.publishedAt ?? now).getTime();
         return age < horizon ? 'pending' : 'skipped';
       },
-      // Each new release's first state is written with the row and its `discovered` entry.
+      // Each new release's first state is written with the row; releases that enter quarantine,
+      // analysis or review get their own `discovered` entry, those trusted by age the package's.
       (release) => {
         const { status, state } = this.stateOf(release, now);
+        if (release.analysis === 'skipped' && status.state === 'released') {
+          trusted.push({ version: release.version, publishedAt: release.publishedAt, horizonMs: this.policyFor(ecosystem, name, release.version).analysisHorizonMs });
+          return { ...state, audit: null };
+        }
         const audit = {
           at: now,
           actor: 'system',
@@ -170,6 +179,7 @@ export class Quarantine {
         };
         return { ...state, audit };
       },
+      () => (trusted.length > 0 ? [trustedByAgeEntry(`${ecosystem}:${name}`, trusted, now)] : []),
     );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     const byVersion = new Map(releases.map((r) => [r.version, r]));
@@ -292,6 +302,41 @@ export class Quarantine {
     }
     if (changed) this.changed(ecosystem, name);
   }
+}
+
+/**
+ * The one audit entry for the releases of a package that one observation trusted by age: their
+ * count, the horizon they were older than, and every version (the release page finds its own).
+ */
+function trustedByAgeEntry(
+  subject: string,
+  trusted: { version: string; publishedAt: Date | null; horizonMs: number }[],
+  now: Date,
+): NewAuditEntry {
+  const ordered = [...trusted].sort((a, b) => (a.publishedAt?.getTime() ?? 0) - (b.publishedAt?.getTime() ?? 0));
+  const versions = ordered.map((t) => t.version);
+  const horizons = [...new Set(ordered.map((t) => t.horizonMs))];
+  const oneHorizon = horizons.length === 1 ? (horizons[0] ?? null) : null;
+  const horizon = oneHorizon === null ? 'their analysis horizon' : `the ${formatDuration(oneHorizon)} analysis horizon`;
+  const first = versions[0] ?? '';
+  const last = versions[versions.length - 1] ?? '';
+  const span = versions.length === 1 ? first : `${first} … ${last}`;
+  const count = versions.length === 1 ? '1 release' : `${versions.length} releases`;
+  return {
+    at: now,
+    actor: 'system',
+    role: 'system',
+    action: 'trusted-by-age',
+    subject,
+    reason: `${count} older than ${horizon} at first sight ${versions.length === 1 ? 'was' : 'were'} trusted by age without analysis (${span})`,
+    detail: {
+      count: versions.length,
+      versions,
+      analysisHorizonMs: oneHorizon,
+      oldestPublishedAt: ordered[0]?.publishedAt?.toISOString() ?? null,
+      newestPublishedAt: ordered[ordered.length - 1]?.publishedAt?.toISOString() ?? null,
+    },
+  };
 }
 
 function clockOf(release: Release): number {

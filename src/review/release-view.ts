@@ -98,6 +98,12 @@ export async function describeRelease(ctx: AppContext, release: Release, evidenc
   const policy = ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
   const id = formatReleaseId(release);
   const audit = (await ctx.store.listAudit({ subject: id, limit: 500, order: 'oldest' })).filter((e) => e.subject === id);
+  // A release trusted by age has no entry of its own: the package-level one that covers it explains it.
+  const pkg = `${release.ecosystem}:${release.name}`;
+  const byAge = (await ctx.store.listAudit({ subject: pkg, action: 'trusted-by-age', limit: 100, order: 'oldest' })).filter(
+    (e) => e.subject === pkg && Array.isArray(e.detail.versions) && e.detail.versions.includes(release.version),
+  );
+  if (byAge.length > 0) (audit.push(...byAge), audit.sort((a, b) => a.id - b.id));
   const artifacts = await ctx.store.listArtifacts(release.id);
   const findings = sortFindings(release.findings.map((f, i) => (evidence ? { ...f, excerpt: evidence.findings[i] ?? null } : f)));
   const summary = summarize(release, status, now, policy.reviewThreshold);

@@ -140,4 +140,15 @@ CREATE INDEX releases_package ON releases (ecosystem, name COLLATE "C", id DESC)
 CREATE INDEX audit_action ON audit (action);
 `,
   },
+  {
+    version: 5,
+    name: 'artifacts stored_size, last_served_at; cache eviction indexes',
+    // As the SQLite track's migration 5: the bounded artifact cache (AIRLOCK_CACHE_MAX).
+    sql: `
+ALTER TABLE artifacts ADD COLUMN stored_size BIGINT;
+ALTER TABLE artifacts ADD COLUMN last_served_at TIMESTAMPTZ;
+CREATE INDEX artifacts_stored ON artifacts (blob_key, stored_size, size) WHERE blob_key IS NOT NULL;
+CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_seen_at), id) WHERE blob_key IS NOT NULL;
+`,
+  },
 ];

@@ -217,6 +217,7 @@ export class PgReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
     initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
     // Most reads of a package find nothing new: answer those with one query, no transaction.
     const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
@@ -298,6 +299,9 @@ export class PgReleaseStore implements ReleaseStore {
         // The first state's audit entries, only for rows this call inserted, in observed order.
         const audits = list.filter((x) => insertedVersions.has(x.o.version) && x.initial?.audit).map((x) => x.initial!.audit!);
         await insertAudit(client, audits);
+        // Entries about the whole read (releases trusted by age), only when this call inserted rows.
+        const closing = inserted.rows.length > 0 ? (closingAudit?.() ?? []) : [];
+        if (closing.length > 0) await insertAudit(client, closing);
         changed = true;
       }
       const rows = changed ? (await byPackage()).rows : [...existing.values()];
@@ -492,8 +496,45 @@ export class PgReleaseStore implements ReleaseStore {
     return rows.map(toArtifact);
   }
 
-  async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
-    await this.pool.query('UPDATE artifacts SET blob_key = $1 WHERE id = $2', [blobKey, artifactId]);
+  async setArtifactBlob(artifactId: number, blobKey: string, size?: number): Promise<void> {
+    await this.pool.query('UPDATE artifacts SET blob_key = $1, stored_size = COALESCE($2, stored_size) WHERE id = $3', [blobKey, size ?? null, artifactId]);
+  }
+
+  async markArtifactsServed(artifactIds: number[], servedAt: Date): Promise<void> {
+    if (artifactIds.length === 0) return;
+    await this.pool.query(
+      'UPDATE artifacts SET last_served_at = GREATEST(COALESCE(last_served_at, $1), $1) WHERE id = ANY($2::int[])',
+      [servedAt, artifactIds],
+    );
+  }
+
+  async storedArtifactBytes(): Promise<number> {
+    // Over the partial index on stored artifacts only; a blob several artifacts share counts once.
+    const { rows } = await this.pool.query<{ n: string | null }>(
+      'SELECT SUM(n) AS n FROM (SELECT MAX(COALESCE(stored_size, size, 0)) AS n FROM artifacts WHERE blob_key IS NOT NULL GROUP BY blob_key) s',
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async listEvictableArtifacts(limit: number): Promise<{ artifactId: number; blobKey: string; size: number }[]> {
+    // Least recently served first; kept artifacts (withdrawn upstream, approved) are skipped.
+    const { rows } = await this.pool.query<{ artifact_id: number; blob_key: string; size: string }>(
+      `SELECT a.id AS artifact_id, a.blob_key, COALESCE(a.stored_size, a.size, 0) AS size
+       FROM artifacts a JOIN releases r ON r.id = a.release_id
+       WHERE a.blob_key IS NOT NULL AND r.withdrawn_at IS NULL
+         AND (r.decision IS NULL OR r.decision->>'action' <> 'approve')
+       ORDER BY COALESCE(a.last_served_at, a.first_seen_at), a.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ artifactId: r.artifact_id, blobKey: r.blob_key, size: Number(r.size) }));
+  }
+
+  async evictArtifact(artifactId: number, blobKey: string): Promise<{ evicted: boolean; blobStillReferenced: boolean }> {
+    return pgTransaction(this.pool, async (client) => {
+      const cleared = await client.query('UPDATE artifacts SET blob_key = NULL, stored_size = NULL WHERE id = $1 AND blob_key = $2', [artifactId, blobKey]);
+      const still = await client.query('SELECT 1 FROM artifacts WHERE blob_key = $1 LIMIT 1', [blobKey]);
+      return { evicted: (cleared.rowCount ?? 0) > 0, blobStillReferenced: still.rows.length > 0 };
+    });
   }
 
   async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {

@@ -163,6 +163,11 @@ export interface ReleaseStore {
      * in the same transaction (so a new release is never due for a transition just to record it).
      */
     initialState?: (release: ReleaseFacts) => InitialState,
+    /**
+     * Audit entries written last in the same transaction, after every new release's own: called
+     * once `initialState` has seen every new release (e.g. one entry for all releases trusted by age).
+     */
+    closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;
@@ -216,7 +221,22 @@ export interface ReleaseStore {
    */
   recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void>;
   listArtifacts(releaseId: number): Promise<Artifact[]>;
-  setArtifactBlob(artifactId: number, blobKey: string): Promise<void>;
+  /** Records the key of an artifact's verified bytes and, when given, their size (counted against AIRLOCK_CACHE_MAX). */
+  setArtifactBlob(artifactId: number, blobKey: string, size?: number): Promise<void>;
+  /** Records that these artifacts were served to a client at `servedAt` (batched by the caller). */
+  markArtifactsServed(artifactIds: number[], servedAt: Date): Promise<void>;
+  /** Bytes of all stored artifacts, each distinct blob counted once. */
+  storedArtifactBytes(): Promise<number>;
+  /**
+   * Stored artifacts that may be evicted, least recently served first, at most `limit`: not of a
+   * release upstream withdrew, not of one whose latest decision is an approval.
+   */
+  listEvictableArtifacts(limit: number): Promise<{ artifactId: number; blobKey: string; size: number }[]>;
+  /**
+   * Clears an artifact's blob key if it is still `blobKey` (so its bytes are fetched again when
+   * next asked for); returns whether any other artifact still references that blob (then it must stay).
+   */
+  evictArtifact(artifactId: number, blobKey: string): Promise<{ evicted: boolean; blobStillReferenced: boolean }>;
   /** Files whose own analysis is pending (added to a known release), oldest first; only of `releaseIds` when given. */
   listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]>;
   /**

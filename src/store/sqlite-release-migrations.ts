@@ -148,4 +148,18 @@ CREATE INDEX releases_state_hold ON releases (state, hold_until);
 CREATE INDEX audit_action ON audit (action);
 `,
   },
+  {
+    version: 5,
+    name: 'artifacts stored_size, last_served_at; cache eviction indexes',
+    // The bounded artifact cache (AIRLOCK_CACHE_MAX): the size of the stored bytes (upstream's
+    // `size` is often missing for npm) and when the artifact was last served to a client, so the
+    // least recently served are evicted first. Files stored before this count by upstream's size
+    // and as served when first seen.
+    sql: `
+ALTER TABLE artifacts ADD COLUMN stored_size INTEGER;
+ALTER TABLE artifacts ADD COLUMN last_served_at INTEGER;
+CREATE INDEX artifacts_stored ON artifacts (blob_key, stored_size, size) WHERE blob_key IS NOT NULL;
+CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_seen_at), id) WHERE blob_key IS NOT NULL;
+`,
+  },
 ];

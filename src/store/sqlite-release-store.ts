@@ -206,7 +206,22 @@ export class SqliteReleaseStore implements ReleaseStore {
              ELSE artifacts.clock_floor_at END,
            published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
       ),
-      setBlob: db.prepare('UPDATE artifacts SET blob_key = ? WHERE id = ?'),
+      setBlob: db.prepare('UPDATE artifacts SET blob_key = ?, stored_size = COALESCE(?, stored_size) WHERE id = ?'),
+      markServed: db.prepare('UPDATE artifacts SET last_served_at = MAX(COALESCE(last_served_at, 0), ?) WHERE id IN (SELECT value FROM json_each(?))'),
+      // Over the partial index on stored artifacts only; a blob several artifacts share counts once.
+      storedBytes: db.prepare<[], { n: number | null }>(
+        'SELECT SUM(n) AS n FROM (SELECT MAX(COALESCE(stored_size, size, 0)) AS n FROM artifacts WHERE blob_key IS NOT NULL GROUP BY blob_key)',
+      ),
+      // Walks the last-served index; kept artifacts (withdrawn upstream, approved) are skipped.
+      evictable: db.prepare<[number], { artifactId: number; blobKey: string; size: number }>(
+        `SELECT a.id AS artifactId, a.blob_key AS blobKey, COALESCE(a.stored_size, a.size, 0) AS size
+         FROM artifacts a INDEXED BY artifacts_last_served JOIN releases r ON r.id = a.release_id
+         WHERE a.blob_key IS NOT NULL AND r.withdrawn_at IS NULL
+           AND (r.decision IS NULL OR json_extract(r.decision, '$.action') <> 'approve')
+         ORDER BY COALESCE(a.last_served_at, a.first_seen_at), a.id LIMIT ?`,
+      ),
+      clearBlob: db.prepare('UPDATE artifacts SET blob_key = NULL, stored_size = NULL WHERE id = ? AND blob_key = ?'),
+      blobReferenced: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM artifacts WHERE blob_key = ? LIMIT 1'),
       hasArtifacts: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM artifacts WHERE release_id = ? LIMIT 1'),
       pendingArtifacts: db.prepare<[], ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id"),
       pendingArtifactsOf: db.prepare<[string], ArtifactRow>(
@@ -250,6 +265,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
     initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
@@ -299,6 +315,7 @@ export class SqliteReleaseStore implements ReleaseStore {
           changed = true;
         }
       }
+      for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       return { rows: changed ? this.stmts.byPackage.all(ecosystem, name) : [...existing.values()], addedIds };
     });
     const { rows, addedIds } = run();
@@ -475,8 +492,27 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.stmts.artifacts.all(releaseId).map(toArtifact);
   }
 
-  async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
-    this.stmts.setBlob.run(blobKey, artifactId);
+  async setArtifactBlob(artifactId: number, blobKey: string, size?: number): Promise<void> {
+    this.stmts.setBlob.run(blobKey, size ?? null, artifactId);
+  }
+
+  async markArtifactsServed(artifactIds: number[], servedAt: Date): Promise<void> {
+    if (artifactIds.length > 0) this.stmts.markServed.run(servedAt.getTime(), JSON.stringify(artifactIds));
+  }
+
+  async storedArtifactBytes(): Promise<number> {
+    return this.stmts.storedBytes.get()?.n ?? 0;
+  }
+
+  async listEvictableArtifacts(limit: number): Promise<{ artifactId: number; blobKey: string; size: number }[]> {
+    return this.stmts.evictable.all(limit);
+  }
+
+  async evictArtifact(artifactId: number, blobKey: string): Promise<{ evicted: boolean; blobStillReferenced: boolean }> {
+    return this.db.transaction(() => {
+      const evicted = this.stmts.clearBlob.run(artifactId, blobKey).changes > 0;
+      return { evicted, blobStillReferenced: this.stmts.blobReferenced.get(blobKey) !== undefined };
+    }).immediate();
   }
 
   async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {

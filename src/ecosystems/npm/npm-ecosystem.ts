@@ -34,6 +34,10 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
   const fetcher = new TarballFetcher(ctx, client);
   const cache = new PackumentCache(ctx);
   const memory = new TarballMemory(ctx.blobs);
+  ctx.artifactCache?.onEvict((artifactId, blobKey) => {
+    fetcher.forget({ id: artifactId });
+    memory.delete(blobKey);
+  });
   ctx.quarantine.onChange((ecosystem, name) => {
     if (ecosystem === 'npm') index.changed(name);
   });

@@ -36,8 +36,8 @@ export class TarballFetcher {
     return stored;
   }
 
-  /** Forgets a tarball whose blob turned out to be missing (e.g. storage wiped under a running process). */
-  forget(artifact: Artifact): void {
+  /** Forgets a tarball whose blob turned out to be missing (storage wiped under a running process, or evicted). */
+  forget(artifact: Pick<Artifact, 'id'>): void {
     this.known.delete(artifact.id);
   }
 
@@ -81,7 +81,7 @@ export class TarballFetcher {
     })();
     try {
       const info = await this.ctx.blobs.put(counted, current.digests);
-      await this.ctx.store.setArtifactBlob(current.id, info.key);
+      await this.ctx.store.setArtifactBlob(current.id, info.key, info.size);
       return { key: info.key, size: info.size };
     } catch (err) {
       if (isAirlockError(err) && err.code === 'EINTEGRITY') {

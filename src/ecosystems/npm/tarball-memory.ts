@@ -36,6 +36,14 @@ export class TarballMemory {
     return bytes;
   }
 
+  /** Drops a blob's bytes (evicted from storage: the next request must not be answered from here). */
+  delete(key: string): void {
+    const bytes = this.entries.get(key);
+    if (!bytes) return;
+    this.entries.delete(key);
+    this.bytes -= bytes.length;
+  }
+
   /** Reads a small blob into memory for the next requests; larger ones are left on disk. */
   async load(key: string, size: number): Promise<void> {
     if (size > this.maxFileBytes || size > this.maxBytes || this.entries.has(key)) return;

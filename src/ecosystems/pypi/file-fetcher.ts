@@ -30,6 +30,11 @@ export class FileFetcher {
     return key;
   }
 
+  /** Forgets an artifact's blob key (its blob was evicted: the next request fetches it again). */
+  forget(artifactId: number): void {
+    this.known.delete(artifactId);
+  }
+
   /**
    * The PEP 658 `.metadata` file of an upstream file, checked against the sha256 upstream gave for
    * it, and kept in the store (it is small) so it survives restarts and upstream outages.
@@ -63,7 +68,7 @@ export class FileFetcher {
     const { body } = await this.client.getStream(url);
     try {
       const info = await this.ctx.blobs.put(body, { sha256 });
-      await this.ctx.store.setArtifactBlob(current.id, info.key);
+      await this.ctx.store.setArtifactBlob(current.id, info.key, info.size);
       return info.key;
     } catch (err) {
       if (isAirlockError(err) && err.code === 'EINTEGRITY') {

@@ -58,7 +58,13 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
         return await sendBytes(req, res, bufferSource(bytes), { contentType: 'text/plain; charset=utf-8', sha256 });
       }
       const key = await fetcher.ensure(file.artifact);
-      await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
+      ctx.artifactCache?.markServed(file.artifact.id);
+      // The blob may have been evicted (AIRLOCK_CACHE_MAX) by another replica since: fetch it again once.
+      const source = await blobSource(ctx.blobs, key).catch(async () => {
+        fetcher.forget(file.artifact.id);
+        return blobSource(ctx.blobs, await fetcher.ensure(file.artifact));
+      });
+      await sendBytes(req, res, source, { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
     } catch (err) {
       next(err);
     }

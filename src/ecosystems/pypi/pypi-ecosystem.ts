@@ -26,6 +26,7 @@ export function createPypiEcosystem(ctx: AppContext): EcosystemModule {
   });
   const index = new PypiIndex(ctx, client);
   const fetcher = new FileFetcher(ctx, client);
+  ctx.artifactCache?.onEvict((artifactId) => fetcher.forget(artifactId));
   const pages = new PageCache(ctx);
   ctx.quarantine.onChange((ecosystem, name) => {
     if (ecosystem === 'pypi') index.changed(name);

@@ -55,6 +55,7 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
   const artifact = await index.artifactOf(release, upstream);
   if (!artifact) throw new AirlockError('ENOTFOUND', `npm:${name}@${release.version} has no recorded tarball`, { subject: `npm:${name}` });
   let stored = await fetcher.ensure(release, artifact);
+  ctx.artifactCache?.markServed(artifact.id);
   const etag = `"${stored.key}"`;
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('ETag', etag);
