@@ -161,6 +161,39 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(await store.listAudit({ subject: 'pypi:demo@2.0.0', action: 'analyzed' })).toHaveLength(2);
   });
 
+  it('counts stored bytes once per blob, offers the least recently served for eviction but never approved or withdrawn releases, and evicts conditionally', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const { added } = await store.recordSeen('npm', 'cache', [seen('1.0.0'), seen('2.0.0'), seen('3.0.0'), seen('4.0.0')], now, pending);
+    const byVersion = new Map(added.map((r) => [r.version, r.id]));
+    const ids: number[] = [];
+    for (const version of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) {
+      const [artifact] = await store.recordArtifacts(byVersion.get(version)!, [file(`cache-${version}.tgz`)], now);
+      ids.push(artifact!.id);
+    }
+    const [a1, a2, a3, a4] = ids as [number, number, number, number];
+    await store.setArtifactBlob(a1, 'b'.repeat(64), 100);
+    await store.setArtifactBlob(a2, 'c'.repeat(64), 200);
+    await store.setArtifactBlob(a3, 'c'.repeat(64), 200); // the same bytes as 2.0.0: one blob
+    await store.setArtifactBlob(a4, 'd'.repeat(64), 400);
+    expect(await store.storedArtifactBytes()).toBe(700);
+
+    await store.markArtifactsServed([a2, a3, a4], at('2026-11-02T10:00:00Z'));
+    await store.markArtifactsServed([a3], at('2026-11-03T10:00:00Z'));
+    await store.recordDecision(byVersion.get('4.0.0')!, { action: 'approve', reason: 'kept', actor: 'alice', role: 'reviewer', decidedAt: now });
+    await store.setWithdrawn(byVersion.get('1.0.0')!, at('2026-11-02T00:00:00Z'));
+    const evictable = await store.listEvictableArtifacts(10);
+    expect(evictable).toEqual([
+      { artifactId: a2, blobKey: 'c'.repeat(64), size: 200 },
+      { artifactId: a3, blobKey: 'c'.repeat(64), size: 200 },
+    ]);
+
+    expect(await store.evictArtifact(a2, 'c'.repeat(64))).toEqual({ evicted: true, blobStillReferenced: true });
+    expect(await store.evictArtifact(a2, 'c'.repeat(64))).toEqual({ evicted: false, blobStillReferenced: true });
+    expect(await store.evictArtifact(a3, 'c'.repeat(64))).toEqual({ evicted: true, blobStillReferenced: false });
+    expect((await store.listArtifacts(byVersion.get('3.0.0')!))[0]?.blobKey).toBeNull();
+    expect(await store.storedArtifactBytes()).toBe(500);
+  });
+
   it('keeps the latest decision with its time, and marks and clears a withdrawal', async () => {
     const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
     const id = added[0]!.id;
