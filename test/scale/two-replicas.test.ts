@@ -202,7 +202,9 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     // Replica A dies with the delivery owed; the outbox in the database still holds it.
     await a.kill();
     hooksDown = false;
-    for (let i = 0; i < 200 && delivered('npm:demo-lib@2.0.0').length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    // A may die after the refused attempt but before it handed the job back: then B takes it once
+    // A's lease (attempt timeout + 20 s) runs out, so wait past that.
+    for (let i = 0; i < 600 && delivered('npm:demo-lib@2.0.0').length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(delivered('npm:demo-lib@2.0.0')).toEqual([
       { event: 'approve', release: 'npm:demo-lib@2.0.0' },
       { event: 'revoke', release: 'npm:demo-lib@2.0.0' },
