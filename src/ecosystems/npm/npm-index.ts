@@ -19,7 +19,7 @@ const maxPackages = 5000;
  * the store or upstream. Counting only the raw bytes let 2,000 packages of 200 versions take over
  * 1 GB: the parsed index and the releases of a version cost several times its bytes.
  */
-const maxBytes = 64 * 1024 * 1024;
+const maxBytes = 96 * 1024 * 1024;
 /**
  * Heap bytes one version costs beyond the raw document: its UpstreamVersion (byte ranges, digests,
  * dates, file name), its `time` member and its stored Release, measured with a heap snapshot

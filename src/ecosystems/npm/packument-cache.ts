@@ -37,7 +37,7 @@ export interface PackageView extends PackumentView {
 }
 
 export interface PackumentCacheOptions {
-  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 32 MiB (a miss only renders again from the parsed packument) */
+  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 64 MiB (a miss renders again from the parsed packument) */
   maxBytes?: number;
 }
 
@@ -57,7 +57,7 @@ export class PackumentCache {
     private readonly ctx: AppContext,
     options: PackumentCacheOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
   /** What the package shows now. */
