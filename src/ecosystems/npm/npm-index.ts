@@ -180,6 +180,12 @@ export class NpmIndex {
     const validators = previous?.snapshot ? previous : stored;
     const url = packumentUrl(this.ctx.config.npmUpstream, name);
     const checkedAt = this.ctx.clock.now().getTime();
+    // A package dropped from memory whose stored document upstream sent less than a TTL ago is
+    // rebuilt from it: asking upstream again would only make the client wait (a tarball request
+    // right after its packument, once the package was evicted meanwhile).
+    if (!previous && stored && checkedAt - stored.fetchedAt.getTime() < this.ctx.config.indexTtlMs) {
+      return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime()));
+    }
     const started = process.hrtime.bigint();
     let result;
     try {

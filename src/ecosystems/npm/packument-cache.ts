@@ -37,7 +37,7 @@ export interface PackageView extends PackumentView {
 }
 
 export interface PackumentCacheOptions {
-  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 64 MiB (a warm install of a 500-package app renders well under that) */
+  /** Bytes of rendered documents kept; the least recently computed packages go first. @default 64 MiB (a miss renders again from the parsed packument) */
   maxBytes?: number;
 }
 
