@@ -46,7 +46,11 @@ export class TarballFetcher {
     const current = (await this.ctx.store.listArtifacts(artifact.releaseId)).find((a) => a.id === artifact.id) ?? artifact;
     if (current.blobKey) {
       const stat = await this.ctx.blobs.stat(current.blobKey);
-      if (stat) return { key: current.blobKey, size: stat.size };
+      if (stat) {
+        // Once per process per tarball: gives blobs stored before sizes were recorded their size (AIRLOCK_CACHE_MAX counts it).
+        await this.ctx.store.setArtifactBlob(current.id, current.blobKey, stat.size);
+        return { key: current.blobKey, size: stat.size };
+      }
     }
     if (Object.keys(current.digests).length === 0)
       throw new AirlockError('EINTEGRITY', `${current.filename} has no integrity or shasum upstream to verify it by; Airlock does not serve it`);
