@@ -122,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (env[envName] !== undefined && env[envName] !== '') return { value: env[envName], from: envName };
     const v = file[fileKey];
     if (v === undefined || v === null) return { value: undefined, from: `config ${fileKey}` };
-    return { value: Array.isArray(v) ? v.join(',') : String(v), from: `config ${fileKey}` };
+    return { value: Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v), from: `config ${fileKey}` };
   };
 
   const int = (key: keyof typeof settings, fallback: number, min: number, max: number): number => {

@@ -119,7 +119,7 @@ async function runJob(job: WorkerJob): Promise<void> {
       computed: [...computed],
     });
   } catch (err) {
-    post({ type: 'failed', id: job.id, message: (err as Error).message ?? String(err) });
+    post({ type: 'failed', id: job.id, message: err instanceof Error ? err.message : String(err) });
   }
 }
 

@@ -108,7 +108,7 @@ async function list(io: CommandIo, env: NodeJS.ProcessEnv, values: { state?: str
   if (values.ecosystem) params.set('ecosystem', values.ecosystem);
   if (values.search) params.set('q', values.search);
   params.set('limit', '1000');
-  const { json, text } = await api.request('GET', `api/v1/releases?${params}`);
+  const { json, text } = await api.request('GET', `api/v1/releases?${params.toString()}`);
   if (values.json) {
     io.stdout(`${text}\n`);
     return 0;

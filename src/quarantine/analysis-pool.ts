@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { defaultLimits, type AnalysisInput, type AnalysisResult, type ArtifactSource } from '../analyzer/index.js';
@@ -108,8 +109,7 @@ export class AnalysisPool {
 
   private async start(slot: Slot, job: Job, jobId: number): Promise<void> {
     try {
-      const { candidate, previous, cache: _cache, ...rest } = job.input;
-      void _cache; // the pool's own shared cache replaces a per-call one
+      const { candidate, previous, cache: _cache, ...rest } = job.input; // the pool's own shared cache replaces a per-call one
       const limit = job.input.limits?.maxArchiveBytes ?? defaultLimits.maxArchiveBytes;
       const [cand, prev] = await Promise.all([readAll(candidate, limit), previous ? readAll(previous, limit) : null]);
       const callbacks: string[] = [];
@@ -150,7 +150,7 @@ export class AnalysisPool {
         .then(() => fn(...message.args))
         .then(
           (value) => reply({ value }),
-          (err: unknown) => reply({ error: (err as Error)?.message ?? String(err) }),
+          (err: unknown) => reply({ error: errorMessage(err) }),
         );
       return;
     }

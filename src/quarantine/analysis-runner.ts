@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import semver from 'semver';
 import type { AnalysisInput, AnalysisResult, DependencyStatus } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
-import { isAirlockError } from '../errors.js';
+import { errorStack, isAirlockError } from '../errors.js';
 import type { Severity } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
 import type { Artifact } from '../store/release-store.js';
@@ -78,7 +78,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.run(release.id), { id, priority: urgent ? 10 : 0 })
-      .catch((err: unknown) => this.ctx.log(`analysis of ${formatReleaseId(release)} failed: ${(err as Error).stack ?? err}`))
+      .catch((err: unknown) => this.ctx.log(`analysis of ${formatReleaseId(release)} failed: ${errorStack(err)}`))
       .finally(() => this.queued.delete(release.id));
   }
 
@@ -112,7 +112,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.runFile(artifact.releaseId, artifact.id), { id, priority: urgent ? 10 : 0 })
-      .catch((err: unknown) => this.ctx.log(`analysis of ${artifact.filename} failed: ${(err as Error).stack ?? err}`))
+      .catch((err: unknown) => this.ctx.log(`analysis of ${artifact.filename} failed: ${errorStack(err)}`))
       .finally(() => this.filesQueued.delete(artifact.id));
   }
 

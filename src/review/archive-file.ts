@@ -86,7 +86,7 @@ export async function readArchiveFile(artifact: ReleaseArtifact, path: string, o
       feed.end();
       (source as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     };
-    source.on('error', (err) => feed.destroy(err));
+    source.on('error', (err: Error) => feed.destroy(err));
     source.pipe(feed);
     problems = await readTar(feed, limits, want, onFile);
   } else problems = await readZip(await readAll(artifact, maxZipBytes), limits, want, onFile);

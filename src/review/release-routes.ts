@@ -108,7 +108,7 @@ export function releaseRoutes(
     if (action === null) return void res.json(await describeRelease(ctx, release, await evidenceWithin(release, pageEvidenceWaitMs)));
     const q = queryParams(req);
     if (action === 'excerpt') return void res.json(await excerpt(release, q));
-    if (action === 'raw') return void (await rawFile(release, checkArchivePath(q.path ?? ''), res));
+    if (action === 'raw') return rawFile(release, checkArchivePath(q.path ?? ''), res);
     if (action !== 'file') throw new AirlockError('ENOTFOUND', `no such endpoint: GET ${req.path} (file, excerpt or raw)`);
     res.json(await fileDiff(ctx, evidence, release, checkArchivePath(q.path ?? '')));
   });
@@ -228,7 +228,7 @@ export function releaseRoutes(
     const ids = body.releases;
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((x) => typeof x === 'string'))
       throw new AirlockError('EBADREQUEST', 'releases must be a list of 1 to 100 release ids, e.g. ["npm:next@16.4.4", "npm:next@16.4.5"]');
-    const unique = [...new Set(ids as string[])];
+    const unique = [...new Set(ids)];
     for (const id of unique) parseReleaseId(id); // every id well-formed before anything is decided
     const expected = (typeof body.expectedStates === 'object' && body.expectedStates !== null ? body.expectedStates : {}) as Record<string, unknown>;
     await sweeper.sweepIfStale();

@@ -42,7 +42,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function summarize(release: Release, status: ReleaseStatus, now: Date, reviewThreshold: Severity = 'high'): ReleaseSummary {
   const findingCounts = { critical: 0, high: 0, medium: 0, low: 0 } satisfies Record<Severity, number>;
-  for (const f of release.findings) findingCounts[f.severity] = (findingCounts[f.severity] ?? 0) + 1;
+  for (const f of release.findings) findingCounts[f.severity] += 1;
   const topSeverity = severities.find((s) => findingCounts[s] > 0) ?? null;
   return {
     id: formatReleaseId(release),

@@ -1,3 +1,4 @@
+import { errorStack } from '../errors.js';
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
@@ -56,6 +57,7 @@ export class Sweeper {
         do {
           this.again = false;
           await this.sweepOnce();
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- sweep() sets it while sweepOnce awaits
         } while (this.again);
       } finally {
         this.running = null;
@@ -77,7 +79,7 @@ export class Sweeper {
     if (this.scheduled) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
-      this.sweep().catch((err: unknown) => this.ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+      this.sweep().catch((err: unknown) => this.ctx.log(`review sweep failed: ${errorStack(err)}`));
     });
   }
 

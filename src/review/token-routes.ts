@@ -35,7 +35,7 @@ export function tokenRoutes(ctx: AppContext, tokens: TokenStore): Router {
     const caller = callerOf(res)!;
     const id = Number(req.params.id);
     const token = (await tokens.listTokens()).find((t) => t.id === id);
-    if (!Number.isInteger(id) || !token || token.revokedAt) throw new AirlockError('ENOTFOUND', `no live token with id ${req.params.id}`);
+    if (!Number.isInteger(id) || !token || token.revokedAt) throw new AirlockError('ENOTFOUND', `no live token with id ${String(req.params.id)}`);
     const now = ctx.clock.now();
     await tokens.revokeToken(id, now);
     await ctx.store.appendAudit({

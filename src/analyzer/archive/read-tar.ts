@@ -1,4 +1,4 @@
-import { Parser } from 'tar';
+import { Parser, type ReadEntry } from 'tar';
 import type { ArchiveLimits } from '../types.js';
 import { ArchiveAbort, type ArchiveProblem } from './archive-problem.js';
 import { nameCollisions } from './name-collisions.js';
@@ -59,7 +59,7 @@ export async function readTar(
     parser.on('end', () => finish());
     parser.on('close', () => finish());
 
-    parser.on('entry', (entry) => {
+    parser.on('entry', (entry: ReadEntry) => {
       if (settled) return entry.resume();
       entries++;
       if (entries > limits.maxEntries) return abort(`it has more than ${limits.maxEntries} entries`);
@@ -106,6 +106,6 @@ export async function readTar(
 
     stream.on('data', onData);
     stream.on('error', (err: Error) => finish(`it could not be read (${err.message})`));
-    stream.pipe(parser as unknown as NodeJS.WritableStream);
+    stream.pipe(parser);
   });
 }

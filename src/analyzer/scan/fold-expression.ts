@@ -158,7 +158,7 @@ function foldCall(node: AnyNode, consts: ReadonlyMap<string, string>, state: { a
           const base = fold(splitCallee['object'] as AnyNode, consts, state);
           if (typeof base !== 'string') return null;
           state.assembled = true;
-          return [...base].reverse().join('');
+          return Array.from(base).reverse().join(''); // by code point, as String.prototype.split would not
         }
       }
     }

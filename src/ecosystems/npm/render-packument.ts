@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { JsonMember } from './json-members.js';
-import { corgiVersionFields, type NpmPolicyRestrictions } from './npm-wire.js';
+import type { NpmPolicyRestrictions } from './npm-wire.js';
 import type { UpstreamPackument, UpstreamVersion } from './read-packument.js';
 import type { HeldVersion } from './visible-versions.js';
 import { heldReleasesMessage } from './held-error.js';
