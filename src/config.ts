@@ -196,10 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host,
     storageDir: path.resolve(raw('storageDir').value ?? './storage'),
     policyFile: path.resolve(raw('policyFile').value ?? './policies/default.yaml'),
-    npmUpstream: npmUpstream!,
-    pypiUpstream: pypiUpstream!,
+    npmUpstream: npmUpstream ?? new URL('https://registry.npmjs.org/'), // null only beside a recorded problem, which throws below
+    pypiUpstream: pypiUpstream ?? new URL('https://pypi.org/'), // null only beside a recorded problem, which throws below
     pypiFileHosts,
-    publicUrl: publicUrl!,
+    publicUrl: publicUrl ?? new URL('http://127.0.0.1/'), // null only beside a recorded problem, which throws below
     indexTtlMs: duration('indexTtlMs', 60_000),
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),

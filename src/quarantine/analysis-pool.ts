@@ -84,7 +84,8 @@ export class AnalysisPool {
       let slot = this.slots.find((s) => s.job === null);
       if (!slot && this.slots.length < this.options.size) slot = this.spawn();
       if (!slot) return;
-      const job = this.waiting.shift()!;
+      const job = this.waiting.shift();
+      if (!job) break;
       slot.job = job;
       slot.jobId = this.nextJob++;
       void this.start(slot, job, slot.jobId);

@@ -106,7 +106,8 @@ export class Sweeper {
       const transitions = due.map((tracked) => this.transitionOf(tracked, now));
       const applied = new Set(await this.ctx.store.applyTransitions(transitions));
       due.forEach((tracked, i) => {
-        const t = transitions[i]!;
+        const t = transitions[i];
+        if (t === undefined) return;
         if (applied.has(t.releaseId) && t.audit && t.state === 'awaiting-review') this.announce(tracked.release, t.audit);
       });
       if (due.length < pageSize) return;

@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -36,7 +37,7 @@ export class FsBlobStore implements BlobStore {
         if (actual[a] !== expected[a]!.toLowerCase())
           throw new AirlockError('EINTEGRITY', `content does not match its ${a} digest (expected ${expected[a]}, got ${actual[a]})`);
       }
-      const sha256 = actual.sha256!;
+      const sha256 = mustExist(actual.sha256, 'the sha256 of a blob just hashed');
       const final = this.pathFor(sha256);
       await mkdir(path.dirname(final), { recursive: true });
       await rename(tmp, final);

@@ -215,7 +215,9 @@ export class NpmIndex {
     if (entry.snapshot) this.bytes += entry.snapshot.packument.raw.length;
     // Least recently refreshed first; an evicted package is read again from the store or upstream.
     while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > maxBytes)) {
-      const [oldest, evicted] = this.entries.entries().next().value!;
+      const first = this.entries.entries().next();
+      if (first.done) break;
+      const [oldest, evicted] = first.value;
       if (evicted.snapshot) this.bytes -= evicted.snapshot.packument.raw.length;
       this.entries.delete(oldest);
     }

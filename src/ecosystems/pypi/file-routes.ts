@@ -23,7 +23,7 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
   router.use('/files', async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new AirlockError('EMETHOD', `${req.method} is not supported on files`);
-      const segments = req.originalUrl.split('?')[0]!.slice(req.baseUrl.length + 1).split('/');
+      const segments = (req.originalUrl.split('?', 1)[0] ?? '').slice(req.baseUrl.length + 1).split('/');
       if (segments.length !== 3) throw new AirlockError('ENOTFOUND', 'expected /pypi/files/<project>/<version>/<filename>');
       const [project, version, filename] = segments.map(decode) as [string, string, string];
 

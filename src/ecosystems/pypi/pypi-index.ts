@@ -203,7 +203,10 @@ export class PypiIndex {
     this.entries.delete(name);
     this.entries.set(name, entry);
     // Least recently refreshed first: an evicted project is simply read again from upstream or the store.
-    if (this.entries.size > maxProjects) this.entries.delete(this.entries.keys().next().value!);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= maxProjects) break;
+      this.entries.delete(oldest);
+    }
     return entry;
   }
 
