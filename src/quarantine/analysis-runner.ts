@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import PQueue from 'p-queue';
 import semver from 'semver';
 import type { AnalysisInput, AnalysisResult, DependencyStatus } from '../analyzer/index.js';
@@ -55,8 +56,14 @@ export class AnalysisRunner implements AnalysisScheduler {
     // Twice the workers: the next analyses download their artifacts while the current ones use the
     // CPU; the pool still runs at most `analysisConcurrency` analyzers at once.
     this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2) });
-    this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
-    this.analyze = options.analyze ?? this.pool!.analyze;
+    if (options.analyze) {
+      this.pool = null;
+      this.analyze = options.analyze;
+    } else {
+      const pool = new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
+      this.pool = pool;
+      this.analyze = pool.analyze;
+    }
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
   }
 
@@ -172,7 +179,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         reviewThreshold: policy.reviewThreshold,
         dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
       });
-      findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
+      findings = previous === null && baseline ? [...result.findings, baselineMissing(baseline)] : result.findings;
     } catch (err) {
       const fetchFailed = isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
       const attempts = fetchFailed ? (this.fetchFailures.get(release.id) ?? 0) + 1 : 0;
@@ -202,7 +209,7 @@ export class AnalysisRunner implements AnalysisScheduler {
 
     const now = this.ctx.clock.now();
     await this.ctx.store.saveAnalysis(release.id, { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now });
-    const analyzed = (await this.ctx.store.getReleaseById(release.id))!;
+    const analyzed = mustExist(await this.ctx.store.getReleaseById(release.id), `release #${release.id} just analyzed`);
     const status = this.ctx.quarantine.status(analyzed, now);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
@@ -265,7 +272,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         previousMeta: baseline ? metaOf(baseline) : metaOf(release),
         reviewThreshold: policy.reviewThreshold,
       });
-      findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
+      findings = previous === null && baseline ? [...result.findings, baselineMissing(baseline)] : result.findings;
     } catch (err) {
       if (isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM') && !this.closed) {
         this.retryFileLater(file);
@@ -286,7 +293,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     const digest = artifactDigest(file);
     const own = findings.map((f) => ({ ...f, artifact: { filename: file.filename, digest } }));
     await this.ctx.store.saveArtifactAnalysis(file.id, { findings: own, analyzedAt: now });
-    const analyzed = (await this.ctx.store.getReleaseById(release.id))!;
+    const analyzed = mustExist(await this.ctx.store.getReleaseById(release.id), `release #${release.id} just analyzed`);
     const status = this.ctx.quarantine.status(analyzed, now);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
@@ -355,10 +362,11 @@ export class AnalysisRunner implements AnalysisScheduler {
    */
   private async dependencyStatus(ecosystem: Ecosystem, name: string, spec: string, provider: ArtifactProvider): Promise<DependencyStatus | null> {
     const known = await this.ctx.store.listReleases({ ecosystem, name });
-    if (known.length === 0) return null;
     const sorted = [...known].sort((a, b) => provider.compareVersions(b.version, a.version));
+    const [newest] = sorted;
+    if (!newest) return null;
     const range = ecosystem === 'npm' ? semver.validRange(spec, { loose: true }) : null;
-    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? sorted[0]!;
+    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? newest;
     const times = known.map((r) => (r.publishedAt ?? r.firstSeenAt).getTime());
     const firstPublishedAt = new Date(Math.min(...times));
     const status = this.ctx.quarantine.status(resolved);

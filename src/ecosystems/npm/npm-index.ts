@@ -81,7 +81,7 @@ export class NpmIndex {
       // What is visible is still decided against the current clock on every request.
       this.refreshes.run(name, () => this.refresh(name)).catch((err: unknown) => this.ctx.log(`npm:${name}: refresh failed: ${(err as Error).message}`));
     }
-    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
+    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry, entry.snapshot);
     return entry.snapshot;
   }
 
@@ -139,11 +139,11 @@ export class NpmIndex {
     return artifact ?? null;
   }
 
-  private async reloadReleases(name: string, entry: PackageEntry): Promise<PackageSnapshot> {
+  private async reloadReleases(name: string, entry: PackageEntry, current: PackageSnapshot): Promise<PackageSnapshot> {
     return this.reloads.run(name, async () => {
       const seen = this.changes.get(name) ?? 0;
       const releases = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
-      const snapshot: PackageSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
+      const snapshot: PackageSnapshot = { ...current, releases: byVersion(releases), revision: ++this.revisions };
       // Only install it when no refresh replaced the entry meanwhile.
       if (this.entries.get(name) === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
       return snapshot;

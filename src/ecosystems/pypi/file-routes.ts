@@ -1,3 +1,4 @@
+import { mustExist } from '../../must-exist.js';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
@@ -58,7 +59,7 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
         return await sendBytes(req, res, bufferSource(bytes), { contentType: 'text/plain; charset=utf-8', sha256 });
       }
       const key = await fetcher.ensure(file.artifact);
-      await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
+      await sendBytes(req, res, await blobSource(ctx.blobs, key), { contentType: 'application/octet-stream', sha256: mustExist(file.artifact.digests.sha256, `the sha256 of ${file.upstream.filename}`) });
     } catch (err) {
       next(err);
     }
