@@ -3,10 +3,11 @@ import { benchLifecycle } from './lifecycle.js';
 import { benchNpm } from './npm.js';
 import { benchPypi } from './pypi.js';
 import { benchReviewPage } from './review-page.js';
+import { benchStorageEngines } from './storage-engines.js';
 
 /**
  * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page, lifecycle (default: all).
+ * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page, lifecycle, storage (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'review-page': benchReviewPage,
   lifecycle: benchLifecycle,
   'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
+  storage: benchStorageEngines,
 };
 
 const wanted = process.argv.slice(2);

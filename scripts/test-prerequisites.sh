@@ -2,10 +2,13 @@
 # Installs the Debian packages the test suite drives, when they are missing:
 #   chromium        the real browser for the web page test (playwright-core drives /usr/bin/chromium)
 #   python3-poetry  the second real Python client, beside pip, for the PyPI tests
+#   postgresql      PostgreSQL 15's server binaries; the store tests start their own cluster in a
+#                   temp dir with them (test/helpers/postgres.ts), never the packaged service
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v poetry >/dev/null 2>&1 || need+=(python3-poetry)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -6,6 +6,7 @@ import type { Policy } from './policy/policy.js';
 import type { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import type { Quarantine } from './quarantine/quarantine.js';
 import type { BlobStore } from './store/blob-store.js';
+import type { JobQueue } from './store/job-queue.js';
 import type { ReleaseStore } from './store/release-store.js';
 import type { TokenStore } from './store/token-store.js';
 
@@ -23,6 +24,11 @@ export interface AppDeps {
   log?: (message: string) => void;
   /** API tokens and web sessions. @default a SQLite store on `<storageDir>/airlock.db` */
   tokens?: TokenStore;
+  /**
+   * Background jobs in the database, shared by every replica. When given, webhook deliveries go
+   * through it (an outbox: delivered by whichever replica claims them, retried across restarts).
+   */
+  jobs?: JobQueue;
 }
 
 /** Shared by every route module. */
@@ -39,6 +45,7 @@ export interface AppContext {
   logger: Logger;
   /** Set from `AppDeps.tokens`, or opened on first use by the review module. */
   tokens?: TokenStore;
+  jobs?: JobQueue;
   /** Failed-authentication counts for rate limiting; created by `createApp`. */
   authFailures?: AuthFailureLimiter;
 }

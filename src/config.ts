@@ -49,6 +49,16 @@ export interface Config {
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
   requireReaderToken: boolean;
+  /** PostgreSQL for releases, decisions, tokens and the audit log; null: SQLite under `storageDir`. @default null */
+  databaseUrl: string | null;
+  /** Where artifact bytes go. @default files under `storageDir` */
+  blobStore: BlobStoreSetting;
+  /** An S3-compatible endpoint (MinIO, Ceph, R2); null for AWS S3. @default null */
+  s3Endpoint: URL | null;
+  /** @default AWS_REGION, else 'us-east-1' */
+  s3Region: string;
+  /** Path-style S3 URLs (`endpoint/bucket/key`), which MinIO and most self-hosted stores need. @default false */
+  s3ForcePathStyle: boolean;
   /** Failed authentications one client address may make per window before it gets 429. @default 10 */
   authFailureLimit: number;
   /** Failed authentications from all addresses per window before every failing address gets 429. @default 100 */
@@ -61,6 +71,9 @@ export interface Config {
    */
   trustProxy: string | number | null;
 }
+
+/** `AIRLOCK_BLOB_STORE`: `file`, or `s3://bucket/prefix`. */
+export type BlobStoreSetting = { kind: 'file' } | { kind: 's3'; bucket: string; prefix: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -90,6 +103,11 @@ const settings = {
   firstSightWaitMs: ['AIRLOCK_FIRST_SIGHT_WAIT', 'firstSightWait'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
+  databaseUrl: ['AIRLOCK_DATABASE_URL', 'databaseUrl'],
+  blobStore: ['AIRLOCK_BLOB_STORE', 'blobStore'],
+  s3Endpoint: ['AIRLOCK_S3_ENDPOINT', 's3Endpoint'],
+  s3Region: ['AIRLOCK_S3_REGION', 's3Region'],
+  s3ForcePathStyle: ['AIRLOCK_S3_FORCE_PATH_STYLE', 's3ForcePathStyle'],
   authFailureLimit: ['AIRLOCK_AUTH_FAILURE_LIMIT', 'authFailureLimit'],
   authFailureGlobalLimit: ['AIRLOCK_AUTH_FAILURE_GLOBAL_LIMIT', 'authFailureGlobalLimit'],
   authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
@@ -191,6 +209,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pypiFileHosts = pypiUpstream?.host === 'pypi.org' ? ['files.pythonhosted.org'] : pypiUpstream ? [pypiUpstream.host] : [];
   }
 
+  const databaseUrl = ((): string | null => {
+    const { value, from } = raw('databaseUrl');
+    if (value === undefined) return null;
+    const problem = databaseUrlProblem(value);
+    if (problem) problems.push(`${from} ${problem}`);
+    return problem ? null : value;
+  })();
+  const blobStore = ((): BlobStoreSetting => {
+    const { value, from } = raw('blobStore');
+    if (value === undefined || value === 'file') return { kind: 'file' };
+    const parsed = parseBlobStore(value);
+    if (typeof parsed === 'string') {
+      problems.push(`${from} ${parsed}`);
+      return { kind: 'file' };
+    }
+    return parsed;
+  })();
+  const s3Endpoint = ((): URL | null => {
+    const { value, from } = raw('s3Endpoint');
+    if (value === undefined) return null;
+    try {
+      const u = new URL(value);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      if (u.username || u.password) problems.push(`${from} must not carry credentials; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      return u;
+    } catch {
+      problems.push(`${from} must be an http(s) URL, got "${value}"`);
+      return null;
+    }
+  })();
+  const s3Region = raw('s3Region').value ?? env.AWS_REGION ?? 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(s3Region)) problems.push(`AIRLOCK_S3_REGION must be a region name like eu-west-1, got "${s3Region}"`);
+
   const config: Config = {
     port,
     host,
@@ -211,6 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logFormat: oneOf('logFormat', ['json', 'pretty'] as const, process.stdout.isTTY ? 'pretty' : 'json'),
     adminToken: raw('adminToken').value ?? null,
     requireReaderToken: bool('requireReaderToken'),
+    databaseUrl,
+    blobStore,
+    s3Endpoint,
+    s3Region,
+    s3ForcePathStyle: bool('s3ForcePathStyle'),
     authFailureLimit: int('authFailureLimit', 10, 1, 1_000_000),
     authFailureGlobalLimit: int('authFailureGlobalLimit', 100, 1, 100_000_000),
     authFailureWindowMs: duration('authFailureWindowMs', 60_000),
@@ -233,4 +289,46 @@ function trustProxy({ value, from }: { value: string | undefined; from: string }
     if (!named.includes(e) && !/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(e))
       problems.push(`${from}: "${e}" is not loopback, linklocal, uniquelocal, an IP address or a CIDR`);
   return entries.join(',');
+}
+
+/** Why `text` is not a usable PostgreSQL URL, or null when it is. */
+function databaseUrlProblem(text: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return 'must be a postgres:// URL (postgres://user:password@host:5432/airlock), or unset for SQLite';
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    return `must be a postgres:// URL, or unset for SQLite; got a ${u.protocol}// URL`;
+  if (!u.hostname) return 'must name the database server (postgres://user:password@host:5432/airlock)';
+  if (u.pathname.length <= 1) return 'must name the database (postgres://user:password@host:5432/airlock)';
+  return null;
+}
+
+/**
+ * Parses `s3://bucket/prefix` into the bucket and a key prefix ending in `/` (or empty), or says
+ * what is wrong. Bucket names follow S3's rules; the prefix may not climb (`..`) or be absolute.
+ */
+export function parseBlobStore(text: string): BlobStoreSetting | string {
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(text);
+  if (!match) return `must be "file" or s3://bucket/prefix, got "${text}"`;
+  const bucket = match[1]!;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
+    return `names bucket "${bucket}", which is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)`;
+  const segments = (match[2] ?? '').split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..' || /[\u0000-\u001f\\]/.test(s)))
+    return `has prefix "${match[2]}"; a prefix is plain path segments, without . or .. or control characters`;
+  return { kind: 's3', bucket, prefix: segments.length ? `${segments.join('/')}/` : '' };
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function redactUrl(text: string): string {
+  try {
+    const u = new URL(text);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -1,22 +1,27 @@
 import { watchFile } from 'node:fs';
-import path from 'node:path';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadPolicy, PolicyError } from './policy/load-policy.js';
 import { createLogger } from './log/create-logger.js';
-import { FsBlobStore } from './store/fs-blob-store.js';
-import { openSqlite } from './store/open-sqlite.js';
-import { SqliteReleaseStore } from './store/sqlite-release-store.js';
+import { startAuditChangeFeed } from './store/audit-change-feed.js';
+import { openStores } from './store/open-stores.js';
 
 /** Assembles Airlock from its settings and starts serving. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   let policy = await loadPolicy(config.policyFile);
-  const store = new SqliteReleaseStore(openSqlite(path.join(config.storageDir, 'airlock.db')));
-  const blobs = new FsBlobStore(path.join(config.storageDir, 'blobs'));
-  const airlock = createApp({ config, store, blobs, clock: systemClock, policy: () => policy, logger });
+  const stores = await openStores(config, (message) => logger.warn({ event: 'database' }, message));
+  const { store, tokens, blobs, jobs } = stores;
+  const airlock = createApp({ config, store, tokens, blobs, jobs, clock: systemClock, policy: () => policy, logger });
+  // On a shared database other replicas change releases too: follow their audit entries so this
+  // process's index caches drop what they changed (one process on SQLite sees all its own changes).
+  const feed = config.databaseUrl
+    ? await startAuditChangeFeed(store, (ecosystem, name) => airlock.context.quarantine.changed(ecosystem, name), {
+        log: (message) => logger.warn({ event: 'change-feed' }, message),
+      })
+    : null;
 
   // Policy edits take effect without a restart; a broken edit keeps the last good policy.
   const reload = async (why: string) => {
@@ -36,8 +41,8 @@ async function main(): Promise<void> {
     const npm = new URL('npm/', config.publicUrl).href;
     const pypi = new URL('pypi/simple/', config.publicUrl).href;
     logger.info(
-      { event: 'start', url: config.publicUrl.href, npm, pypi, storage: config.storageDir, policy: config.policyFile },
-      `Airlock serving on ${config.publicUrl.href} (npm: ${npm}, pypi: ${pypi}; storage ${config.storageDir}, policy ${config.policyFile})`,
+      { event: 'start', url: config.publicUrl.href, npm, pypi, storage: config.storageDir, database: stores.where, blobs: stores.blobsWhere, policy: config.policyFile },
+      `Airlock serving on ${config.publicUrl.href} (npm: ${npm}, pypi: ${pypi}; database ${stores.where}, blobs ${stores.blobsWhere}, policy ${config.policyFile})`,
     );
   });
   server.keepAliveTimeout = 65_000;
@@ -51,9 +56,10 @@ async function main(): Promise<void> {
     logger.info({ event: 'stop', signal }, `${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    feed?.stop();
     void airlock
       .close()
-      .then(() => store.close())
+      .then(() => stores.close())
       .finally(() => logger.flush(() => process.exit(0)));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

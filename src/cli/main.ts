@@ -1,6 +1,7 @@
 import { runAnalyzeCommand } from './analyze-command.js';
 import type { CommandIo } from './command-io.js';
 import { runReviewCommand } from './review-command.js';
+import { runStoreCommand } from './store-command.js';
 import { runTokenCommand } from './token-command.js';
 
 const usage = `usage: airlock <command> [options]
@@ -8,6 +9,7 @@ const usage = `usage: airlock <command> [options]
   analyze   diff two artifacts offline (airlock analyze --previous a.tgz --candidate b.tgz --json)
   review    work the review queue through the API (list, show, approve, reject, revoke)
   token     create, list and revoke API tokens
+  store     copy an embedded SQLite store into PostgreSQL (airlock store copy --from FILE --to URL)
 
 Run \`airlock <command> --help\` for a command's options. To start the server: npm start.
 `;
@@ -22,6 +24,8 @@ export async function runCli(argv: string[], io: CommandIo, env: NodeJS.ProcessE
       return runReviewCommand(rest, io, env);
     case 'token':
       return runTokenCommand(rest, io, env);
+    case 'store':
+      return runStoreCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

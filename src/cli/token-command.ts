@@ -1,12 +1,9 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAirlockError } from '../errors.js';
 import { createApiToken, tokenJson } from '../review/create-api-token.js';
-import { openSqlite } from '../store/open-sqlite.js';
-import { SqliteReleaseStore } from '../store/sqlite-release-store.js';
-import { SqliteTokenStore } from '../store/sqlite-token-store.js';
 import { apiClientFromEnv, CliError } from './api-client.js';
 import type { CommandIo } from './command-io.js';
+import { openLocalDatabase } from './open-local-database.js';
 
 const usage = `usage: airlock token <command> [options]
 
@@ -16,8 +13,9 @@ const usage = `usage: airlock token <command> [options]
   revoke <id|name>
 
   Where tokens are kept:
-  - On the Airlock host (no AIRLOCK_TOKEN set, or --local): the database under AIRLOCK_STORAGE
-    (default ./storage), the same file the server uses. This is how the first tokens are made.
+  - On the Airlock host (no AIRLOCK_TOKEN set, or --local): the server's own database, from the
+    same settings (AIRLOCK_DATABASE_URL, else airlock.db under AIRLOCK_STORAGE, default ./storage).
+    This is how the first tokens are made.
   - Anywhere else: set AIRLOCK_URL and AIRLOCK_TOKEN to an admin token and the API is used.
 `;
 
@@ -62,7 +60,7 @@ export async function runTokenCommand(argv: string[], io: CommandIo, env: NodeJS
     if (!['create', 'list', 'revoke'].includes(command)) throw new CliError(`unknown command "${command}"\n\n${usage}`, 2);
     if (command === 'create' && (!values.name || !values.role)) throw new CliError('create needs --name and --role', 2);
     if (command === 'revoke' && !target) throw new CliError('revoke needs a token id or name (see `airlock token list`)', 2);
-    backend = values.local || !env.AIRLOCK_TOKEN ? localBackend(env) : apiBackend(env);
+    backend = values.local || !env.AIRLOCK_TOKEN ? await localBackend(env) : apiBackend(env);
     if (command === 'create') {
       const created = await backend.create(values.name ?? '', values.role ?? ''); // both checked above
       if (values.json) io.stdout(`${JSON.stringify(created)}\n`);
@@ -97,11 +95,9 @@ export async function runTokenCommand(argv: string[], io: CommandIo, env: NodeJS
   }
 }
 
-function localBackend(env: NodeJS.ProcessEnv): TokenBackend {
-  const file = path.join(path.resolve(env.AIRLOCK_STORAGE || './storage'), 'airlock.db');
-  const db = openSqlite(file);
-  const tokens = new SqliteTokenStore(db);
-  const releases = new SqliteReleaseStore(db);
+async function localBackend(env: NodeJS.ProcessEnv): Promise<TokenBackend> {
+  const database = await openLocalDatabase(env);
+  const { tokens, store: releases } = database;
   const find = async (idOrName: string) => {
     const all = await tokens.listTokens();
     const t = all.find((x) => !x.revokedAt && (String(x.id) === idOrName || x.name === idOrName));
@@ -109,7 +105,7 @@ function localBackend(env: NodeJS.ProcessEnv): TokenBackend {
     return t;
   };
   return {
-    where: file,
+    where: database.where,
     async create(name, role) {
       const now = new Date();
       const { token, info } = await createApiToken(tokens, { name, role, createdBy: 'local', now });
@@ -124,7 +120,7 @@ function localBackend(env: NodeJS.ProcessEnv): TokenBackend {
       await releases.appendAudit({ at: now, actor: 'local', role: 'admin', action: 'token-revoked', subject: `token:${t.name}`, reason: null, detail: { id: t.id } });
       return tokenJson({ ...t, revokedAt: now });
     },
-    close: () => tokens.close(),
+    close: () => database.close(),
   };
 }
 

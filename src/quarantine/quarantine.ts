@@ -244,18 +244,24 @@ export class Quarantine {
    * stored now: an approval covers exactly these files, not one upstream adds later.
    */
   async decide(release: Release, decision: Decision): Promise<Release> {
+    const subject = formatReleaseId(release);
     const artifacts = await this.deps.store.listArtifacts(release.id);
     decision = { ...decision, digests: decision.digests ?? artifacts.map(artifactDigest) };
-    await this.deps.store.recordDecision(release.id, decision);
-    await this.deps.store.appendAudit({
+    // Only if nobody decided since `release` was read (another reviewer, on any replica).
+    const won = await this.deps.store.decideIf(release.id, release.decision, decision, {
       at: decision.decidedAt,
       actor: decision.actor,
       role: decision.role,
       action: decision.action,
-      subject: formatReleaseId(release),
+      subject,
       reason: decision.reason,
       detail: { files: artifacts.map((a) => a.filename) },
     });
+    if (!won) {
+      const now = (await this.deps.store.getReleaseById(release.id)) ?? release;
+      const by = now.decision ? `: ${now.decision.actor} decided ${now.decision.action} at ${now.decision.decidedAt.toISOString()}` : '';
+      throw new AirlockError('ECONFLICT', `${subject} was decided meanwhile${by}; reload and decide again`, { subject });
+    }
     this.deps.logger?.info(
       { event: 'decision', release: formatReleaseId(release), action: decision.action, actor: decision.actor, role: decision.role, reason: decision.reason },
       `${decision.actor} (${decision.role}) decided ${decision.action} on ${formatReleaseId(release)}: ${decision.reason}`,

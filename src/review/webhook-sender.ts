@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AppContext } from '../app-context.js';
 import type { WebhookTarget } from '../policy/policy.js';
 
@@ -27,7 +28,19 @@ export interface WebhookSenderOptions {
   maxAttempts?: number;
   /** Per-attempt timeout. @default 10s */
   timeoutMs?: number;
+  /** How often the outbox is looked at for deliveries due (with `AppDeps.jobs`). @default 500 */
+  outboxPollMs?: number;
 }
+
+/** What an outbox job holds: the target by its URL's hash (the URL itself is a secret), and the exact body. */
+interface OutboxDelivery {
+  target: string;
+  event: string;
+  body: string;
+  delivery: string;
+}
+
+const targetId = (target: WebhookTarget) => createHash('sha256').update(target.url).digest('hex');
 
 /** Signs a body the way receivers verify it: `sha256=<hex HMAC-SHA256 of the raw body with the shared secret>`. */
 export function webhookSignature(secret: string, body: string): string {
@@ -49,18 +62,82 @@ export class WebhookSender {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly aborter = new AbortController();
   private closed = false;
+  private readonly outboxTimer: NodeJS.Timeout | null = null;
+  private outboxRun: Promise<void> | null = null;
+  /** This process, as the owner of the outbox jobs it claims. */
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly options: WebhookSenderOptions = {},
-  ) {}
+  ) {
+    if (ctx.jobs) {
+      this.outboxTimer = setInterval(() => void this.pollOutbox(), options.outboxPollMs ?? 500);
+      this.outboxTimer.unref();
+    }
+  }
 
   send(payload: WebhookPayload): void {
     if (this.closed) return;
     const body = JSON.stringify(payload);
     for (const target of this.ctx.policy().webhooks) {
       if (target.events && !target.events.includes(payload.event)) continue;
-      this.attempt(target, payload.event, body, randomUUID(), 1);
+      const delivery = randomUUID();
+      if (this.ctx.jobs) {
+        // Into the outbox: any replica delivers it, a restart does not lose it.
+        const job: OutboxDelivery = { target: targetId(target), event: payload.event, body, delivery };
+        const queued = this.ctx.jobs
+          .enqueue({ kind: 'webhook', key: `webhook:${delivery}`, payload: { ...job } }, new Date())
+          .then(() => this.pollOutbox())
+          .catch((err: unknown) => this.ctx.log(`webhook ${redact(target.url)} (${payload.event}) not queued: ${(err as Error).message}`));
+        this.inFlight.add(queued);
+        void queued.finally(() => this.inFlight.delete(queued));
+      } else this.attempt(target, payload.event, body, delivery, 1);
+    }
+  }
+
+  /** Claims due outbox deliveries and makes one attempt at each; one pass at a time. */
+  private pollOutbox(): Promise<void> {
+    if (this.closed || !this.ctx.jobs) return Promise.resolve();
+    this.outboxRun ??= this.deliverOutbox()
+      .catch((err: unknown) => this.ctx.log(`webhook outbox: ${(err as Error).message}`))
+      .finally(() => (this.outboxRun = null));
+    return this.outboxRun;
+  }
+
+  private async deliverOutbox(): Promise<void> {
+    const jobs = this.ctx.jobs!;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    for (;;) {
+      // The lease outlasts one attempt; a replica killed mid-attempt leaves the job to another.
+      const claimed = await jobs.claim('webhook', this.owner, new Date(), timeoutMs + 20_000, 8);
+      if (claimed.length === 0 || this.closed) return;
+      await Promise.all(
+        claimed.map(async (job) => {
+          const d = job.payload as unknown as OutboxDelivery;
+          const target = this.ctx.policy().webhooks.find((t) => targetId(t) === d.target);
+          if (!target) {
+            this.ctx.log(`webhook delivery ${d.delivery} (${d.event}) dropped: its webhook is no longer in the policy`);
+            await jobs.complete(job.id, this.owner, new Date());
+            return;
+          }
+          const status = await this.post(target, d.event, d.body, d.delivery, job.attempts);
+          const what = `webhook ${redact(target.url)} (${d.event}, delivery ${d.delivery}, attempt ${job.attempts})`;
+          if (status !== null && status >= 200 && status < 300) {
+            await jobs.complete(job.id, this.owner, new Date());
+            return;
+          }
+          const maxAttempts = this.options.maxAttempts ?? 6;
+          if (!isRetriable(status) || job.attempts >= maxAttempts) {
+            this.ctx.log(`${what} failed${status === null ? '' : ` with HTTP ${status}`}; giving up`);
+            await jobs.complete(job.id, this.owner, new Date());
+            return;
+          }
+          const delayMs = Math.min((this.options.baseDelayMs ?? 1000) * 2 ** (job.attempts - 1), 5 * 60_000);
+          this.ctx.log(`${what} failed${status === null ? '' : ` with HTTP ${status}`}; retrying in ${delayMs}ms`);
+          await jobs.retry(job.id, this.owner, new Date(Date.now() + delayMs), `HTTP ${status ?? 'no answer'}`);
+        }),
+      );
     }
   }
 
@@ -71,9 +148,12 @@ export class WebhookSender {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.outboxTimer) clearInterval(this.outboxTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.aborter.abort();
+    // An attempt cut short here stays in the outbox for the next process to deliver.
+    await this.outboxRun;
     await this.idle();
   }
 

@@ -30,3 +30,31 @@ export interface BlobStore {
    */
   removeOrphans?(olderThan: Date): Promise<number>;
 }
+
+/**
+ * Where a BlobStore keeps bytes: files, S3, … It knows nothing of digests; `VerifiedBlobStore` in
+ * front of it checks every byte once while streaming and only then names the blob. Keys are
+ * lowercase sha256 hex.
+ */
+export interface BlobBackend {
+  /** Starts writing bytes whose key is not known yet (it is their sha256, known at the end). */
+  begin(): Promise<BlobWriter>;
+  stat(key: string): Promise<{ size: number } | null>;
+  open(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Removes a blob; removing one that is not there is not an error. */
+  delete(key: string): Promise<void>;
+  /** As `BlobStore.removeOrphans`. */
+  removeOrphans?(olderThan: Date): Promise<number>;
+}
+
+/** Bytes being written: nothing is readable under any key until `commit`. */
+export interface BlobWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Makes the bytes readable under `key`, atomically (a reader sees all of them or none). Another
+   * writer may commit the same key at the same time: content-addressed, both wrote the same bytes.
+   */
+  commit(key: string, size: number): Promise<void>;
+  /** Throws away what was written; safe to call after a failed commit. */
+  abort(): Promise<void>;
+}

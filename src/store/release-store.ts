@@ -188,6 +188,13 @@ export interface ReleaseStore {
   /** Sets the analysis back to pending (re-analysis). */
   resetAnalysis(releaseId: number): Promise<void>;
   recordDecision(releaseId: number, decision: Decision): Promise<void>;
+  /**
+   * Records a decision and its audit entry in one transaction, only if the release's latest
+   * decision is still `previous` (null: none), the one the decider saw: of two reviewers (or
+   * replicas) deciding one release at once, exactly one wins and the audit log holds one entry.
+   * Returns false, writing nothing, when the release was decided meanwhile.
+   */
+  decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean>;
   /** Marks a release withdrawn upstream (or clears it with null when it reappears). */
   setWithdrawn(releaseId: number, at: Date | null): Promise<void>;
 

@@ -385,6 +385,34 @@ export class SqliteReleaseStore implements ReleaseStore {
     })();
   }
 
+  async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        // Compare-and-set on the latest decision, inside the write lock: the row changes only if
+        // its decision is still the one read (same action, decider and time).
+        const current = this.db.prepare<[number], { decision: string | null }>('SELECT decision FROM releases WHERE id = ?').get(releaseId);
+        if (!current) return false;
+        const stored = current.decision ? (JSON.parse(current.decision) as { action: string; actor: string; decidedAt: string }) : null;
+        const same = stored === null || previous === null
+          ? stored === previous
+          : stored.action === previous.action && stored.actor === previous.actor && stored.decidedAt === previous.decidedAt.toISOString();
+        if (!same) return false;
+        this.stmts.insertDecision.run(
+          releaseId,
+          decision.action,
+          decision.reason,
+          decision.actor,
+          decision.role,
+          decision.decidedAt.getTime(),
+          decision.digests ? JSON.stringify(decision.digests) : null,
+        );
+        this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
+        this.insertAudit(audit);
+        return true;
+      })
+      .immediate();
+  }
+
   async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
     this.stmts.setWithdrawn.run(at?.getTime() ?? null, releaseId);
   }

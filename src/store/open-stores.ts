@@ -1,0 +1,114 @@
+import path from 'node:path';
+import pg from 'pg';
+import { redactUrl, type Config } from '../config.js';
+import type { BlobStore } from './blob-store.js';
+import { FsBlobStore } from './fs-blob-store.js';
+import type { JobQueue } from './job-queue.js';
+import { openSqlite } from './open-sqlite.js';
+import { PgJobQueue } from './pg-job-queue.js';
+import { PgReleaseStore } from './pg-release-store.js';
+import { PgTokenStore } from './pg-token-store.js';
+import type { ReleaseStore } from './release-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
+import { SqliteJobQueue } from './sqlite-job-queue.js';
+import { SqliteReleaseStore } from './sqlite-release-store.js';
+import { SqliteTokenStore } from './sqlite-token-store.js';
+import type { TokenStore } from './token-store.js';
+
+/** Where the database is: a SQLite file (the embedded default) or a PostgreSQL server. */
+export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+/** Releases, decisions, the audit log, tokens, sessions and background jobs: one database. */
+export interface OpenedDatabase {
+  store: ReleaseStore;
+  tokens: TokenStore;
+  /** Background jobs with leases (analyses, webhook deliveries), shared by every replica. */
+  jobs: JobQueue;
+  /** The location for messages, with any password redacted. */
+  where: string;
+  close(): Promise<void>;
+}
+
+export interface Stores extends OpenedDatabase {
+  blobs: BlobStore;
+  /** Where the blobs are, for messages. */
+  blobsWhere: string;
+}
+
+type StoreSettings = Pick<Config, 'storageDir' | 'databaseUrl' | 'blobStore' | 's3Endpoint' | 's3Region' | 's3ForcePathStyle'>;
+
+/** The database the settings name: `AIRLOCK_DATABASE_URL`, else `airlock.db` under `AIRLOCK_STORAGE`. */
+export function databaseLocation(settings: Pick<Config, 'storageDir' | 'databaseUrl'>): DatabaseLocation {
+  return settings.databaseUrl
+    ? { kind: 'postgres', url: settings.databaseUrl }
+    : { kind: 'sqlite', file: path.join(settings.storageDir, 'airlock.db') };
+}
+
+/**
+ * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
+ * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
+ */
+export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error): Promise<OpenedDatabase> {
+  if (location.kind === 'sqlite') {
+    const db = openSqlite(location.file);
+    const store = new SqliteReleaseStore(db);
+    const tokens = new SqliteTokenStore(db);
+    const jobs = new SqliteJobQueue(db);
+    return { store, tokens, jobs, where: location.file, close: () => tokens.close() };
+  }
+  const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
+  // An idle connection dropped by the server (restart, failover) must not take the process down;
+  // the pool opens a new one for the next query.
+  pool.on('error', (err) => log(`PostgreSQL connection lost: ${err.message}`));
+  try {
+    const store = await PgReleaseStore.open(pool);
+    const tokens = await PgTokenStore.open(pool);
+    const jobs = await PgJobQueue.open(pool);
+    return {
+      store,
+      tokens,
+      jobs,
+      where: redactUrl(location.url),
+      close: async () => {
+        if (!pool.ended) await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+}
+
+/** The blob store the settings name: files under `AIRLOCK_STORAGE/blobs`, or an S3 bucket. */
+export function openBlobStore(settings: StoreSettings): { blobs: BlobStore; where: string; close(): void } {
+  const setting = settings.blobStore;
+  if (setting.kind === 'file') {
+    const root = path.join(settings.storageDir, 'blobs');
+    return { blobs: new FsBlobStore(root), where: root, close() {} };
+  }
+  const blobs = new S3BlobStore({
+    bucket: setting.bucket,
+    prefix: setting.prefix,
+    endpoint: settings.s3Endpoint?.href,
+    region: settings.s3Region,
+    forcePathStyle: settings.s3ForcePathStyle,
+    // Bytes wait here while they are verified, before they go up; on the same disk as any local state.
+    spoolDir: path.join(settings.storageDir, 's3-spool'),
+  });
+  return { blobs, where: `s3://${setting.bucket}/${setting.prefix}${settings.s3Endpoint ? ` at ${settings.s3Endpoint.origin}` : ''}`, close: () => blobs.close() };
+}
+
+/** Every store the settings name; the one factory the server and the CLI use. */
+export async function openStores(settings: StoreSettings, log?: (message: string) => void): Promise<Stores> {
+  const database = await openDatabase(databaseLocation(settings), log);
+  const blobs = openBlobStore(settings);
+  return {
+    ...database,
+    blobs: blobs.blobs,
+    blobsWhere: blobs.where,
+    close: async () => {
+      blobs.close();
+      await database.close();
+    },
+  };
+}

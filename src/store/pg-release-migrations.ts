@@ -1,0 +1,143 @@
+import type { Migration } from './migrations.js';
+
+/**
+ * The release store's PostgreSQL schema, as versioned migrations (see migrations.ts). Append new
+ * entries; never edit a shipped one. Same tables and columns as the SQLite track, in PostgreSQL's
+ * types: times are TIMESTAMPTZ, JSON is JSONB, bytes are BYTEA.
+ */
+export const pgReleaseMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'releases, decisions, artifacts, audit, documents',
+    sql: `
+CREATE TABLE releases (
+  id SERIAL PRIMARY KEY,
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  published_at TIMESTAMPTZ,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  analysis TEXT NOT NULL,
+  findings JSONB NOT NULL DEFAULT '[]',
+  analyzed_at TIMESTAMPTZ,
+  baseline_version TEXT,
+  decision JSONB,
+  withdrawn_at TIMESTAMPTZ,
+  meta JSONB NOT NULL DEFAULT '{}',
+  UNIQUE (ecosystem, name, version)
+);
+CREATE INDEX releases_analysis ON releases (analysis);
+CREATE TABLE decisions (
+  id SERIAL PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id),
+  action TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  decided_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX decisions_release ON decisions (release_id);
+CREATE TABLE artifacts (
+  id SERIAL PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id),
+  filename TEXT NOT NULL,
+  url TEXT NOT NULL,
+  digests JSONB NOT NULL,
+  size BIGINT,
+  published_at TIMESTAMPTZ,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  blob_key TEXT,
+  UNIQUE (release_id, filename)
+);
+CREATE TABLE audit (
+  id BIGSERIAL PRIMARY KEY,
+  at TIMESTAMPTZ NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  reason TEXT,
+  detail JSONB NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_subject ON audit (subject);
+-- The audit log is append-only, whoever holds a connection.
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit log is append-only';
+END $$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TABLE documents (
+  key TEXT PRIMARY KEY,
+  body BYTEA NOT NULL,
+  etag TEXT,
+  last_modified TEXT,
+  fetched_at TIMESTAMPTZ NOT NULL
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'per-file analysis of files added later; decisions bound to artifact digests',
+    sql: `
+-- NULL: the file came with its release and the release's analysis covers it; otherwise the
+-- file's own analysis ('pending', 'done'), for a file added to a release that had files.
+ALTER TABLE artifacts ADD COLUMN analysis TEXT;
+ALTER TABLE artifacts ADD COLUMN findings JSONB NOT NULL DEFAULT '[]';
+ALTER TABLE artifacts ADD COLUMN analyzed_at TIMESTAMPTZ;
+CREATE INDEX artifacts_pending_analysis ON artifacts (release_id) WHERE analysis = 'pending';
+-- The findings of all files analyzed on their own, kept with the release (read with its own).
+ALTER TABLE releases ADD COLUMN file_findings JSONB NOT NULL DEFAULT '[]';
+-- The artifact digests a decision was made on (also inside releases.decision).
+ALTER TABLE decisions ADD COLUMN digests JSONB;
+UPDATE artifacts a SET analysis = 'pending'
+ FROM releases r WHERE r.id = a.release_id AND r.ecosystem = 'pypi' AND a.first_seen_at > r.first_seen_at;
+UPDATE releases r SET decision = jsonb_set(r.decision, '{digests}', COALESCE((
+  SELECT jsonb_agg(COALESCE('sha512:' || (a.digests->>'sha512'), 'sha256:' || (a.digests->>'sha256'), 'sha1:' || (a.digests->>'sha1'), 'none:' || a.filename))
+  FROM artifacts a WHERE a.release_id = r.id AND a.first_seen_at <= (r.decision->>'decidedAt')::timestamptz
+), '[]'))
+ WHERE r.decision IS NOT NULL AND r.decision->>'action' = 'approve';
+`,
+  },
+  {
+    version: 3,
+    name: 'releases and artifacts clock_floor_at',
+    sql: `
+ALTER TABLE releases ADD COLUMN clock_floor_at TIMESTAMPTZ;
+ALTER TABLE artifacts ADD COLUMN clock_floor_at TIMESTAMPTZ;
+`,
+  },
+  {
+    version: 4,
+    name: 'releases state, hold_until, next_change_at, revision, risk_rank; state and due indexes',
+    // As the SQLite track's migration 4, in PostgreSQL's types: 'epoch' (1970-01-01) is "due
+    // now", as 0 is there. Rows from before take their state from their last automatic audit
+    // entry and are all due once.
+    sql: `
+ALTER TABLE releases ADD COLUMN state TEXT;
+ALTER TABLE releases ADD COLUMN hold_until TIMESTAMPTZ;
+ALTER TABLE releases ADD COLUMN next_change_at TIMESTAMPTZ DEFAULT 'epoch';
+ALTER TABLE releases ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN risk_rank INTEGER NOT NULL DEFAULT 4;
+UPDATE releases r SET
+  state = (
+    SELECT CASE WHEN a.action = 'withdrawn' THEN 'withdrawn' ELSE a.detail->>'state' END
+    FROM audit a
+    WHERE a.subject = r.ecosystem || ':' || r.name || '@' || r.version
+      AND (a.action = 'withdrawn' OR (a.actor = 'system' AND a.detail->>'state' IS NOT NULL))
+    ORDER BY a.id DESC LIMIT 1
+  ),
+  risk_rank = COALESCE((
+    SELECT MIN(CASE f->>'severity' WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 END)
+    FROM jsonb_array_elements(r.findings) f
+  ), 4);
+CREATE INDEX releases_next_change ON releases (next_change_at) WHERE next_change_at IS NOT NULL;
+CREATE INDEX releases_state ON releases (ecosystem, state);
+CREATE INDEX releases_state_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
+CREATE INDEX releases_risk ON releases (risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC);
+CREATE INDEX releases_state_hold ON releases (state, hold_until NULLS FIRST, id);
+CREATE INDEX releases_package ON releases (ecosystem, name COLLATE "C", id DESC);
+CREATE INDEX audit_action ON audit (action);
+`,
+  },
+];

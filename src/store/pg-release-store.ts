@@ -1,0 +1,578 @@
+import type pg from 'pg';
+import { severities } from '../policy/policy.js';
+import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import type { Ecosystem } from '../release-id.js';
+import { migratePostgres } from './pg-migrate.js';
+import { pgReleaseMigrations } from './pg-release-migrations.js';
+import { pgTransaction } from './pg-transaction.js';
+import type {
+  Artifact,
+  AuditEntry,
+  AuditQuery,
+  CachedDocument,
+  InitialState,
+  NewAuditEntry,
+  ObservedArtifact,
+  ObservedRelease,
+  ReleaseQuery,
+  ReleaseStore,
+  StateCount,
+  StateTransition,
+  TrackedRelease,
+} from './release-store.js';
+
+interface ReleaseRow {
+  id: number;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  published_at: Date | null;
+  first_seen_at: Date;
+  clock_floor_at: Date | null;
+  analysis: AnalysisState;
+  findings: StoredFinding[];
+  analyzed_at: Date | null;
+  baseline_version: string | null;
+  decision: (Omit<Decision, 'decidedAt'> & { decidedAt: string }) | null;
+  withdrawn_at: Date | null;
+  meta: Record<string, unknown>;
+  file_findings: StoredFinding[];
+  state: ReleaseState | null;
+  hold_until: Date | null;
+  next_change_at: Date | null;
+  revision: number;
+  risk_rank: number;
+}
+
+interface ArtifactRow {
+  id: number;
+  release_id: number;
+  filename: string;
+  url: string;
+  digests: Record<string, string>;
+  size: string | null;
+  published_at: Date | null;
+  first_seen_at: Date;
+  clock_floor_at: Date | null;
+  blob_key: string | null;
+  analysis: AnalysisState | null;
+  findings: StoredFinding[];
+  analyzed_at: Date | null;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  actor: string;
+  role: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Audit ids must become visible in id order, or a reader paging by `id > cursor` (the export, the
+ * sweeper) skips an entry whose transaction drew a smaller id but committed later. Every
+ * transaction that appends to the audit log takes this transaction-scoped advisory lock just
+ * before its inserts, as its last step, and holds it to commit: ids are drawn and committed in one
+ * order, across every replica. Audit entries are one per state change, so the wait is short.
+ */
+export const auditOrderLockKey = 0x6169726c61756474n;
+
+function toRelease(row: ReleaseRow): Release {
+  return {
+    id: row.id,
+    ecosystem: row.ecosystem,
+    name: row.name,
+    version: row.version,
+    publishedAt: row.published_at,
+    firstSeenAt: row.first_seen_at,
+    clockFloorAt: row.clock_floor_at,
+    analysis: row.analysis,
+    // The release's own findings, then those of files analyzed on their own (each names its file).
+    findings: [...row.findings, ...row.file_findings],
+    analyzedAt: row.analyzed_at,
+    baselineVersion: row.baseline_version,
+    decision: row.decision ? { ...row.decision, decidedAt: new Date(row.decision.decidedAt) } : null,
+    withdrawnAt: row.withdrawn_at,
+    meta: row.meta,
+  };
+}
+
+function toArtifact(row: ArtifactRow): Artifact {
+  return {
+    id: row.id,
+    releaseId: row.release_id,
+    filename: row.filename,
+    url: row.url,
+    digests: row.digests,
+    size: row.size === null ? null : Number(row.size),
+    publishedAt: row.published_at,
+    firstSeenAt: row.first_seen_at,
+    clockFloorAt: row.clock_floor_at,
+    blobKey: row.blob_key,
+    analysis: row.analysis,
+    findings: row.findings,
+    analyzedAt: row.analyzed_at,
+  };
+}
+
+function toTracked(row: ReleaseRow): TrackedRelease {
+  return { release: toRelease(row), state: row.state, nextChangeAt: row.next_change_at, revision: row.revision };
+}
+
+/** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
+function riskRank(findings: StoredFinding[]): number {
+  return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
+}
+
+/** "Due now" (SQLite's 0): the sweeper looks at the release at its next pass. */
+const dueNow = new Date(0);
+
+/** Every write of a fact bumps the revision and makes the release due. */
+const factChanged = `revision = revision + 1, next_change_at = 'epoch'`;
+
+/** WHERE clause of a release query (shared by the listing and its count), numbering parameters from `params`. */
+function releaseFilter(query: ReleaseQuery, params: unknown[]): string {
+  const param = (v: unknown) => (params.push(v), `$${params.length}`);
+  const where: string[] = [];
+  if (query.ecosystem) where.push(`ecosystem = ${param(query.ecosystem)}`);
+  if (query.name) where.push(`name = ${param(query.name)}`);
+  if (query.analysis) where.push(`analysis = ${param(query.analysis)}`);
+  // A decided release with findings in files added later can be sent back to review by them.
+  if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]'::jsonb) AND withdrawn_at IS NULL");
+  if (query.states) where.push(`state = ANY(${param(query.states)}::text[])`);
+  // ILIKE: case-insensitive, as SQLite's LIKE is for these names.
+  if (query.search) where.push(`(ecosystem || ':' || name || '@' || version) ILIKE ${param(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`);
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/** Orders as SQLite's: NULL hold ends first, names in byte order. */
+const releaseOrder: Record<NonNullable<ReleaseQuery['order']>, string> = {
+  newest: 'id DESC',
+  risk: 'risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC',
+  until: 'hold_until NULLS FIRST, id',
+  package: 'ecosystem, name COLLATE "C", id DESC',
+};
+
+function toAudit(row: AuditRow): AuditEntry {
+  return { ...row, id: Number(row.id) };
+}
+
+/** Appends audit entries in order inside `client`'s transaction, under the audit-order lock. */
+export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  await client.query('SELECT pg_advisory_xact_lock($1)', [auditOrderLockKey.toString()]);
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO audit (at, actor, role, action, subject, reason, detail)
+     SELECT at, actor, role, action, subject, reason, detail
+     FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+       WITH ORDINALITY AS e(at, actor, role, action, subject, reason, detail, n)
+     ORDER BY n
+     RETURNING id`,
+    [
+      entries.map((e) => e.at),
+      entries.map((e) => e.actor),
+      entries.map((e) => e.role),
+      entries.map((e) => e.action),
+      entries.map((e) => e.subject),
+      entries.map((e) => e.reason),
+      entries.map((e) => JSON.stringify(e.detail)),
+    ],
+  );
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+/** One row of the decision history, with the artifact digests it was made on. */
+async function insertDecision(client: pg.PoolClient, releaseId: number, decision: Decision): Promise<void> {
+  await client.query(
+    'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt, decision.digests ? JSON.stringify(decision.digests) : null],
+  );
+}
+
+/**
+ * Releases, artifacts, decisions, the audit log and cached documents in PostgreSQL, for several
+ * Airlock replicas sharing one database. Open it with `PgReleaseStore.open`, which migrates the
+ * schema first. Every multi-row change is one transaction; concurrent first sights of a package on
+ * two replicas insert each release once (ON CONFLICT) and only one of them reports it as added.
+ */
+export class PgReleaseStore implements ReleaseStore {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  /** Migrates the schema (once, under a lock) and returns the store. `ownsPool`: close() ends the pool. */
+  static async open(pool: pg.Pool, options: { ownsPool?: boolean } = {}): Promise<PgReleaseStore> {
+    await migratePostgres(pool, 'releases', pgReleaseMigrations);
+    return new PgReleaseStore(pool, options.ownsPool ?? false);
+  }
+
+  async recordSeen(
+    ecosystem: Ecosystem,
+    name: string,
+    observed: ObservedRelease[],
+    now: Date,
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
+  ): Promise<{ releases: Release[]; added: Release[] }> {
+    // Most reads of a package find nothing new: answer those with one query, no transaction.
+    const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
+    const byVersion = new Map(known.rows.map((r) => [r.version, r]));
+    if (observed.every((o) => byVersion.has(o.version) && (byVersion.get(o.version)!.published_at !== null || !o.publishedAt)))
+      return { releases: known.rows.map(toRelease), added: [] };
+    return pgTransaction(this.pool, async (client) => {
+      const byPackage = () =>
+        client.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
+      const existing = new Map((await byPackage()).rows.map((r) => [r.version, r]));
+      // A release new to a package Airlock had already read was not there at the last read that
+      // added anything, so its clock cannot start before that read, whatever date upstream gives.
+      // (Rows first seen at this same instant came with this same read.)
+      let lastRead: Date | null = null;
+      for (const r of existing.values()) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
+      const fresh = new Map<string, ObservedRelease>();
+      let changed = false;
+      for (const o of observed) {
+        const row = existing.get(o.version);
+        if (!row) fresh.set(o.version, o);
+        else if (row.published_at === null && o.publishedAt) {
+          // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
+          // A publish time learned after first sight never starts the clock before first sight.
+          await client.query(
+            `UPDATE releases SET published_at = $1, meta = $2,
+               clock_floor_at = GREATEST(COALESCE(clock_floor_at, first_seen_at), first_seen_at), ${factChanged}
+             WHERE id = $3 AND published_at IS NULL`,
+            [
+              o.publishedAt,
+              JSON.stringify(o.meta ?? row.meta),
+              row.id,
+            ],
+          );
+          changed = true;
+        }
+      }
+      let addedIds = new Set<number>();
+      if (fresh.size > 0) {
+        const list = [...fresh.values()].map((o) => {
+          const facts: ReleaseFacts = {
+            ecosystem,
+            name,
+            version: o.version,
+            publishedAt: o.publishedAt,
+            firstSeenAt: now,
+            clockFloorAt: lastRead,
+            analysis: initialAnalysis(o),
+            findings: [],
+            decision: null,
+            withdrawnAt: null,
+          };
+          return { o, facts, initial: initialState?.(facts) };
+        });
+        // ON CONFLICT: another replica may be recording the same package right now; its rows win
+        // and only the rows this statement inserted are "added" here, so "discovered" is written once.
+        const inserted = await client.query<{ id: number; version: string }>(
+          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+           SELECT $1::text, $2::text, v, p, $3::timestamptz, $8::timestamptz, a, m, st, hu, nc
+           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[]) AS o(v, p, a, m, st, hu, nc)
+           ON CONFLICT (ecosystem, name, version) DO NOTHING
+           RETURNING id, version`,
+          [
+            ecosystem,
+            name,
+            now,
+            list.map((x) => x.o.version),
+            list.map((x) => x.o.publishedAt),
+            list.map((x) => x.facts.analysis),
+            list.map((x) => JSON.stringify(x.o.meta ?? {})),
+            lastRead,
+            list.map((x) => x.initial?.state ?? null),
+            list.map((x) => x.initial?.holdUntil ?? null),
+            // Without a first state it is due at once, so the sweeper records one.
+            list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow)),
+          ],
+        );
+        addedIds = new Set(inserted.rows.map((r) => r.id));
+        const insertedVersions = new Set(inserted.rows.map((r) => r.version));
+        // The first state's audit entries, only for rows this call inserted, in observed order.
+        const audits = list.filter((x) => insertedVersions.has(x.o.version) && x.initial?.audit).map((x) => x.initial!.audit!);
+        await insertAudit(client, audits);
+        changed = true;
+      }
+      const rows = changed ? (await byPackage()).rows : [...existing.values()];
+      const releases = rows.map(toRelease);
+      return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
+    });
+  }
+
+  async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 AND version = $3', [
+      ecosystem,
+      name,
+      version,
+    ]);
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async getReleaseById(id: number): Promise<Release | null> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE id = $1', [id]);
+    return rows[0] ? toRelease(rows[0]) : null;
+  }
+
+  async listReleases(query: ReleaseQuery = {}): Promise<Release[]> {
+    const params: unknown[] = [];
+    const where = releaseFilter(query, params);
+    params.push(query.limit ?? null, query.offset ?? 0);
+    const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return (await this.pool.query<ReleaseRow>(sql, params)).rows.map(toRelease);
+  }
+
+  async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const params: unknown[] = [];
+    const where = releaseFilter(query, params);
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
+    return Number(rows[0]!.n);
+  }
+
+  async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+    const { rows } = await this.pool.query<{ name: string }>(
+      'SELECT DISTINCT name COLLATE "C" AS name FROM releases WHERE ecosystem = $1 AND name COLLATE "C" > $2 ORDER BY 1 LIMIT $3',
+      [ecosystem, page.after ?? '', page.limit ?? null],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
+    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2', [now, limit]);
+    return rows.map(toTracked);
+  }
+
+  async applyTransitions(transitions: StateTransition[]): Promise<number[]> {
+    if (transitions.length === 0) return [];
+    return pgTransaction(this.pool, async (client) => {
+      const applied: number[] = [];
+      const audits: NewAuditEntry[] = [];
+      for (const t of transitions) {
+        // Conditional on the revision it was read at: a second sweeper (another replica) finds the
+        // row changed and writes nothing, so each transition and its audit entry happen once.
+        const updated = await client.query(
+          'UPDATE releases SET state = $1, hold_until = $2, next_change_at = $3, revision = revision + 1 WHERE id = $4 AND revision = $5',
+          [t.state, t.holdUntil, t.nextChangeAt, t.releaseId, t.revision],
+        );
+        if (updated.rowCount === 0) continue;
+        if (t.audit) audits.push(t.audit);
+        applied.push(t.releaseId);
+      }
+      await insertAudit(client, audits);
+      return applied;
+    });
+  }
+
+  async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
+    const { rowCount } = await this.pool.query(`UPDATE releases SET ${factChanged} WHERE ecosystem = $1 AND name = $2`, [ecosystem, name]);
+    return rowCount ?? 0;
+  }
+
+  async countByState(): Promise<StateCount[]> {
+    const { rows } = await this.pool.query<{ ecosystem: Ecosystem; state: ReleaseState; count: string }>(
+      'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+    );
+    return rows.map((r) => ({ ecosystem: r.ecosystem, state: r.state, count: Number(r.count) }));
+  }
+
+  async saveAnalysis(
+    releaseId: number,
+    result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
+  ): Promise<void> {
+    await this.pool.query(
+      `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged} WHERE id = $5`,
+      [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
+    );
+  }
+
+  async resetAnalysis(releaseId: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, ${factChanged} WHERE id = $1`,
+      [releaseId],
+    );
+  }
+
+  async recordDecision(releaseId: number, decision: Decision): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      await insertDecision(client, releaseId, decision);
+      await client.query(`UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2`, [JSON.stringify(decision), releaseId]);
+    });
+  }
+
+  async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
+    return pgTransaction(this.pool, async (client) => {
+      // Compare-and-set in one statement: a concurrent decider's UPDATE waits for this one's
+      // commit, then finds the decision changed and updates nothing.
+      const updated = await client.query(
+        `UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
+           ELSE decision->>'action' = $3 AND decision->>'actor' = $4 AND decision->>'decidedAt' = $5 END`,
+        [JSON.stringify(decision), releaseId, previous?.action ?? null, previous?.actor ?? null, previous?.decidedAt.toISOString() ?? null],
+      );
+      if (updated.rowCount === 0) return false;
+      await insertDecision(client, releaseId, decision);
+      await insertAudit(client, [audit]);
+      return true;
+    });
+  }
+
+  async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
+    await this.pool.query(`UPDATE releases SET withdrawn_at = $1, ${factChanged} WHERE id = $2`, [at, releaseId]);
+  }
+
+  async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
+    await this.recordManyArtifacts([{ releaseId, artifacts }], now);
+    return this.listArtifacts(releaseId);
+  }
+
+  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
+    // One row per (release, file), the last description winning, as repeated upserts would leave it:
+    // a single INSERT … ON CONFLICT may not touch the same row twice.
+    const rows = new Map<string, { releaseId: number; a: ObservedArtifact }>();
+    for (const { releaseId, artifacts } of entries) for (const a of artifacts) rows.set(`${releaseId}\0${a.filename}`, { releaseId, a });
+    if (rows.size === 0) return;
+    const list = [...rows.values()];
+    await pgTransaction(this.pool, (client) =>
+      client.query(
+        // A file new to a release that already had files gets its own analysis ('pending'); files
+        // recorded together with a release's first are its first (the subqueries see the table as
+        // it was before this statement). The clock floor of a file new to a known release is the
+        // latest first sight of its siblings; an upload time learned late floors at first sight.
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, analysis, clock_floor_at)
+         SELECT r, f, u, d, s, p, $1::timestamptz,
+           CASE WHEN EXISTS (SELECT 1 FROM artifacts a WHERE a.release_id = o.r) THEN 'pending' END,
+           (SELECT MAX(a.first_seen_at) FROM artifacts a WHERE a.release_id = o.r AND a.first_seen_at < $1::timestamptz)
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
+         ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+           clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
+             THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
+             ELSE artifacts.clock_floor_at END,
+           published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+        [
+          now,
+          list.map((x) => x.releaseId),
+          list.map((x) => x.a.filename),
+          list.map((x) => x.a.url),
+          list.map((x) => JSON.stringify(x.a.digests)),
+          list.map((x) => x.a.size),
+          list.map((x) => x.a.publishedAt),
+        ],
+      ),
+    );
+  }
+
+  async listArtifacts(releaseId: number): Promise<Artifact[]> {
+    const { rows } = await this.pool.query<ArtifactRow>('SELECT * FROM artifacts WHERE release_id = $1 ORDER BY filename COLLATE "C"', [
+      releaseId,
+    ]);
+    return rows.map(toArtifact);
+  }
+
+  async setArtifactBlob(artifactId: number, blobKey: string): Promise<void> {
+    await this.pool.query('UPDATE artifacts SET blob_key = $1 WHERE id = $2', [blobKey, artifactId]);
+  }
+
+  async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {
+    const { rows } = releaseIds
+      ? await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id = ANY($1::int[]) ORDER BY id", [releaseIds])
+      : await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id");
+    return rows.map(toArtifact);
+  }
+
+  async saveArtifactAnalysis(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      const updated = await client.query<{ release_id: number }>(
+        "UPDATE artifacts SET analysis = 'done', findings = $1, analyzed_at = $2 WHERE id = $3 RETURNING release_id",
+        [JSON.stringify(result.findings), result.analyzedAt, artifactId],
+      );
+      const releaseId = updated.rows[0]?.release_id;
+      if (releaseId !== undefined) await this.fileFindingsChanged(client, releaseId);
+    });
+  }
+
+  async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {
+    await pgTransaction(this.pool, async (client) => {
+      for (const fromId of fromIds) {
+        if (fromId === intoId) continue;
+        await client.query(
+          `UPDATE artifacts SET release_id = $1, analysis = 'pending', findings = '[]', analyzed_at = NULL
+           WHERE release_id = $2 AND filename NOT IN (SELECT filename FROM artifacts WHERE release_id = $1)`,
+          [intoId, fromId],
+        );
+        await client.query('DELETE FROM artifacts WHERE release_id = $1', [fromId]);
+        await client.query('UPDATE decisions SET release_id = $1 WHERE release_id = $2', [intoId, fromId]);
+        await client.query('DELETE FROM releases WHERE id = $1', [fromId]);
+      }
+      await this.fileFindingsChanged(client, intoId);
+    });
+  }
+
+  /**
+   * Copies the done files' findings onto the release row (so every read of a release has them),
+   * ranks it again and makes it due: a file's findings can change what the release may be.
+   */
+  private async fileFindingsChanged(client: pg.PoolClient, releaseId: number): Promise<void> {
+    const { rows } = await client.query<ReleaseRow>(
+      `UPDATE releases SET file_findings = COALESCE((
+         SELECT jsonb_agg(f ORDER BY a.id, f.n)
+         FROM artifacts a, jsonb_array_elements(a.findings) WITH ORDINALITY AS f(f, n)
+         WHERE a.release_id = releases.id AND a.analysis = 'done'
+       ), '[]'::jsonb)
+       WHERE id = $1 RETURNING *`,
+      [releaseId],
+    );
+    if (rows[0]) await client.query(`UPDATE releases SET risk_rank = $1, ${factChanged} WHERE id = $2`, [riskRank(toRelease(rows[0]).findings), releaseId]);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const [id] = await pgTransaction(this.pool, (client) => insertAudit(client, [entry]));
+    return { ...entry, id: id! };
+  }
+
+  async appendAuditEntries(entries: NewAuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await pgTransaction(this.pool, (client) => insertAudit(client, entries));
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (query.subject) where.push(`subject LIKE ${param(`%${query.subject.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`);
+    if (query.actor) where.push(`actor = ${param(query.actor)}`);
+    if (query.action) where.push(`action = ${param(query.action)}`);
+    if (query.beforeId !== undefined) where.push(`id < ${param(query.beforeId)}`);
+    if (query.afterId !== undefined) where.push(`id > ${param(query.afterId)}`);
+    const order = query.order === 'oldest' ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${param(query.limit ?? 100)}`;
+    return (await this.pool.query<AuditRow>(sql, params)).rows.map(toAudit);
+  }
+
+  async getDocument(key: string): Promise<CachedDocument | null> {
+    const { rows } = await this.pool.query<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
+      'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = $1',
+      [key],
+    );
+    const row = rows[0];
+    return row ? { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: row.fetched_at } : null;
+  }
+
+  async putDocument(key: string, doc: CachedDocument): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+         last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+      [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt],
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool && !this.pool.ended) await this.pool.end();
+  }
+}

@@ -1,0 +1,89 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { JobQueue } from '../../src/store/job-queue.js';
+import { storeEngines, type EngineDatabase } from './store-engines.js';
+
+const t0 = new Date('2026-11-01T10:00:00Z');
+const later = (ms: number) => new Date(t0.getTime() + ms);
+
+describe.each(storeEngines)('job queue on $name', (engine) => {
+  let database: EngineDatabase;
+  let jobs: JobQueue;
+
+  beforeAll(() => engine.start());
+  afterAll(() => engine.stop());
+  beforeEach(async () => {
+    database = await engine.database();
+    jobs = (await database.connect()).jobs;
+  });
+  afterEach(() => database.drop());
+
+  it('queues a key once while it is unfinished, and again once it has finished', async () => {
+    expect(await jobs.enqueue({ kind: 'analysis', key: 'analysis:1', payload: { releaseId: 1 } }, t0)).toBe(true);
+    expect(await jobs.enqueue({ kind: 'analysis', key: 'analysis:1', payload: { releaseId: 1 } }, t0)).toBe(false);
+    expect(await jobs.find('analysis:1')).toMatchObject({ kind: 'analysis', payload: { releaseId: 1 }, attempts: 0, owner: null, queuedAt: t0, doneAt: null });
+    const [job] = await jobs.claim('analysis', 'replica-a', t0, 30_000, 10);
+    expect(await jobs.enqueue({ kind: 'analysis', key: 'analysis:1' }, t0)).toBe(false);
+    expect(await jobs.complete(job!.id, 'replica-a', later(1000))).toBe(true);
+    expect(await jobs.find('analysis:1')).toBeNull();
+    expect(await jobs.enqueue({ kind: 'analysis', key: 'analysis:1' }, later(2000))).toBe(true);
+    expect(await jobs.prune(later(1500))).toBe(1);
+  });
+
+  it('hands out the highest priority first, then the oldest, only of the kind asked for and only once runnable', async () => {
+    await jobs.enqueue({ kind: 'analysis', key: 'a1' }, t0);
+    await jobs.enqueue({ kind: 'analysis', key: 'a2' }, t0);
+    await jobs.enqueue({ kind: 'analysis', key: 'a3', runAfter: later(60_000) }, t0);
+    await jobs.enqueue({ kind: 'webhook', key: 'w1' }, t0);
+    // A client is waiting on a2.
+    expect(await jobs.prioritize('a2', 10)).toBe(true);
+    expect(await jobs.prioritize('nothing', 10)).toBe(false);
+    const claimed = await jobs.claim('analysis', 'replica-a', t0, 120_000, 10);
+    expect(claimed.map((j) => j.key)).toEqual(['a2', 'a1']);
+    expect(claimed[0]).toMatchObject({ owner: 'replica-a', leaseUntil: later(120_000), attempts: 1, priority: 10 });
+    expect((await jobs.claim('analysis', 'replica-a', later(60_000), 30_000, 10)).map((j) => j.key)).toEqual(['a3']);
+    expect((await jobs.claim('webhook', 'replica-a', t0, 30_000, 10)).map((j) => j.key)).toEqual(['w1']);
+  });
+
+  it('gives each job to one replica when several claim at the same moment', async () => {
+    for (let i = 0; i < 30; i++) await jobs.enqueue({ kind: 'analysis', key: `k${i}` }, t0);
+    const replicas = await Promise.all([database.connect(), database.connect(), database.connect()]);
+    const claimedBy = await Promise.all(
+      replicas.map(async ({ jobs: queue }, r) => {
+        const mine: string[] = [];
+        for (;;) {
+          const got = await queue.claim('analysis', `replica-${r}`, t0, 30_000, 4);
+          if (got.length === 0) return mine;
+          mine.push(...got.map((j) => j.key));
+        }
+      }),
+    );
+    const all = claimedBy.flat();
+    expect(all).toHaveLength(30);
+    expect(new Set(all).size).toBe(30);
+  });
+
+  it('lets another replica take a job whose lease ran out, and the first one can no longer finish it', async () => {
+    await jobs.enqueue({ kind: 'analysis', key: 'slow' }, t0);
+    const [mine] = await jobs.claim('analysis', 'replica-a', t0, 30_000, 1);
+    expect(await jobs.claim('analysis', 'replica-b', later(29_000), 30_000, 1)).toEqual([]);
+    expect(await jobs.renew(mine!.id, 'replica-a', later(40_000))).toBe(true);
+    expect(await jobs.claim('analysis', 'replica-b', later(39_000), 30_000, 1)).toEqual([]);
+    // replica-a was killed: its lease runs out and replica-b takes the job over.
+    const [taken] = await jobs.claim('analysis', 'replica-b', later(40_000), 30_000, 1);
+    expect(taken).toMatchObject({ id: mine!.id, owner: 'replica-b', attempts: 2 });
+    expect(await jobs.complete(mine!.id, 'replica-a', later(41_000))).toBe(false);
+    expect(await jobs.renew(mine!.id, 'replica-a', later(90_000))).toBe(false);
+    expect(await jobs.complete(taken!.id, 'replica-b', later(42_000))).toBe(true);
+    expect(await jobs.find('slow')).toBeNull();
+  });
+
+  it('puts a failed job back with its error, to run again after its back-off', async () => {
+    await jobs.enqueue({ kind: 'webhook', key: 'event-7:https://hooks.test/a', payload: { eventId: 'event-7' } }, t0);
+    const [job] = await jobs.claim('webhook', 'replica-a', t0, 30_000, 1);
+    expect(await jobs.retry(job!.id, 'replica-b', later(5000), 'not mine')).toBe(false);
+    expect(await jobs.retry(job!.id, 'replica-a', later(60_000), 'HTTP 503 from https://hooks.test/a')).toBe(true);
+    expect(await jobs.claim('webhook', 'replica-b', later(59_000), 30_000, 1)).toEqual([]);
+    const [again] = await jobs.claim('webhook', 'replica-b', later(60_000), 30_000, 1);
+    expect(again).toMatchObject({ attempts: 2, lastError: 'HTTP 503 from https://hooks.test/a', payload: { eventId: 'event-7' } });
+  });
+});

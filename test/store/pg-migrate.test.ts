@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Migration } from '../../src/store/migrations.js';
+import { migratePostgres } from '../../src/store/pg-migrate.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+
+const track: Migration[] = [
+  { version: 1, name: 'things', sql: 'CREATE TABLE things (id SERIAL PRIMARY KEY)' },
+  { version: 2, name: 'things.label', sql: 'ALTER TABLE things ADD COLUMN label TEXT' },
+  { version: 3, name: 'things.size', sql: 'ALTER TABLE things ADD COLUMN size INTEGER' },
+];
+
+describe('PostgreSQL schema migrations', () => {
+  let cluster: Postgres;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(() => cluster.stop());
+
+  it('migrates once when several replicas start together, each migration in order', async () => {
+    const url = await cluster.createDatabase();
+    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 1 }));
+    const applied = await Promise.all(pools.map((pool) => migratePostgres(pool, 'test', track)));
+    expect(applied.flat().sort()).toEqual([1, 2, 3]);
+    expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
+    const { rows } = await pools[0]!.query('SELECT version, name FROM schema_migrations WHERE track = $1 ORDER BY version', ['test']);
+    expect(rows).toEqual(track.map(({ version, name }) => ({ version, name })));
+    await Promise.all(pools.map((p) => p.end()));
+  });
+
+  it('leaves the schema as it was when a migration fails, and refuses a database newer than this Airlock', async () => {
+    const pool = new pg.Pool({ connectionString: await cluster.createDatabase() });
+    await migratePostgres(pool, 'test', track.slice(0, 1));
+    const broken: Migration[] = [...track.slice(0, 2), { version: 3, name: 'broken', sql: 'ALTER TABLE nothing ADD COLUMN x INTEGER' }];
+    await expect(migratePostgres(pool, 'test', broken)).rejects.toThrow(/nothing/);
+    const columns = await pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'things' ORDER BY ordinal_position");
+    expect(columns.rows.map((r: { column_name: string }) => r.column_name)).toEqual(['id']);
+    await migratePostgres(pool, 'test', track);
+    await expect(migratePostgres(pool, 'test', track.slice(0, 2))).rejects.toThrow(/newer than this Airlock knows/);
+    await pool.end();
+  });
+});

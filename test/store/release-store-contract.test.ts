@@ -1,0 +1,374 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/quarantine/release.js';
+import type { NewAuditEntry, ObservedArtifact, ObservedRelease, ReleaseStore } from '../../src/store/release-store.js';
+import { storeEngines, type EngineDatabase } from './store-engines.js';
+
+const at = (iso: string) => new Date(iso);
+const seen = (version: string, publishedAt: string | null = null, meta: Record<string, unknown> = {}): ObservedRelease => ({
+  version,
+  publishedAt: publishedAt ? at(publishedAt) : null,
+  meta,
+});
+const file = (filename: string, extra: Partial<ObservedArtifact> = {}): ObservedArtifact => ({
+  filename,
+  url: `http://upstream.test/${filename}`,
+  digests: { sha256: 'a'.repeat(64) },
+  size: 1234,
+  publishedAt: null,
+  ...extra,
+});
+const entry = (action: string, subject: string, extra: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+  at: at('2026-11-01T10:00:00Z'),
+  actor: 'system',
+  role: 'system',
+  action,
+  subject,
+  reason: null,
+  detail: {},
+  ...extra,
+});
+const pending = () => 'pending' as const;
+
+describe.each(storeEngines)('release store on $name', (engine) => {
+  let database: EngineDatabase;
+  let store: ReleaseStore;
+
+  beforeAll(() => engine.start());
+  afterAll(() => engine.stop());
+  beforeEach(async () => {
+    database = await engine.database();
+    store = (await database.connect()).releases;
+  });
+  afterEach(() => database.drop());
+
+  it('records new releases with their first-seen time and initial analysis, and reports only those as added', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const first = await store.recordSeen('npm', 'demo', [seen('1.0.0', '2025-01-01T00:00:00Z'), seen('2.0.0')], now, (o) =>
+      o.publishedAt ? 'skipped' : 'pending',
+    );
+    expect(first.added.map((r) => r.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    const v1 = first.releases.find((r) => r.version === '1.0.0')!;
+    expect(v1).toMatchObject({ ecosystem: 'npm', name: 'demo', analysis: 'skipped', decision: null, withdrawnAt: null, findings: [] });
+    expect(v1.publishedAt).toEqual(at('2025-01-01T00:00:00Z'));
+    expect(v1.firstSeenAt).toEqual(now);
+
+    const later = at('2026-11-02T10:00:00Z');
+    const second = await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('2.0.0'), seen('3.0.0')], later, pending);
+    expect(second.added.map((r) => r.version)).toEqual(['3.0.0']);
+    expect(second.releases).toHaveLength(3);
+    expect(second.releases.find((r) => r.version === '2.0.0')!.firstSeenAt).toEqual(now);
+  });
+
+  it('fills in a publish time learned later, and keeps the first one it learned', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'demo', [seen('1.0.0')], now, pending);
+    await store.recordSeen('npm', 'demo', [seen('1.0.0', '2026-10-30T00:00:00Z', { publisher: 'alice' })], now, pending);
+    await store.recordSeen('npm', 'demo', [seen('1.0.0', '2026-10-31T00:00:00Z', { publisher: 'mallory' })], now, pending);
+    const release = await store.getRelease('npm', 'demo', '1.0.0');
+    expect(release?.publishedAt).toEqual(at('2026-10-30T00:00:00Z'));
+    expect(release?.meta).toEqual({ publisher: 'alice' });
+  });
+
+  it('floors the clock of a release new to a known package at the last read, and of a publish time learned late at first sight', async () => {
+    const first = at('2026-11-01T10:00:00Z');
+    const { added } = await store.recordSeen('npm', 'demo', [seen('1.0.0', '2026-01-01T00:00:00Z'), seen('1.1.0')], first, pending);
+    expect(added.map((r) => r.clockFloorAt)).toEqual([null, null]);
+    // Upstream now lists 2.0.0 with an old date: it was not there at our last read.
+    const second = at('2026-11-02T10:00:00Z');
+    const again = await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('1.1.0', '2025-06-01T00:00:00Z'), seen('2.0.0', '2025-01-01T00:00:00Z')], second, pending);
+    expect(again.added.map((r) => [r.version, r.clockFloorAt])).toEqual([['2.0.0', first]]);
+    expect((await store.getRelease('npm', 'demo', '1.1.0'))?.clockFloorAt).toEqual(first);
+    expect((await store.getRelease('npm', 'demo', '1.0.0'))?.clockFloorAt).toBeNull();
+
+    const release = again.added[0]!;
+    await store.recordArtifacts(release.id, [file('a.whl')], second);
+    const third = at('2026-11-03T10:00:00Z');
+    await store.recordArtifacts(release.id, [file('a.whl', { publishedAt: at('2025-01-01T00:00:00Z') }), file('b.whl', { publishedAt: at('2025-01-01T00:00:00Z') })], third);
+    const [a, b] = await store.listArtifacts(release.id);
+    expect(a!.clockFloorAt).toEqual(second);
+    expect(b!.clockFloorAt).toEqual(second);
+  });
+
+  it('adds each release once when two handles record the same package at the same moment', async () => {
+    const other = (await database.connect()).releases;
+    const versions = Array.from({ length: 40 }, (_, i) => seen(`1.0.${i}`));
+    const now = at('2026-11-01T10:00:00Z');
+    const [a, b] = await Promise.all([
+      store.recordSeen('pypi', 'raced', versions, now, pending),
+      other.recordSeen('pypi', 'raced', versions, now, pending),
+    ]);
+    const added = [...a.added, ...b.added].map((r) => r.version).sort();
+    expect(added).toEqual(versions.map((v) => v.version).sort());
+    expect((await store.listReleases({ name: 'raced' })).length).toBe(40);
+  });
+
+  it('finds releases by name and id, lists them newest first with filters and paging, and lists package names sorted', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'zeta', [seen('1.0.0')], now, pending);
+    await store.recordSeen('npm', '@acme/widget', [seen('1.0.0'), seen('1.1.0')], now, () => 'skipped');
+    await store.recordSeen('pypi', 'alpha', [seen('0.1')], now, pending);
+    await store.recordSeen('npm', 'Alpha', [seen('1.0.0')], now, pending);
+
+    const widget = await store.getRelease('npm', '@acme/widget', '1.1.0');
+    expect(widget?.version).toBe('1.1.0');
+    expect(await store.getReleaseById(widget!.id)).toEqual(widget);
+    expect(await store.getRelease('npm', '@acme/widget', '9.9.9')).toBeNull();
+    expect(await store.getReleaseById(999_999)).toBeNull();
+
+    const all = await store.listReleases();
+    expect(all.map((r) => r.id)).toEqual([...all.map((r) => r.id)].sort((x, y) => y - x));
+    expect(all).toHaveLength(5);
+    expect((await store.listReleases({ ecosystem: 'pypi' })).map((r) => r.name)).toEqual(['alpha']);
+    expect((await store.listReleases({ analysis: 'skipped' })).map((r) => r.version)).toEqual(['1.1.0', '1.0.0']);
+    expect((await store.listReleases({ limit: 2, offset: 1 })).map((r) => r.id)).toEqual(all.slice(1, 3).map((r) => r.id));
+    expect(await store.listPackages('npm')).toEqual(['@acme/widget', 'Alpha', 'zeta']);
+  });
+
+  it('saves an analysis, and resets it to pending for a re-analysis', async () => {
+    const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    const id = added[0]!.id;
+    const findings = [{ kind: 'install-script-added', severity: 'critical' as const, path: 'package.json', line: 3, message: 'adds postinstall' }];
+    await store.saveAnalysis(id, { findings, baselineVersion: '1.0.0', analyzedAt: at('2026-11-01T11:00:00Z') });
+    expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'done', findings, baselineVersion: '1.0.0', analyzedAt: at('2026-11-01T11:00:00Z') });
+    await store.resetAnalysis(id);
+    expect(await store.getReleaseById(id)).toMatchObject({ analysis: 'pending', analyzedAt: null, findings: [] });
+  });
+
+  it('keeps the latest decision with its time, and marks and clears a withdrawal', async () => {
+    const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    const id = added[0]!.id;
+    const approve: Decision = { action: 'approve', reason: 'diff reviewed', actor: 'alice', role: 'reviewer', decidedAt: at('2026-11-01T12:00:00Z') };
+    const revoke: Decision = { action: 'revoke', reason: 'advisory', actor: 'bob', role: 'admin', decidedAt: at('2026-11-02T12:00:00Z') };
+    await store.recordDecision(id, approve);
+    expect((await store.getReleaseById(id))?.decision).toEqual(approve);
+    await store.recordDecision(id, revoke);
+    expect((await store.getReleaseById(id))?.decision).toEqual(revoke);
+    expect(await store.listReleases({ undecided: true })).toEqual([]);
+
+    const other = (await store.recordSeen('npm', 'demo', [seen('3.0.0')], at('2026-11-01T10:00:00Z'), pending)).added[0]!;
+    await store.setWithdrawn(other.id, at('2026-11-03T00:00:00Z'));
+    expect((await store.getReleaseById(other.id))?.withdrawnAt).toEqual(at('2026-11-03T00:00:00Z'));
+    expect(await store.listReleases({ undecided: true })).toEqual([]);
+    await store.setWithdrawn(other.id, null);
+    expect((await store.listReleases({ undecided: true })).map((r) => r.version)).toEqual(['3.0.0']);
+  });
+
+  it('records a decision with its audit entry only if the release was not decided since it was read', async () => {
+    const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    const id = added[0]!.id;
+    const approve: Decision = { action: 'approve', reason: 'ok', actor: 'alice', role: 'reviewer', decidedAt: at('2026-11-01T12:00:00Z') };
+    const reject: Decision = { action: 'reject', reason: 'no', actor: 'bob', role: 'reviewer', decidedAt: at('2026-11-01T12:00:00Z') };
+    const audit = (d: Decision) => entry(d.action, 'npm:demo@2.0.0', { actor: d.actor, role: d.role, reason: d.reason });
+
+    // Two reviewers on two replicas saw it undecided and decide at the same moment: one wins.
+    const other = (await database.connect()).releases;
+    const results = await Promise.all([store.decideIf(id, null, approve, audit(approve)), other.decideIf(id, null, reject, audit(reject))]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results[0] ? approve : reject;
+    const decided = await store.getReleaseById(id);
+    expect(decided?.decision).toEqual(winner);
+    const entries = await store.listAudit({ subject: 'npm:demo@2.0.0' });
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([[winner.action, winner.actor]]);
+
+    // A revoke made against the decision as read applies; one made against an older view does not.
+    const revoke: Decision = { action: 'revoke', reason: 'advisory', actor: 'carol', role: 'admin', decidedAt: at('2026-11-02T12:00:00Z') };
+    expect(await store.decideIf(id, null, revoke, audit(revoke))).toBe(false);
+    expect(await store.decideIf(id, decided!.decision, revoke, audit(revoke))).toBe(true);
+    expect(await store.decideIf(id, decided!.decision, revoke, audit(revoke))).toBe(false);
+    expect((await store.getReleaseById(id))?.decision).toEqual(revoke);
+    expect((await store.listAudit({ subject: 'npm:demo@2.0.0' })).map((e) => e.action)).toEqual(['revoke', winner.action]);
+    expect(await store.decideIf(999_999, null, approve, audit(approve))).toBe(false);
+  });
+
+  it('keeps each release due until a transition records its state, applying a transition only at the revision it was read at', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('2.0.0')], now, pending);
+    const due = await store.listDue(now, 10);
+    expect(due.map((t) => [t.release.version, t.state, t.revision])).toEqual([
+      ['1.0.0', null, 0],
+      ['2.0.0', null, 0],
+    ]);
+    const [one, two] = due;
+    const hold = at('2026-11-04T10:00:00Z');
+    const transition = (t: typeof one, state: 'quarantined' | 'released') => ({
+      releaseId: t!.release.id,
+      revision: t!.revision,
+      state,
+      holdUntil: hold,
+      nextChangeAt: hold,
+      audit: entry(state, `npm:demo@${t!.release.version}`, { detail: { state } }),
+    });
+    const other = (await database.connect()).releases;
+    // Two sweepers (replicas) apply the same transitions: one writes them.
+    const [first, second] = await Promise.all([store.applyTransitions([transition(one, 'quarantined')]), other.applyTransitions([transition(one, 'quarantined')])]);
+    expect([...first, ...second]).toEqual([one!.release.id]);
+    // A fact written after the read (a withdrawal) makes the stale transition a no-op.
+    await store.setWithdrawn(two!.release.id, now);
+    expect(await store.applyTransitions([transition(two, 'released')])).toEqual([]);
+    expect((await store.listAudit()).map((e) => e.subject)).toEqual(['npm:demo@1.0.0']);
+    expect((await store.listDue(now, 10)).map((t) => t.release.version)).toEqual(['2.0.0']);
+    expect((await store.listDue(hold, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(await store.countByState()).toEqual([{ ecosystem: 'npm', state: 'quarantined', count: 1 }]);
+    expect(await store.markDue('npm', 'demo')).toBe(2);
+    expect((await store.listDue(now, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('writes a new release\'s first state and its discovered entry with the row when asked', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const { added } = await store.recordSeen('npm', 'demo', [seen('1.0.0')], now, pending, (facts) => ({
+      state: 'quarantined',
+      holdUntil: at('2026-11-04T10:00:00Z'),
+      nextChangeAt: at('2026-11-04T10:00:00Z'),
+      audit: entry('discovered', `npm:demo@${facts.version}`, { detail: { state: 'quarantined' } }),
+    }));
+    expect(added).toHaveLength(1);
+    expect(await store.listDue(now, 10)).toEqual([]);
+    expect(await store.countReleases({ states: ['quarantined'] })).toBe(1);
+    expect((await store.listAudit()).map((e) => [e.action, e.subject])).toEqual([['discovered', 'npm:demo@1.0.0']]);
+  });
+
+  it('filters, counts, searches and orders releases for the review lists', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    await store.recordSeen('npm', 'Alpha', [seen('1.0.0'), seen('2.0.0')], now, pending);
+    await store.recordSeen('npm', 'beta', [seen('1.0.0')], now, pending);
+    const [a1, a2, b1] = [(await store.getRelease('npm', 'Alpha', '1.0.0'))!, (await store.getRelease('npm', 'Alpha', '2.0.0'))!, (await store.getRelease('npm', 'beta', '1.0.0'))!];
+    await store.saveAnalysis(a2.id, { findings: [{ kind: 'x', severity: 'critical', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
+    await store.saveAnalysis(b1.id, { findings: [{ kind: 'x', severity: 'low', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
+    const tracked = await store.listDue(now, 10);
+    await store.applyTransitions(
+      tracked.map((t, i) => ({ releaseId: t.release.id, revision: t.revision, state: 'awaiting-review' as const, holdUntil: i === 0 ? null : at(`2026-11-0${5 - i}T00:00:00Z`), nextChangeAt: null, audit: null })),
+    );
+    expect((await store.listReleases({ order: 'risk' })).map((r) => r.id)).toEqual([a2.id, b1.id, a1.id]);
+    expect((await store.listReleases({ order: 'until' })).map((r) => r.id)).toEqual([tracked[0]!.release.id, tracked[2]!.release.id, tracked[1]!.release.id]);
+    expect((await store.listReleases({ order: 'package' })).map((r) => `${r.name}@${r.version}`)).toEqual(['Alpha@2.0.0', 'Alpha@1.0.0', 'beta@1.0.0']);
+    expect(await store.countReleases({ states: ['awaiting-review'], search: 'ALPHA@' })).toBe(2);
+    expect((await store.listReleases({ search: 'alpha@1', limit: 5 })).map((r) => r.id)).toEqual([a1.id]);
+    expect(await store.countReleases({ states: [] })).toBe(0);
+    expect(await store.listPackages('npm', { after: 'Alpha', limit: 5 })).toEqual(['beta']);
+  });
+
+  it('analyzes a file added to a known release on its own, and merges two spellings of one release', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const [r1, r2] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('1.0.0')], now, pending)).added;
+    await store.recordArtifacts(r1!.id, [file('demo-1.0.tar.gz')], now);
+    expect((await store.listArtifacts(r1!.id))[0]!.analysis).toBeNull();
+    await store.recordArtifacts(r1!.id, [file('demo-1.0-py3-none-any.whl')], at('2026-11-02T10:00:00Z'));
+    const [late] = await store.listArtifactsPendingAnalysis();
+    expect(late).toMatchObject({ filename: 'demo-1.0-py3-none-any.whl', analysis: 'pending', findings: [] });
+    expect(await store.listArtifactsPendingAnalysis([r2!.id])).toEqual([]);
+    const finding = { kind: 'pth-exec-added', severity: 'critical' as const, path: 'x.pth', line: 1, message: 'm', artifact: { filename: late!.filename, digest: 'sha256:aa' } };
+    await store.saveArtifactAnalysis(late!.id, { findings: [finding], analyzedAt: now });
+    expect(await store.listArtifactsPendingAnalysis()).toEqual([]);
+    expect((await store.getReleaseById(r1!.id))?.findings).toEqual([finding]);
+    expect((await store.listReleases({ order: 'risk', limit: 1 }))[0]!.id).toBe(r1!.id);
+
+    await store.recordArtifacts(r2!.id, [file('demo-1.0.0.zip'), file('demo-1.0.tar.gz')], now);
+    await store.recordDecision(r2!.id, { action: 'reject', reason: 'no', actor: 'bob', role: 'reviewer', decidedAt: now, digests: ['sha256:aa'] });
+    await store.mergeReleases(r1!.id, [r2!.id]);
+    expect(await store.getReleaseById(r2!.id)).toBeNull();
+    const merged = await store.listArtifacts(r1!.id);
+    expect(merged.map((a) => [a.filename, a.analysis])).toEqual([
+      ['demo-1.0-py3-none-any.whl', 'done'],
+      ['demo-1.0.0.zip', 'pending'],
+      ['demo-1.0.tar.gz', null],
+    ]);
+  });
+
+  it('records artifacts once per file, keeping their first-seen and upload times, and their blob keys', async () => {
+    const [a, b] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('2.0')], at('2026-11-01T10:00:00Z'), pending)).added;
+    const first = at('2026-11-01T10:00:00Z');
+    const listed = await store.recordArtifacts(a!.id, [file('demo-1.0.tar.gz'), file('demo-1.0-py3-none-any.whl', { publishedAt: at('2026-10-01T00:00:00Z') })], first);
+    expect(listed.map((x) => x.filename)).toEqual(['demo-1.0-py3-none-any.whl', 'demo-1.0.tar.gz']);
+    expect(listed[0]).toMatchObject({ releaseId: a!.id, digests: { sha256: 'a'.repeat(64) }, size: 1234, firstSeenAt: first, blobKey: null });
+
+    const later = at('2026-11-05T10:00:00Z');
+    await store.recordManyArtifacts(
+      [
+        { releaseId: a!.id, artifacts: [file('demo-1.0.tar.gz', { url: 'http://upstream.test/moved.tar.gz', publishedAt: at('2026-10-02T00:00:00Z') })] },
+        { releaseId: a!.id, artifacts: [file('demo-1.0-py3-none-any.whl', { publishedAt: at('2026-10-09T00:00:00Z') })] },
+        { releaseId: b!.id, artifacts: [file('demo-2.0.tar.gz', { size: null })] },
+      ],
+      later,
+    );
+    const [wheel, sdist] = await store.listArtifacts(a!.id);
+    expect(sdist).toMatchObject({ url: 'http://upstream.test/moved.tar.gz', publishedAt: at('2026-10-02T00:00:00Z'), firstSeenAt: first });
+    expect(wheel!.publishedAt).toEqual(at('2026-10-01T00:00:00Z'));
+    const [other] = await store.listArtifacts(b!.id);
+    expect(other).toMatchObject({ size: null, firstSeenAt: later });
+
+    await store.setArtifactBlob(sdist!.id, 'b'.repeat(64));
+    expect((await store.listArtifacts(a!.id)).find((x) => x.id === sdist!.id)?.blobKey).toBe('b'.repeat(64));
+    await store.recordManyArtifacts([], later);
+  });
+
+  it('appends audit entries in order and lists them by subject, actor and action, newest or oldest first, paged by id', async () => {
+    const one = await store.appendAudit(entry('discovered', 'npm:demo@1.0.0', { reason: 'cooldown 72h', detail: { state: 'quarantined', n: 1 } }));
+    await store.appendAuditEntries([
+      entry('approve', 'npm:demo@1.0.0', { actor: 'alice', role: 'reviewer', reason: 'ok' }),
+      entry('discovered', 'npm:demo_x@1.0.0'),
+      entry('reject', 'pypi:100%pure@1.0', { actor: 'bob', role: 'reviewer' }),
+    ]);
+    await store.appendAuditEntries([]);
+    expect(one).toMatchObject({ action: 'discovered', detail: { state: 'quarantined', n: 1 } });
+
+    const newest = await store.listAudit();
+    expect(newest.map((e) => e.action)).toEqual(['reject', 'discovered', 'approve', 'discovered']);
+    expect(newest[3]).toEqual(one);
+    const oldest = await store.listAudit({ order: 'oldest' });
+    expect(oldest.map((e) => e.id)).toEqual([...newest.map((e) => e.id)].reverse());
+
+    expect((await store.listAudit({ subject: 'demo@' })).map((e) => e.subject)).toEqual(['npm:demo@1.0.0', 'npm:demo@1.0.0']);
+    // LIKE's wildcards in a subject filter are plain characters.
+    expect((await store.listAudit({ subject: 'demo_' })).map((e) => e.subject)).toEqual(['npm:demo_x@1.0.0']);
+    expect((await store.listAudit({ subject: '100%' })).map((e) => e.action)).toEqual(['reject']);
+    expect((await store.listAudit({ actor: 'alice' })).map((e) => e.action)).toEqual(['approve']);
+    expect((await store.listAudit({ action: 'discovered', order: 'oldest' })).map((e) => e.subject)).toEqual(['npm:demo@1.0.0', 'npm:demo_x@1.0.0']);
+
+    expect((await store.listAudit({ beforeId: newest[1]!.id, limit: 1 })).map((e) => e.id)).toEqual([newest[2]!.id]);
+    expect((await store.listAudit({ afterId: one.id, order: 'oldest', limit: 2 })).map((e) => e.action)).toEqual(['approve', 'discovered']);
+    expect(newest[0]).toMatchObject({ at: at('2026-11-01T10:00:00Z'), actor: 'bob', role: 'reviewer', reason: null, detail: {} });
+  });
+
+  it('never skips an audit entry for a reader paging forwards while many writers append', async () => {
+    const writers = await Promise.all([database.connect(), database.connect(), database.connect()]);
+    let writing = true;
+    const read: number[] = [];
+    const reader = (async () => {
+      let cursor = 0;
+      for (;;) {
+        const done = !writing;
+        const page = await store.listAudit({ afterId: cursor, order: 'oldest', limit: 7 });
+        for (const e of page) read.push(e.id);
+        if (page.length > 0) cursor = page[page.length - 1]!.id;
+        else if (done) return;
+      }
+    })();
+    await Promise.all(
+      writers.map(async ({ releases }, w) => {
+        for (let i = 0; i < 40; i++) {
+          if (i % 2) await releases.appendAudit(entry('noted', `writer:${w}`, { detail: { i } }));
+          else await releases.appendAuditEntries([entry('noted', `writer:${w}`, { detail: { i } }), entry('noted', `writer:${w}`)]);
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+    const all = (await store.listAudit({ order: 'oldest', limit: 1000 })).map((e) => e.id);
+    expect(all).toHaveLength(180);
+    expect(read).toEqual(all);
+  });
+
+  it('keeps cached upstream documents, replacing them whole', async () => {
+    expect(await store.getDocument('npm:demo')).toBeNull();
+    const body = Buffer.from([0, 1, 2, 255, 0x7b]);
+    await store.putDocument('npm:demo', { body, etag: '"v1"', lastModified: null, fetchedAt: at('2026-11-01T10:00:00Z') });
+    expect(await store.getDocument('npm:demo')).toEqual({ body, etag: '"v1"', lastModified: null, fetchedAt: at('2026-11-01T10:00:00Z') });
+    await store.putDocument('npm:demo', { body: Buffer.from('{}'), etag: null, lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT', fetchedAt: at('2026-11-02T10:00:00Z') });
+    expect(await store.getDocument('npm:demo')).toEqual({
+      body: Buffer.from('{}'),
+      etag: null,
+      lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT',
+      fetchedAt: at('2026-11-02T10:00:00Z'),
+    });
+  });
+});
