@@ -313,7 +313,7 @@ function databaseUrlProblem(text: string): string | null {
 export function parseBlobStore(text: string): BlobStoreSetting | string {
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(text);
   if (!match) return `must be "file" or s3://bucket/prefix, got "${text}"`;
-  const bucket = match[1]!;
+  const bucket = match[1] ?? '';
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
     return `names bucket "${bucket}", which is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)`;
   const segments = (match[2] ?? '').split('/').filter((s) => s !== '');
