@@ -35,11 +35,17 @@ export default tseslint.config(
     },
   },
   {
-    // Still carrying `!` index reads (noUncheckedIndexedAccess is on; these assert what it checks):
-    // the analyzer's scanners and the npm packument byte parsers are hot loops other engineers are
-    // changing right now.
+    // Still carrying `!` on typed-array and string index reads inside bounds-checked loops
+    // (noUncheckedIndexedAccess is on; these assert what it checks): the analyzer's token and line
+    // scanners and the npm packument byte parsers are the hot paths other engineers are changing
+    // right now; they move to a local typed accessor, measured with `npm run bench -- analyzer`.
     files: [
-      'src/analyzer/**/*.ts',
+      'src/analyzer/scan/js-lexer.ts',
+      'src/analyzer/scan/scan-js.ts',
+      'src/analyzer/scan/js-exfiltration.ts',
+      'src/analyzer/scan/scan-python.ts',
+      'src/analyzer/scan/python-lines.ts',
+      'src/analyzer/scan/line-index.ts',
       'src/ecosystems/npm/json-members.ts',
       'src/ecosystems/npm/render-packument.ts',
     ],

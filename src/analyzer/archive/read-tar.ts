@@ -99,7 +99,7 @@ export async function readTar(
       });
       entry.on('end', () => {
         if (settled) return;
-        const data = keep ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : null;
+        const data = keep ? (chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)) : null;
         onFile({ path, size, data, head: head ?? Buffer.alloc(0) });
       });
     });
