@@ -251,13 +251,13 @@ async function unpackedSize(tgz: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let total = 0;
     const parser = new Parser();
-    parser.on('entry', (e) => {
+    parser.on('entry', (e: { size: number; resume: () => void }) => {
       total += e.size;
       e.resume();
     });
     parser.on('end', () => resolve(total));
     parser.on('error', reject);
-    createReadStream(tgz).pipe(parser as unknown as NodeJS.WritableStream);
+    createReadStream(tgz).pipe(parser);
   });
 }
 

@@ -28,7 +28,7 @@ export async function benchCacheSizing(): Promise<void> {
   for (const name of dirs) {
     const chunks: Buffer[] = [];
     const stream = createTar({ gzip: true, cwd: path.join(modules, name), prefix: 'package/', portable: true, filter: (p) => !p.includes('node_modules') }, ['.']);
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    for await (const chunk of stream) chunks.push(chunk);
     tarballs.set(name.replace('/', '__'), Buffer.concat(chunks));
   }
   const upstream = createServer((req, res) => {

@@ -141,8 +141,8 @@ function runNpm(args: string[], cwd: string, env: Record<string, string>): Promi
   return new Promise((resolve, reject) => {
     const child = spawn('npm', args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), installTimeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -152,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (env[envName] !== undefined && env[envName] !== '') return { value: env[envName], from: envName };
     const v = file[fileKey];
     if (v === undefined || v === null) return { value: undefined, from: `config ${fileKey}` };
-    return { value: Array.isArray(v) ? v.join(',') : String(v), from: `config ${fileKey}` };
+    return { value: Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v), from: `config ${fileKey}` };
   };
 
   const int = (key: keyof typeof settings, fallback: number, min: number, max: number): number => {
@@ -259,10 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host,
     storageDir: path.resolve(raw('storageDir').value ?? './storage'),
     policyFile: path.resolve(raw('policyFile').value ?? './policies/default.yaml'),
-    npmUpstream: npmUpstream!,
-    pypiUpstream: pypiUpstream!,
+    npmUpstream: npmUpstream ?? new URL('https://registry.npmjs.org/'), // null only beside a recorded problem, which throws below
+    pypiUpstream: pypiUpstream ?? new URL('https://pypi.org/'), // null only beside a recorded problem, which throws below
     pypiFileHosts,
-    publicUrl: publicUrl!,
+    publicUrl: publicUrl ?? new URL('http://127.0.0.1/'), // null only beside a recorded problem, which throws below
     indexTtlMs: duration('indexTtlMs', 60_000),
     upstreamConcurrency: int('upstreamConcurrency', 16, 1, 1024),
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
@@ -327,7 +327,7 @@ function databaseUrlProblem(text: string): string | null {
 export function parseBlobStore(text: string): BlobStoreSetting | string {
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(text);
   if (!match) return `must be "file" or s3://bucket/prefix, got "${text}"`;
-  const bucket = match[1]!;
+  const bucket = match[1] ?? '';
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
     return `names bucket "${bucket}", which is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)`;
   const segments = (match[2] ?? '').split('/').filter((s) => s !== '');

@@ -55,3 +55,13 @@ export class AirlockError extends Error {
 export function isAirlockError(err: unknown): err is AirlockError {
   return err instanceof AirlockError;
 }
+
+/** What to log about a caught value: its stack if it is an Error, else the value as text. */
+export function errorStack(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** The one-line message of a caught value, for an answer or a problem list. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -25,11 +25,12 @@ export function formatPackageId(ecosystem: Ecosystem, name: string): string {
  */
 export function parseReleaseId(text: string): ReleaseId {
   const match = /^(npm|pypi):(.+)@([^@\s/]+)$/.exec(text.trim());
-  if (!match || match[2]!.length === 0 || match[2]!.endsWith('@')) {
+  const [, ecosystem, name, version] = match ?? [];
+  if (ecosystem === undefined || name === undefined || version === undefined || name.length === 0 || name.endsWith('@')) {
     throw new AirlockError(
       'EBADREQUEST',
       `"${text}" is not a release id; expected <ecosystem>:<name>@<version>, e.g. npm:express@5.0.0 or pypi:requests@2.32.0`,
     );
   }
-  return { ecosystem: match[1] as Ecosystem, name: match[2]!, version: match[3]! };
+  return { ecosystem: ecosystem as Ecosystem, name, version };
 }

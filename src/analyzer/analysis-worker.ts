@@ -61,7 +61,8 @@ const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error
 let nextCall = 0;
 
 function post(message: FromWorker): void {
-  port!.postMessage(message);
+  // Only reached from a message handler on `port`, so it is there; outside a worker there is no one to tell.
+  port?.postMessage(message);
 }
 
 async function runJob(job: WorkerJob): Promise<void> {
@@ -119,7 +120,7 @@ async function runJob(job: WorkerJob): Promise<void> {
       computed: [...computed],
     });
   } catch (err) {
-    post({ type: 'failed', id: job.id, message: (err as Error).message ?? String(err) });
+    post({ type: 'failed', id: job.id, message: err instanceof Error ? err.message : String(err) });
   }
 }
 

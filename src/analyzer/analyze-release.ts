@@ -36,7 +36,7 @@ export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResu
     return views;
   };
   const candidate = await read(input.candidate);
-  const previous = firstRelease ? [] : await read(input.previous!);
+  const previous = firstRelease || !input.previous ? [] : await read(input.previous);
   if (candidate.length === 0) {
     findings.push({ kind: analysisError.id, severity: analysisError.severity, path: null, line: null, message: 'The release has no artifacts to analyze.' });
   }

@@ -51,8 +51,8 @@ export function isTestPath(path: string): boolean {
 /** ELF, PE, Mach-O by magic number, or a native-module extension. */
 export function isNativeBinary(path: string, head: Buffer): boolean {
   if (nativeExtensions.test(path)) return true;
-  if (head.length < 4) return false;
-  const b0 = head[0]!, b1 = head[1]!, b2 = head[2]!, b3 = head[3]!;
+  const [b0, b1, b2, b3] = head;
+  if (b0 === undefined || b1 === undefined || b2 === undefined || b3 === undefined) return false;
   if (b0 === 0x7f && b1 === 0x45 && b2 === 0x4c && b3 === 0x46) return true; // ELF
   if (b0 === 0x4d && b1 === 0x5a && !/\.(?:txt|md|json|js|py)$/i.test(path)) return true; // MZ (PE)
   const magic = head.readUInt32BE(0);

@@ -32,7 +32,7 @@ export function pythonDependencies(view: ArtifactView): PythonDependency[] {
   const out: PythonDependency[] = [];
   const metadata = view.format === 'wheel' ? distInfoFile(view, 'METADATA') : findFile(view, (p) => p === 'PKG-INFO');
   if (metadata) {
-    for (const m of metadata.text.matchAll(/^Requires-Dist:\s*(.+)$/gim)) out.push(dependency(m[1]!.trim(), metadata.path));
+    for (const m of metadata.text.matchAll(/^Requires-Dist:\s*(.+)$/gim)) out.push(dependency((m[1] ?? '').trim(), metadata.path));
   }
   if (out.length > 0 || view.format === 'wheel') return dedupe(out);
   const requires = distInfoFile(view, 'requires.txt');
@@ -80,10 +80,10 @@ export function entryPoints(view: ArtifactView): EntryPoint[] {
     let group = '';
     for (const line of file.text.split(/\r?\n/)) {
       const section = /^\s*\[([^\]]+)\]/.exec(line);
-      if (section) group = section[1]!.trim();
+      if (section) group = (section[1] ?? '').trim();
       else {
         const m = /^\s*([^=#;\s][^=]*?)\s*=\s*(.+?)\s*$/.exec(line);
-        if (m && group) out.push({ group, name: m[1]!, value: m[2]!, path: file.path });
+        if (m?.[1] && m[2] && group) out.push({ group, name: m[1], value: m[2], path: file.path });
       }
     }
   }

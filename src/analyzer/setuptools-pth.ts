@@ -56,5 +56,5 @@ export function isSetuptoolsPthLine(fileName: string, code: string): boolean {
   const templates = /-nspkg\.pth$/.test(fileName) ? nspkg : /(?:^|\/)distutils-precedence\.pth$/.test(fileName) ? precedence : null;
   if (!templates) return false;
   const parts = code.replace(/\r$/, '').split(';').map((s) => s.trim());
-  return templates.some((t) => t.length === parts.length && t.every((re, k) => re.test(parts[k]!)));
+  return templates.some((t) => t.length === parts.length && t.every((re, k) => re.test(parts[k] ?? '')));
 }

@@ -74,7 +74,7 @@ export async function runAnalyzeCommand(argv: string[], io: CommandIo): Promise<
     return 2;
   }
 
-  const source = (file: string) => ({ filename: path.basename(file), open: async () => createReadStream(file) });
+  const source = (file: string) => ({ filename: path.basename(file), open: () => Promise.resolve(createReadStream(file)) });
   let result: AnalysisResult;
   try {
     result = await analyzeRelease({
@@ -117,7 +117,7 @@ async function readMeta(file: string | undefined): Promise<ReleaseMeta | undefin
   if (typeof json !== 'object' || json === null) throw new Error(`Expected ${file} to hold a JSON object like {"publisher":"alice","hasProvenance":true}.`);
   const o = json as Record<string, unknown>;
   const meta: ReleaseMeta = {};
-  if (typeof o['publisher'] === 'string' || o['publisher'] === null) meta.publisher = o['publisher'] as string | null;
+  if (typeof o['publisher'] === 'string' || o['publisher'] === null) meta.publisher = o['publisher'];
   if (typeof o['hasProvenance'] === 'boolean') meta.hasProvenance = o['hasProvenance'];
   return meta;
 }

@@ -1,5 +1,5 @@
 /** Where a CLI command writes; `process.stdout`/`stderr` in the real CLI. */
 export interface CommandIo {
-  stdout(s: string): void;
-  stderr(s: string): void;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
 }

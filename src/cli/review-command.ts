@@ -108,7 +108,7 @@ async function list(io: CommandIo, env: NodeJS.ProcessEnv, values: { state?: str
   if (values.ecosystem) params.set('ecosystem', values.ecosystem);
   if (values.search) params.set('q', values.search);
   params.set('limit', '1000');
-  const { json, text } = await api.request('GET', `api/v1/releases?${params}`);
+  const { json, text } = await api.request('GET', `api/v1/releases?${params.toString()}`);
   if (values.json) {
     io.stdout(`${text}\n`);
     return 0;
@@ -214,6 +214,6 @@ export function formatRemaining(ms: number): string {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,20 +59,21 @@ export async function runStoreCommand(argv: string[], io: CommandIo): Promise<nu
 
     // Opening each side through its store brings its schema to the current version first, so
     // both have the same tables and columns.
-    const source = await openDatabase({ kind: 'sqlite', file: from }, () => {}).catch((err: Error) => {
-      throw new CliError(`cannot open ${from} as an Airlock SQLite store: ${err.message}`, 1);
+    const source = await openDatabase({ kind: 'sqlite', file: from }, () => {}).catch((err: unknown) => {
+      throw new CliError(`cannot open ${from} as an Airlock SQLite store: ${errorMessage(err)}`, 1);
     });
     await source.close();
-    const target = await openDatabase({ kind: 'postgres', url: values.to }, () => {}).catch((err: Error) => {
-      throw new CliError(`cannot open ${redactUrl(values.to!)}: ${err.message}`, 1);
+    const to = values.to;
+    const target = await openDatabase({ kind: 'postgres', url: to }, () => {}).catch((err: unknown) => {
+      throw new CliError(`cannot open ${redactUrl(to)}: ${errorMessage(err)}`, 1);
     });
     await target.close();
 
     const db = openSqlite(from);
     const pool = new pg.Pool({ connectionString: values.to, max: 1, application_name: 'airlock store copy' });
     try {
-      const report = await copySqliteToPostgres(db, pool).catch((err: Error) => {
-        throw new CliError(`nothing copied: ${err.message}`, 1);
+      const report = await copySqliteToPostgres(db, pool).catch((err: unknown) => {
+        throw new CliError(`nothing copied: ${errorMessage(err)}`, 1);
       });
       for (const { table, rows } of report.tables) io.stdout(`${table.padEnd(16)} ${rows}\n`);
       io.stderr(`copied ${from} into ${redactUrl(values.to)}; point AIRLOCK_DATABASE_URL at it and start Airlock\n`);

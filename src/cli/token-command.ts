@@ -62,7 +62,7 @@ export async function runTokenCommand(argv: string[], io: CommandIo, env: NodeJS
     if (command === 'revoke' && !target) throw new CliError('revoke needs a token id or name (see `airlock token list`)', 2);
     backend = values.local || !env.AIRLOCK_TOKEN ? await localBackend(env) : apiBackend(env);
     if (command === 'create') {
-      const created = await backend.create(values.name!, values.role!);
+      const created = await backend.create(values.name ?? '', values.role ?? ''); // both checked above
       if (values.json) io.stdout(`${JSON.stringify(created)}\n`);
       else {
         io.stdout(`${created.token}\n`);
@@ -76,7 +76,7 @@ export async function runTokenCommand(argv: string[], io: CommandIo, env: NodeJS
         for (const t of rows)
           io.stdout(`${String(t.id).padEnd(4)} ${t.name.padEnd(20)} ${t.role.padEnd(9)} ${t.revokedAt ? `revoked ${t.revokedAt}` : `created ${t.createdAt} by ${t.createdBy}`}\n`);
     } else {
-      const revoked = await backend.revoke(target!);
+      const revoked = await backend.revoke(target ?? ''); // checked above
       io.stdout(`revoked token "${revoked.name}" (id ${revoked.id})\n`);
     }
     return 0;

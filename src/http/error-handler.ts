@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { AirlockError, isAirlockError } from '../errors.js';
+import { AirlockError, errorStack, isAirlockError } from '../errors.js';
 import { noteRefusal } from '../log/request-log.js';
 import { isPypiRequest } from './is-pypi-request.js';
 
@@ -9,7 +9,8 @@ import { isPypiRequest } from './is-pypi-request.js';
  * `application/problem+json` body, which PyPI routes get.
  */
 export function errorHandler(log: (msg: string) => void = (m) => console.error(m)): ErrorRequestHandler {
-  return (err, req, res, next) => {
+  // Express knows an error handler by its four parameters, so `_next` stays though it is unused.
+  return (err, req, res, _next) => {
     if (res.headersSent) {
       // Too late for a status: cut the connection so the client sees a broken download, never a short one.
       res.destroy(err instanceof Error ? err : undefined);
@@ -18,7 +19,7 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
     const error = toAirlockError(err);
     if (holdCodes.has(error.code)) noteRefusal(res, { event: 'refused', code: error.code, release: error.subject, reason: error.message });
     else if (error.status >= 500) noteRefusal(res, { event: 'failed', code: error.code, release: error.subject, reason: error.message });
-    if (error.status >= 500 && error.code === 'EINTERNAL') log(`${req.method} ${req.originalUrl}: ${(err as Error)?.stack ?? err}`);
+    if (error.status >= 500 && error.code === 'EINTERNAL') log(`${req.method} ${req.originalUrl}: ${errorStack(err)}`);
     for (const [k, v] of Object.entries(error.headers ?? {})) res.setHeader(k, v);
     if (error.status === 403 || error.status >= 500) res.setHeader('Cache-Control', 'no-store');
     // pip retries a 503 five times in silence and then drops its reason; a 504 it reports at once
@@ -39,7 +40,6 @@ export function errorHandler(log: (msg: string) => void = (m) => console.error(m
       return;
     }
     res.type('application/json').send(JSON.stringify({ error: error.message, code: error.code }));
-    void next;
   };
 }
 
@@ -48,7 +48,7 @@ const holdCodes = new Set<string>(['EQUARANTINED', 'EREJECTED', 'EWITHDRAWN', 'E
 
 function toAirlockError(err: unknown): AirlockError {
   if (isAirlockError(err)) return err;
-  const e = err as { status?: number; type?: string; message?: string };
+  const e = err as { status?: number; type?: string; message?: string } | null | undefined;
   // express's own body-parser errors carry a 4xx status; everything else is our fault.
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
     return new AirlockError('EBADREQUEST', `bad request: ${e.message ?? 'unreadable body'}`);

@@ -11,7 +11,7 @@ import { AirlockError } from '../errors.js';
  */
 export function requestPathGuard(): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
-    const problem = pathProblem(req.url.split('?')[0]!);
+    const problem = pathProblem(req.url.split('?', 1)[0] ?? '');
     if (problem) return next(new AirlockError('EBADREQUEST', `"${shown(req.url)}" is not a valid request path: ${problem}`));
     next();
   };
@@ -38,6 +38,6 @@ export function pathProblem(rawPath: string): string | null {
 
 /** A path as it may be quoted in a message: one line of visible ASCII, cut when long. */
 function shown(path: string): string {
-  const cleaned = path.split('?')[0]!.replace(/[^\x20-\x7e]/g, '?');
+  const cleaned = (path.split('?', 1)[0] ?? '').replace(/[^\x20-\x7e]/g, '?');
   return cleaned.length > 100 ? `${cleaned.slice(0, 100)}…` : cleaned;
 }

@@ -46,7 +46,7 @@ export function requestLog(logger: Logger): RequestHandler {
     },
     quietReqLogger: true,
   });
-  return middleware as unknown as RequestHandler;
+  return middleware;
 }
 
 /** Records why a request was refused, for its log line. */

@@ -16,7 +16,7 @@ export function parsePattern(text: string): Pattern {
   const m = /^(npm|pypi):(.+)$/.exec(text);
   if (!m) throw new Error('must start with npm: or pypi:');
   const ecosystem = m[1] as Ecosystem;
-  let rest = m[2]!;
+  let rest = m[2] ?? '';
   let version: string | null = null;
   const at = rest.lastIndexOf('@');
   if (at > 0) {

@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import { formatDuration } from '../duration.js';
 import { AirlockError, type ErrorCode } from '../errors.js';
 import { formatReleaseId } from '../release-id.js';
@@ -16,7 +17,7 @@ const retryAfterSeconds = 5;
  */
 export function analysisPendingError(releases: Release[], waitedMs: number, code: Extract<ErrorCode, 'EANALYSISPENDING' | 'EANALYSISTIMEOUT'> = 'EANALYSISPENDING'): AirlockError {
   const [first] = releases;
-  const id = formatReleaseId(first!);
+  const id = formatReleaseId(mustExist(first, 'a pending release to name'));
   const more = releases.length > 1 ? ` and ${releases.length - 1} more release(s) of the package` : '';
   return new AirlockError(
     code,

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { defaultLimits, type AnalysisInput, type AnalysisResult, type ArtifactSource } from '../analyzer/index.js';
@@ -83,7 +84,8 @@ export class AnalysisPool {
       let slot = this.slots.find((s) => s.job === null);
       if (!slot && this.slots.length < this.options.size) slot = this.spawn();
       if (!slot) return;
-      const job = this.waiting.shift()!;
+      const job = this.waiting.shift();
+      if (!job) break;
       slot.job = job;
       slot.jobId = this.nextJob++;
       void this.start(slot, job, slot.jobId);
@@ -108,8 +110,7 @@ export class AnalysisPool {
 
   private async start(slot: Slot, job: Job, jobId: number): Promise<void> {
     try {
-      const { candidate, previous, cache: _cache, ...rest } = job.input;
-      void _cache; // the pool's own shared cache replaces a per-call one
+      const { candidate, previous, cache: _cache, ...rest } = job.input; // the pool's own shared cache replaces a per-call one
       const limit = job.input.limits?.maxArchiveBytes ?? defaultLimits.maxArchiveBytes;
       const [cand, prev] = await Promise.all([readAll(candidate, limit), previous ? readAll(previous, limit) : null]);
       const callbacks: string[] = [];
@@ -150,7 +151,7 @@ export class AnalysisPool {
         .then(() => fn(...message.args))
         .then(
           (value) => reply({ value }),
-          (err: unknown) => reply({ error: (err as Error)?.message ?? String(err) }),
+          (err: unknown) => reply({ error: errorMessage(err) }),
         );
       return;
     }

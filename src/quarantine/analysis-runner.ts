@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import semver from 'semver';
 import type { AnalysisInput, AnalysisResult, DependencyStatus } from '../analyzer/index.js';
 import type { AppContext } from '../app-context.js';
-import { isAirlockError } from '../errors.js';
+import { errorStack, isAirlockError } from '../errors.js';
 import type { Severity } from '../policy/policy.js';
 import { formatReleaseId, type Ecosystem } from '../release-id.js';
 import type { Artifact } from '../store/release-store.js';
@@ -64,8 +64,14 @@ export class AnalysisRunner implements AnalysisScheduler {
     // Twice the workers: the next analyses download their artifacts while the current ones use the
     // CPU; the pool still runs at most `analysisConcurrency` analyzers at once.
     this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2) });
-    this.pool = options.analyze ? null : new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
-    this.analyze = options.analyze ?? this.pool!.analyze;
+    if (options.analyze) {
+      this.pool = null;
+      this.analyze = options.analyze;
+    } else {
+      const pool = new AnalysisPool({ size: ctx.config.analysisConcurrency, log: ctx.log });
+      this.pool = pool;
+      this.analyze = pool.analyze;
+    }
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
     this.jobs = ctx.jobs
       ? new AnalysisJobs({
@@ -103,7 +109,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.run(release.id), { id, priority: urgent ? 10 : 0 })
-      .catch((err: unknown) => this.ctx.log(`analysis of ${formatReleaseId(release)} failed: ${(err as Error).stack ?? err}`))
+      .catch((err: unknown) => this.ctx.log(`analysis of ${formatReleaseId(release)} failed: ${errorStack(err)}`))
       .finally(() => this.queued.delete(release.id));
   }
 
@@ -146,7 +152,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending + 1);
     void this.queue
       .add(() => this.runFile(artifact.releaseId, artifact.id), { id, priority: urgent ? 10 : 0 })
-      .catch((err: unknown) => this.ctx.log(`analysis of ${artifact.filename} failed: ${(err as Error).stack ?? err}`))
+      .catch((err: unknown) => this.ctx.log(`analysis of ${artifact.filename} failed: ${errorStack(err)}`))
       .finally(() => this.filesQueued.delete(artifact.id));
   }
 
@@ -222,7 +228,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         reviewThreshold: policy.reviewThreshold,
         dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
       });
-      findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
+      findings = previous === null && baseline ? [...result.findings, baselineMissing(baseline)] : result.findings;
     } catch (err) {
       const fetchFailed = isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
       const attempts = fetchFailed ? (jobAttempts ?? (this.fetchFailures.get(release.id) ?? 0) + 1) : 0;
@@ -341,7 +347,7 @@ export class AnalysisRunner implements AnalysisScheduler {
         previousMeta: baseline ? metaOf(baseline) : metaOf(release),
         reviewThreshold: policy.reviewThreshold,
       });
-      findings = previous === null ? [...result.findings, baselineMissing(baseline!)] : result.findings;
+      findings = previous === null && baseline ? [...result.findings, baselineMissing(baseline)] : result.findings;
     } catch (err) {
       if (isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM') && !this.closed) {
         if (!this.jobs) this.retryFileLater(file);
@@ -443,10 +449,11 @@ export class AnalysisRunner implements AnalysisScheduler {
    */
   private async dependencyStatus(ecosystem: Ecosystem, name: string, spec: string, provider: ArtifactProvider): Promise<DependencyStatus | null> {
     const known = await this.ctx.store.listReleases({ ecosystem, name });
-    if (known.length === 0) return null;
     const sorted = [...known].sort((a, b) => provider.compareVersions(b.version, a.version));
+    const [newest] = sorted;
+    if (!newest) return null;
     const range = ecosystem === 'npm' ? semver.validRange(spec, { loose: true }) : null;
-    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? sorted[0]!;
+    const resolved = (range ? sorted.find((r) => semver.satisfies(r.version, range, { loose: true })) : sorted.find((r) => !provider.isPrerelease(r.version))) ?? newest;
     const times = known.map((r) => (r.publishedAt ?? r.firstSeenAt).getTime());
     const firstPublishedAt = new Date(Math.min(...times));
     const status = this.ctx.quarantine.status(resolved);

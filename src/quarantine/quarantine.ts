@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../duration.js';
 import type { Logger } from '../log/create-logger.js';
@@ -183,16 +184,19 @@ export class Quarantine {
     );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     const byVersion = new Map(releases.map((r) => [r.version, r]));
-    const withArtifacts = observed.filter((o) => o.artifacts?.length && byVersion.has(o.version));
+    const withArtifacts = observed.flatMap((o) => {
+      const release = byVersion.get(o.version);
+      return release && o.artifacts?.length ? [{ release, artifacts: o.artifacts }] : [];
+    });
     if (withArtifacts.length > 0)
       await this.deps.store.recordManyArtifacts(
-        withArtifacts.map((o) => ({ releaseId: byVersion.get(o.version)!.id, artifacts: o.artifacts! })),
+        withArtifacts.map((o) => ({ releaseId: o.release.id, artifacts: o.artifacts })),
         now,
       );
     for (const release of added) if (release.analysis === 'pending') this.analysis?.schedule(release);
     // Files upstream added to releases already known: each is analyzed on its own.
     const addedIds = new Set(added.map((r) => r.id));
-    const known = withArtifacts.map((o) => byVersion.get(o.version)!.id).filter((id) => !addedIds.has(id));
+    const known = withArtifacts.map((o) => o.release.id).filter((id) => !addedIds.has(id));
     const pendingFiles = known.length > 0 ? await this.deps.store.listArtifactsPendingAnalysis(known) : [];
     // Recorded by this call (first seen now): said once in the release's history.
     const subjectOf = new Map(releases.map((r) => [r.id, formatReleaseId(r)]));
@@ -204,7 +208,7 @@ export class Quarantine {
           actor: 'system',
           role: 'system',
           action: 'file-added',
-          subject: subjectOf.get(a.releaseId)!,
+          subject: subjectOf.get(a.releaseId) ?? `release #${a.releaseId}`,
           reason: `${a.filename} was added upstream to a release Airlock already had; it is held on its own clock and analyzed against the files before it`,
           detail: { file: a.filename, publishedAt: a.publishedAt?.toISOString() ?? null },
         })),
@@ -237,10 +241,11 @@ export class Quarantine {
    */
   async awaitAnalyses(releases: Release[], timeoutMs: number): Promise<Release[]> {
     const pending = releases.filter((r) => r.analysis === 'pending');
-    if (pending.length === 0 || !this.analysis) return releases;
+    const analysis = this.analysis;
+    if (pending.length === 0 || !analysis) return releases;
     const newestFirst = [...pending].sort((a, b) => clockOf(b) - clockOf(a));
-    for (const release of newestFirst) this.analysis.schedule(release, true);
-    await Promise.all(newestFirst.map((release) => this.analysis!.waitFor(release, timeoutMs)));
+    for (const release of newestFirst) analysis.schedule(release, true);
+    await Promise.all(newestFirst.map((release) => analysis.waitFor(release, timeoutMs)));
     return Promise.all(releases.map(async (r) => (r.analysis === 'pending' ? ((await this.deps.store.getReleaseById(r.id)) ?? r) : r)));
   }
 
@@ -272,7 +277,7 @@ export class Quarantine {
       `${decision.actor} (${decision.role}) decided ${decision.action} on ${formatReleaseId(release)}: ${decision.reason}`,
     );
     this.changed(release.ecosystem, release.name);
-    return (await this.deps.store.getReleaseById(release.id))!;
+    return mustExist(await this.deps.store.getReleaseById(release.id), `release #${release.id} just decided`);
   }
 
   /** Marks releases upstream no longer lists as withdrawn (and clears it for ones that came back). */

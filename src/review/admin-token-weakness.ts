@@ -11,7 +11,7 @@ const wantedLength = 32;
  * @example adminTokenWeakness('change-me-change-me-change-me-00') // 'it has about 100 bits of entropy …'
  */
 export function adminTokenWeakness(token: string): string | null {
-  const chars = [...token];
+  const chars = Array.from(token);
   if (chars.length < wantedLength) return `it is ${chars.length} characters long (a generated token has at least ${wantedLength})`;
   const counts = new Map<string, number>();
   for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);

@@ -86,7 +86,7 @@ export async function readArchiveFile(artifact: ReleaseArtifact, path: string, o
       feed.end();
       (source as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     };
-    source.on('error', (err) => feed.destroy(err));
+    source.on('error', (err: Error) => feed.destroy(err));
     source.pipe(feed);
     problems = await readTar(feed, limits, want, onFile);
   } else problems = await readZip(await readAll(artifact, maxZipBytes), limits, want, onFile);
@@ -97,7 +97,7 @@ export async function readArchiveFile(artifact: ReleaseArtifact, path: string, o
     const fatal = problems.find((p) => p.path === null);
     if (fatal) throw new AirlockError('EBADREQUEST', `${artifact.filename}: ${fatal.message}`);
     const tooBig = problems.find((p) => p.path !== null && matches(p.path, wanted));
-    if (tooBig) return { entry: tooBig.path!, size: limits.maxFileBytes + 1, text: null, binary: false, truncated: true };
+    if (tooBig?.path) return { entry: tooBig.path, size: limits.maxFileBytes + 1, text: null, binary: false, truncated: true };
     return null;
   }
   if (!file.data) return { entry: file.path, size: file.size, text: null, binary: false, truncated: true };

@@ -31,7 +31,7 @@ export function auditRoutes(ctx: AppContext, sweeper: Sweeper): Router {
     const q = queryParams(req);
     const limit = intParam(q.limit, 'limit', 1, 1000) ?? 100;
     const entries = await ctx.store.listAudit({ ...filters(q), beforeId: intParam(q.before, 'before', 1, Number.MAX_SAFE_INTEGER), limit, order: 'newest' });
-    const next = entries.length === limit ? entries[entries.length - 1]!.id : null;
+    const next = entries.length === limit ? (entries.at(-1)?.id ?? null) : null;
     res.json({ entries: entries.map(entryJson), next });
   });
 
@@ -46,7 +46,7 @@ export function auditRoutes(ctx: AppContext, sweeper: Sweeper): Router {
       const page = await ctx.store.listAudit({ ...filters(q), afterId: after, order: 'oldest', limit: 1000 });
       if (page.length === 0) break;
       const ok = res.write(page.map((e) => `${JSON.stringify(entryJson(e))}\n`).join(''));
-      after = page[page.length - 1]!.id;
+      after = page.at(-1)?.id ?? after;
       if (!ok) await new Promise((resolve) => res.once('drain', resolve));
       if (page.length < 1000) break;
     }

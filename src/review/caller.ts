@@ -1,3 +1,4 @@
+import { AirlockError } from '../errors.js';
 import type { Response } from 'express';
 import type { Role } from '../store/token-store.js';
 
@@ -15,4 +16,11 @@ export interface Caller {
 /** The caller `authenticate` attached to the response, or null for an anonymous request. */
 export function callerOf(res: Response): Caller | null {
   return (res.locals.caller as Caller | undefined) ?? null;
+}
+
+/** The caller on a route behind `requireRole`; a route wired without it fails closed as unauthorized. */
+export function signedInCaller(res: Response): Caller {
+  const caller = callerOf(res);
+  if (!caller) throw new AirlockError('EUNAUTHORIZED', 'sign in or send an API token (Authorization: Bearer <token>)');
+  return caller;
 }

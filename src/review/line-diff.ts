@@ -30,6 +30,11 @@ export function lineDiff(left: string[], right: string[], maxCells = 20_000_000)
   return pair(ops);
 }
 
+/** A frontier entry; indexes stay inside the frontier by construction, so the fallback never applies. */
+function at(v: Int32Array, i: number): number {
+  return v[i] ?? 0;
+}
+
 /** Edit script with 0-based indexes; falls back to "all removed, all added" beyond `maxD` edits. */
 function myers(a: string[], b: string[], maxD: number): Op[] {
   const n = a.length;
@@ -47,9 +52,12 @@ function myers(a: string[], b: string[], maxD: number): Op[] {
   for (let d = 0; d <= max && found < 0; d++) {
     trace.push(v.slice());
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let x = k === -d || (k !== d && at(v, offset + k - 1) < at(v, offset + k + 1)) ? at(v, offset + k + 1) : at(v, offset + k - 1) + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) (x++, y++);
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
       v[offset + k] = x;
       if (x >= n && y >= m) {
         found = d;
@@ -64,10 +72,10 @@ function myers(a: string[], b: string[], maxD: number): Op[] {
   let x = n;
   let y = m;
   for (let d = found; d > 0; d--) {
-    v = trace[d]!;
+    v = trace[d] ?? v;
     const k = x - y;
-    const prevK = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = v[offset + prevK]!;
+    const prevK = k === -d || (k !== d && at(v, offset + k - 1) < at(v, offset + k + 1)) ? k + 1 : k - 1;
+    const prevX = at(v, offset + prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) ops.push({ kind: 'same', left: --x, right: --y });
     if (x === prevX) ops.push({ kind: 'added', left: null, right: --y });
@@ -80,17 +88,17 @@ function myers(a: string[], b: string[], maxD: number): Op[] {
 function pair(ops: Op[]): DiffRow[] {
   const rows: DiffRow[] = [];
   for (let i = 0; i < ops.length; ) {
-    if (ops[i]!.kind === 'same') {
-      rows.push({ kind: 'same', left: ops[i]!.left, right: ops[i]!.right });
+    const first = ops[i];
+    if (first?.kind === 'same') {
+      rows.push({ kind: 'same', left: first.left, right: first.right });
       i++;
       continue;
     }
     const removed: number[] = [];
     const added: number[] = [];
-    while (i < ops.length && ops[i]!.kind !== 'same') {
-      const op = ops[i++]!;
-      if (op.kind === 'removed') removed.push(op.left!);
-      else added.push(op.right!);
+    for (let op = ops[i]; op && op.kind !== 'same'; op = ops[++i]) {
+      if (op.left !== null && op.kind === 'removed') removed.push(op.left);
+      else if (op.right !== null) added.push(op.right);
     }
     for (let j = 0; j < Math.max(removed.length, added.length); j++) {
       const l = removed[j] ?? null;

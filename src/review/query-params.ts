@@ -7,7 +7,7 @@ import type { Request } from 'express';
 export function queryParams(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    const last: unknown = Array.isArray(value) ? value[value.length - 1] : value;
     if (typeof last === 'string') out[key] = last;
   }
   return out;

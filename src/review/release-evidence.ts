@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider, ReleaseArtifact } from '../quarantine/artifact-provider.js';
 import type { Release, StoredFinding } from '../quarantine/release.js';
@@ -58,9 +59,9 @@ export class ReleaseEvidence {
       this.pages.set(key, page);
       return page;
     }
-    page = this.read(release).catch((err: Error): PageEvidence => {
+    page = this.read(release).catch((err: unknown): PageEvidence => {
       this.pages.delete(key);
-      return { findings: release.findings.map(() => null), diff: null, error: err.message };
+      return { findings: release.findings.map(() => null), diff: null, error: errorMessage(err) };
     });
     this.pages.set(key, page);
     for (const oldest of this.pages.keys()) {
@@ -96,7 +97,7 @@ export class ReleaseEvidence {
     const provider = this.providers[release.ecosystem];
     const paths = new Set(release.findings.map((f) => f.path).filter((p): p is string => p !== null));
     const baselineRelease = release.baselineVersion ? await this.ctx.store.getRelease(release.ecosystem, release.name, release.baselineVersion) : null;
-    let baselineError: string | null = null;
+    const baselineErrors: string[] = [];
     // Both artifacts at once: decompression runs off the event loop, so two reads use two cores.
     const [candidates, baselines] = await Promise.all([
       provider.artifactsOf(release).then((list) => this.listings(release, list, paths)),
@@ -104,8 +105,8 @@ export class ReleaseEvidence {
         ? provider
             .artifactsOf(baselineRelease)
             .then((list) => this.listings(baselineRelease, list, paths))
-            .catch((err: Error) => {
-              baselineError = `the baseline ${formatReleaseId(baselineRelease)} could not be read: ${err.message}`;
+            .catch((err: unknown) => {
+              baselineErrors.push(`the baseline ${formatReleaseId(baselineRelease)} could not be read: ${errorMessage(err)}`);
               return null;
             })
         : Promise.resolve(null),
@@ -116,7 +117,7 @@ export class ReleaseEvidence {
       baselines ? baselines.map((l) => l.view) : null,
       release.baselineVersion,
     );
-    if (baselineError) diff.problems.unshift(baselineError);
+    diff.problems.unshift(...baselineErrors);
     return { findings: release.findings.map((f) => findingEvidence(f, candidates)), diff, error: null };
   }
 

@@ -7,7 +7,7 @@ import { ecosystems, formatReleaseId, parseReleaseId, type Ecosystem } from '../
 import { archiveKind, checkArchivePath, readArchiveFile } from './archive-file.js';
 import { requireRole } from './authenticate.js';
 import { queryParams } from './query-params.js';
-import { callerOf } from './caller.js';
+import { signedInCaller } from './caller.js';
 import { lineDiff } from './line-diff.js';
 import { evidenceWindow } from './evidence-window.js';
 import { ReleaseEvidence, type PageEvidence, type ShownFile } from './release-evidence.js';
@@ -108,7 +108,7 @@ export function releaseRoutes(
     if (action === null) return void res.json(await describeRelease(ctx, release, await evidenceWithin(release, pageEvidenceWaitMs)));
     const q = queryParams(req);
     if (action === 'excerpt') return void res.json(await excerpt(release, q));
-    if (action === 'raw') return void (await rawFile(release, checkArchivePath(q.path ?? ''), res));
+    if (action === 'raw') return rawFile(release, checkArchivePath(q.path ?? ''), res);
     if (action !== 'file') throw new AirlockError('ENOTFOUND', `no such endpoint: GET ${req.path} (file, excerpt or raw)`);
     res.json(await fileDiff(ctx, evidence, release, checkArchivePath(q.path ?? '')));
   });
@@ -209,7 +209,7 @@ export function releaseRoutes(
     const body = (req.body ?? {}) as { reason?: unknown; expectedState?: unknown };
     const reason = readReason(body, action);
     await sweeper.sweepIfStale();
-    const caller = callerOf(res)!;
+    const caller = signedInCaller(res);
     const { decided, before } = await decideOne(id, action, reason, caller, body.expectedState);
     res.json({ early: action === 'approve' && before.state === 'quarantined', previousState: before.state, release: await describeRelease(ctx, decided) });
   });
@@ -228,11 +228,11 @@ export function releaseRoutes(
     const ids = body.releases;
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((x) => typeof x === 'string'))
       throw new AirlockError('EBADREQUEST', 'releases must be a list of 1 to 100 release ids, e.g. ["npm:next@16.4.4", "npm:next@16.4.5"]');
-    const unique = [...new Set(ids as string[])];
+    const unique = [...new Set(ids)];
     for (const id of unique) parseReleaseId(id); // every id well-formed before anything is decided
     const expected = (typeof body.expectedStates === 'object' && body.expectedStates !== null ? body.expectedStates : {}) as Record<string, unknown>;
     await sweeper.sweepIfStale();
-    const caller = callerOf(res)!;
+    const caller = signedInCaller(res);
     const results = [];
     for (const id of unique) {
       try {
@@ -251,7 +251,7 @@ export function releaseRoutes(
     const text = ((req.params as { package?: string[] }).package ?? []).join('/');
     const m = /^(npm|pypi):(.+?)(?:@([^@/]+))?$/.exec(text);
     if (!m) throw new AirlockError('EBADREQUEST', `"${text}" is not a package id; expected e.g. npm:express or pypi:requests`);
-    const policy = ctx.quarantine.policyFor(m[1] as Ecosystem, m[2]!, m[3]);
+    const policy = ctx.quarantine.policyFor(m[1] as Ecosystem, m[2] ?? '', m[3]);
     res.json({ package: `${m[1]}:${m[2]}`, version: m[3] ?? null, ...policy });
   });
 

@@ -42,7 +42,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function summarize(release: Release, status: ReleaseStatus, now: Date, reviewThreshold: Severity = 'high'): ReleaseSummary {
   const findingCounts = { critical: 0, high: 0, medium: 0, low: 0 } satisfies Record<Severity, number>;
-  for (const f of release.findings) findingCounts[f.severity] = (findingCounts[f.severity] ?? 0) + 1;
+  for (const f of release.findings) findingCounts[f.severity] += 1;
   const topSeverity = severities.find((s) => findingCounts[s] > 0) ?? null;
   return {
     id: formatReleaseId(release),
@@ -103,7 +103,10 @@ export async function describeRelease(ctx: AppContext, release: Release, evidenc
   const byAge = (await ctx.store.listAudit({ subject: pkg, action: 'trusted-by-age', limit: 100, order: 'oldest' })).filter(
     (e) => e.subject === pkg && Array.isArray(e.detail.versions) && e.detail.versions.includes(release.version),
   );
-  if (byAge.length > 0) (audit.push(...byAge), audit.sort((a, b) => a.id - b.id));
+  if (byAge.length > 0) {
+    audit.push(...byAge);
+    audit.sort((a, b) => a.id - b.id);
+  }
   const artifacts = await ctx.store.listArtifacts(release.id);
   const findings = sortFindings(release.findings.map((f, i) => (evidence ? { ...f, excerpt: evidence.findings[i] ?? null } : f)));
   const summary = summarize(release, status, now, policy.reviewThreshold);

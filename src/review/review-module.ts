@@ -1,3 +1,4 @@
+import { errorStack } from '../errors.js';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
@@ -64,10 +65,10 @@ export function createReviewModule(
   router.use(webRoutes());
 
   const timer = setInterval(() => {
-    sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+    sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${errorStack(err)}`));
   }, sweepIntervalMs);
   timer.unref();
-  void sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+  void sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${errorStack(err)}`));
 
   return {
     router,

@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
 import type { TokenStore } from '../store/token-store.js';
 import { authenticateToken, sessionCookie, unauthorized } from './authenticate.js';
-import { callerOf } from './caller.js';
+import { callerOf, signedInCaller } from './caller.js';
 import { requireRole } from './authenticate.js';
 import { csrfTokenFor, hashSecret, newSecret } from './secret.js';
 
@@ -43,7 +43,7 @@ export function sessionRoutes(ctx: AppContext, tokens: TokenStore): Router {
   });
 
   router.delete('/session', requireRole('reader'), async (req: Request, res: Response) => {
-    const caller = callerOf(res)!;
+    const caller = signedInCaller(res);
     if (caller.via !== 'session' || !caller.sessionHash) throw new AirlockError('EBADREQUEST', 'sign-out ends a web session; API tokens are revoked instead');
     await tokens.deleteSession(caller.sessionHash);
     res.setHeader('Set-Cookie', cookie(req, '', 0));

@@ -1,3 +1,4 @@
+import { errorStack } from '../errors.js';
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
@@ -56,6 +57,7 @@ export class Sweeper {
         do {
           this.again = false;
           await this.sweepOnce();
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- sweep() sets it while sweepOnce awaits
         } while (this.again);
       } finally {
         this.running = null;
@@ -77,7 +79,7 @@ export class Sweeper {
     if (this.scheduled) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
-      this.sweep().catch((err: unknown) => this.ctx.log(`review sweep failed: ${(err as Error).stack ?? err}`));
+      this.sweep().catch((err: unknown) => this.ctx.log(`review sweep failed: ${errorStack(err)}`));
     });
   }
 
@@ -104,7 +106,8 @@ export class Sweeper {
       const transitions = due.map((tracked) => this.transitionOf(tracked, now));
       const applied = new Set(await this.ctx.store.applyTransitions(transitions));
       due.forEach((tracked, i) => {
-        const t = transitions[i]!;
+        const t = transitions[i];
+        if (t === undefined) return;
         if (applied.has(t.releaseId) && t.audit && t.state === 'awaiting-review') this.announce(tracked.release, t.audit);
       });
       if (due.length < pageSize) return;

@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { AirlockError } from '../errors.js';
 import type { TokenStore } from '../store/token-store.js';
 import { requireRole } from './authenticate.js';
-import { callerOf } from './caller.js';
+import { signedInCaller } from './caller.js';
 import { createApiToken, tokenJson } from './create-api-token.js';
 
 /** Token management for admins. Creating and revoking tokens is audited. */
@@ -15,7 +15,7 @@ export function tokenRoutes(ctx: AppContext, tokens: TokenStore): Router {
   });
 
   router.post('/tokens', requireRole('admin'), async (req: Request, res: Response) => {
-    const caller = callerOf(res)!;
+    const caller = signedInCaller(res);
     const body = (req.body ?? {}) as { name?: unknown; role?: unknown };
     const now = ctx.clock.now();
     const { token, info } = await createApiToken(tokens, { name: body.name, role: body.role, createdBy: caller.name, now });
@@ -32,10 +32,10 @@ export function tokenRoutes(ctx: AppContext, tokens: TokenStore): Router {
   });
 
   router.delete('/tokens/:id', requireRole('admin'), async (req: Request, res: Response) => {
-    const caller = callerOf(res)!;
+    const caller = signedInCaller(res);
     const id = Number(req.params.id);
     const token = (await tokens.listTokens()).find((t) => t.id === id);
-    if (!Number.isInteger(id) || !token || token.revokedAt) throw new AirlockError('ENOTFOUND', `no live token with id ${req.params.id}`);
+    if (!Number.isInteger(id) || !token || token.revokedAt) throw new AirlockError('ENOTFOUND', `no live token with id ${String(req.params.id)}`);
     const now = ctx.clock.now();
     await tokens.revokeToken(id, now);
     await ctx.store.appendAudit({

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../app-context.js';
 import type { WebhookTarget } from '../policy/policy.js';
+import type { JobQueue } from '../store/job-queue.js';
 
 /** Events Airlock posts; a webhook's `events` list in the policy picks among them. */
 export type WebhookEventName = 'awaiting-review' | 'approve' | 'reject' | 'revoke';
@@ -98,15 +99,15 @@ export class WebhookSender {
 
   /** Claims due outbox deliveries and makes one attempt at each; one pass at a time. */
   private pollOutbox(): Promise<void> {
-    if (this.closed || !this.ctx.jobs) return Promise.resolve();
-    this.outboxRun ??= this.deliverOutbox()
+    const jobs = this.ctx.jobs;
+    if (this.closed || !jobs) return Promise.resolve();
+    this.outboxRun ??= this.deliverOutbox(jobs)
       .catch((err: unknown) => this.ctx.log(`webhook outbox: ${(err as Error).message}`))
       .finally(() => (this.outboxRun = null));
     return this.outboxRun;
   }
 
-  private async deliverOutbox(): Promise<void> {
-    const jobs = this.ctx.jobs!;
+  private async deliverOutbox(jobs: JobQueue): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     for (;;) {
       // The lease outlasts one attempt; a replica killed mid-attempt leaves the job to another.

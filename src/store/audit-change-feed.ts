@@ -39,7 +39,7 @@ export async function startAuditChangeFeed(
         }
       }
       for (const { ecosystem, name } of packages.values()) changed(ecosystem, name);
-      if (page.length > 0) cursor = page[page.length - 1]!.id;
+      cursor = page.at(-1)?.id ?? cursor;
       if (page.length < 1000) return;
     }
   };

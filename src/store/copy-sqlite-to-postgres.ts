@@ -56,7 +56,8 @@ export async function copySqliteToPostgres(source: SqliteDatabase, target: pg.Po
 
     for (const table of ['releases', 'audit', 'api_tokens'].filter((t) => common.includes(t))) {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
-      if (Number(rows[0]!.n) > 0) throw new Error(`the target database already holds ${rows[0]!.n} rows in ${table}; copy only into an empty Airlock database`);
+      const n = Number(rows[0]?.n ?? 0);
+      if (n > 0) throw new Error(`the target database already holds ${n} rows in ${table}; copy only into an empty Airlock database`);
     }
     // Audit ids are drawn under this lock everywhere (see PgReleaseStore); hold it so no replica
     // appends in between.

@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
 import { severities } from '../policy/policy.js';
 import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
@@ -222,7 +223,7 @@ export class PgReleaseStore implements ReleaseStore {
     // Most reads of a package find nothing new: answer those with one query, no transaction.
     const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
     const byVersion = new Map(known.rows.map((r) => [r.version, r]));
-    if (observed.every((o) => byVersion.has(o.version) && (byVersion.get(o.version)!.published_at !== null || !o.publishedAt)))
+    if (observed.every((o) => { const row = byVersion.get(o.version); return row !== undefined && (row.published_at !== null || !o.publishedAt); }))
       return { releases: known.rows.map(toRelease), added: [] };
     return pgTransaction(this.pool, async (client) => {
       const byPackage = () =>
@@ -297,7 +298,7 @@ export class PgReleaseStore implements ReleaseStore {
         addedIds = new Set(inserted.rows.map((r) => r.id));
         const insertedVersions = new Set(inserted.rows.map((r) => r.version));
         // The first state's audit entries, only for rows this call inserted, in observed order.
-        const audits = list.filter((x) => insertedVersions.has(x.o.version) && x.initial?.audit).map((x) => x.initial!.audit!);
+        const audits = list.flatMap((x) => (insertedVersions.has(x.o.version) && x.initial?.audit ? [x.initial.audit] : []));
         await insertAudit(client, audits);
         // Entries about the whole read (releases trusted by age), only when this call inserted rows.
         const closing = inserted.rows.length > 0 ? (closingAudit?.() ?? []) : [];
@@ -336,7 +337,7 @@ export class PgReleaseStore implements ReleaseStore {
     const params: unknown[] = [];
     const where = releaseFilter(query, params);
     const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
-    return Number(rows[0]!.n);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
@@ -605,7 +606,7 @@ export class PgReleaseStore implements ReleaseStore {
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const [id] = await pgTransaction(this.pool, (client) => insertAudit(client, [entry]));
-    return { ...entry, id: id! };
+    return { ...entry, id: mustExist(id, 'the id of the audit entry just inserted') };
   }
 
   async appendAuditEntries(entries: NewAuditEntry[]): Promise<void> {

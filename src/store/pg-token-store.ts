@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
 import type { Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrate.js';
@@ -79,7 +80,7 @@ export class PgTokenStore implements TokenStore {
       'INSERT INTO api_tokens (hash, name, role, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING *',
       [token.hash, token.name, token.role, token.createdAt, token.createdBy],
     );
-    return toToken(rows[0]!);
+    return toToken(mustExist(rows[0], 'the token row just inserted'));
   }
 
   async findToken(hash: string): Promise<ApiToken | null> {

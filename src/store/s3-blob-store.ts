@@ -185,7 +185,8 @@ export class S3BlobBackend implements BlobBackend {
       return;
     }
     const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key: objectKey }));
-    const UploadId = created.UploadId!;
+    const UploadId = created.UploadId;
+    if (!UploadId) throw new AirlockError('EINTERNAL', `S3 answered CreateMultipartUpload for ${objectKey} without an UploadId`);
     try {
       const parts: CompletedPart[] = [];
       for (let start = 0, PartNumber = 1; start < size; start += this.partSizeBytes, PartNumber++) {

@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import type { NewJob, JobQueue, QueuedJob } from './job-queue.js';
 import type { Migration } from './migrations.js';
 import type { SqliteDatabase } from './open-sqlite.js';
@@ -105,7 +106,7 @@ export class SqliteJobQueue implements JobQueue {
       .transaction(() => {
         const ids = this.stmts.runnable.all(kind, now.getTime(), now.getTime(), limit).map((r) => r.id);
         for (const id of ids) this.stmts.take.run(owner, now.getTime() + leaseMs, id);
-        return ids.map((id) => toJob(this.stmts.byId.get(id)!));
+        return ids.map((id) => toJob(mustExist(this.stmts.byId.get(id), `job ${id} just claimed`)));
       })
       .immediate();
   }

@@ -106,14 +106,15 @@ function riskRank(findings: StoredFinding[]): number {
 function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (query.ecosystem) (where.push('ecosystem = ?'), params.push(query.ecosystem));
-  if (query.name) (where.push('name = ?'), params.push(query.name));
-  if (query.analysis) (where.push('analysis = ?'), params.push(query.analysis));
+  if (query.ecosystem) { where.push('ecosystem = ?'); params.push(query.ecosystem); }
+  if (query.name) { where.push('name = ?'); params.push(query.name); }
+  if (query.analysis) { where.push('analysis = ?'); params.push(query.analysis); }
   // A decided release with findings in files added later can be sent back to review by them.
   if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
-  if (query.states) (where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`), params.push(...query.states));
-  if (query.search)
-    (where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"), params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`));
+  if (query.states) { where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`); params.push(...query.states); }
+  if (query.search) {
+    where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"); params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`);
+  }
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
@@ -591,11 +592,11 @@ export class SqliteReleaseStore implements ReleaseStore {
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (query.subject) (where.push("subject LIKE ? ESCAPE '\\'"), params.push(`%${query.subject.replace(/[\\%_]/g, '\\$&')}%`));
-    if (query.actor) (where.push('actor = ?'), params.push(query.actor));
-    if (query.action) (where.push('action = ?'), params.push(query.action));
-    if (query.beforeId !== undefined) (where.push('id < ?'), params.push(query.beforeId));
-    if (query.afterId !== undefined) (where.push('id > ?'), params.push(query.afterId));
+    if (query.subject) { where.push("subject LIKE ? ESCAPE '\\'"); params.push(`%${query.subject.replace(/[\\%_]/g, '\\$&')}%`); }
+    if (query.actor) { where.push('actor = ?'); params.push(query.actor); }
+    if (query.action) { where.push('action = ?'); params.push(query.action); }
+    if (query.beforeId !== undefined) { where.push('id < ?'); params.push(query.beforeId); }
+    if (query.afterId !== undefined) { where.push('id > ?'); params.push(query.afterId); }
     const order = query.order === 'oldest' ? 'ASC' : 'DESC';
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`;
     params.push(query.limit ?? 100);

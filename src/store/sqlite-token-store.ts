@@ -1,3 +1,4 @@
+import { mustExist } from '../must-exist.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { ApiToken, Role, Session, TokenStore } from './token-store.js';
 
@@ -87,7 +88,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async createToken(token: { hash: string; name: string; role: Role; createdBy: string; createdAt: Date }): Promise<ApiToken> {
     const info = this.stmts.insertToken.run(token.hash, token.name, token.role, token.createdAt.getTime(), token.createdBy);
-    return toToken(this.stmts.tokenById.get(Number(info.lastInsertRowid))!);
+    return toToken(mustExist(this.stmts.tokenById.get(Number(info.lastInsertRowid)), 'the token row just inserted'));
   }
 
   async findToken(hash: string): Promise<ApiToken | null> {

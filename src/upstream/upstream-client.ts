@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { AirlockError } from '../errors.js';
+import { AirlockError, errorMessage } from '../errors.js';
 
 export interface UpstreamClientOptions {
   /** `npm` or `pypi`: names the upstream in messages. */
@@ -93,7 +93,7 @@ export class UpstreamClient {
         return { body: this.guard(url, res.body), size: length ? Number(length) : null };
       },
       { throwOnTimeout: true },
-    ).catch((err: unknown) => this.failed(err)) as Promise<StreamResult>;
+    ).catch((err: unknown) => this.failed(err));
   }
 
   /** Forwards a request verbatim (for pass-through endpoints); the caller relays status, headers and body. */
@@ -101,7 +101,7 @@ export class UpstreamClient {
     return this.queue.add(
       () => this.request(url, { method: init.method, headers: { ...init.headers, 'user-agent': userAgent }, body: init.body }, signal),
       { throwOnTimeout: true },
-    ).catch((err: unknown) => this.failed(err)) as Promise<Response>;
+    ).catch((err: unknown) => this.failed(err));
   }
 
   /** Reports an upstream failure and passes it on. */
@@ -175,5 +175,5 @@ export function redact(url: URL): string {
 
 function describeCause(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  return cause?.code ?? cause?.message ?? errorMessage(err);
 }

@@ -5,7 +5,7 @@ import { openSqlite } from '../../src/store/open-sqlite.js';
 import { SqliteJobQueue } from '../../src/store/sqlite-job-queue.js';
 import { SqliteReleaseStore } from '../../src/store/sqlite-release-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
+import { startAirlock } from '../helpers/start-airlock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startVerdaccio, type Verdaccio } from '../helpers/verdaccio.js';
 import { startUpstreamProxy, type UpstreamProxy } from '../npm/upstream-proxy.js';

@@ -23,8 +23,8 @@ export function run(
     let stdout = '';
     let stderr = '';
     let output = '';
-    child.stdout.on('data', (d: Buffer) => ((stdout += d), (output += d)));
-    child.stderr.on('data', (d: Buffer) => ((stderr += d), (output += d)));
+    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {

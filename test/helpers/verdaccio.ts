@@ -64,8 +64,8 @@ export async function startVerdaccio(options: { port?: number } = {}): Promise<V
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log += d));
-  child.stderr!.on('data', (d: Buffer) => (log += d));
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   await waitForPing(url, child, () => log);
 
   const npmrc = path.join(temp.dir, 'publisher.npmrc');

@@ -60,7 +60,7 @@ describe('stored artifacts that go bad, and downloads that never finish', () => 
 
     // The disk changes under a stopped Airlock: same length, different bytes.
     const bytes = await readFile(blob!);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(blob!, bytes);
     const fetchesBefore = npm.requests.filter((p) => p.endsWith('.tgz')).length;
 

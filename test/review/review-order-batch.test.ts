@@ -30,7 +30,7 @@ const newDependency: StoredFinding = {
   line: 9,
   message: 'package.json adds the dependency brand-new (^1.0.0).',
   related: 'npm:brand-new@1.0.0',
-} as StoredFinding;
+};
 
 beforeAll(async () => {
   await mkdir('test-output', { recursive: true });

@@ -21,7 +21,7 @@ async function startReceiver(failFirst: number): Promise<{ url: string; deliveri
   const seen = new Map<string, number>();
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (d: Buffer) => (body += d));
+    req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const delivery = String(req.headers['x-airlock-delivery']);
       const n = (seen.get(delivery) ?? 0) + 1;

@@ -30,7 +30,7 @@ function countingStore(store: ReleaseStore): { store: ReleaseStore; rows: Record
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || !(releaseReads as readonly (string | symbol)[]).includes(prop)) return value;
       return async (...args: unknown[]) => {
-        const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         const n = Array.isArray(result) ? result.length : result && typeof result === 'object' && 'releases' in result ? (result as { releases: unknown[] }).releases.length : result ? 1 : 0;
         rows[prop as string] = (rows[prop as string] ?? 0) + n;
         return result;

@@ -44,7 +44,7 @@ describe('two Airlock processes on one PostgreSQL database and one S3 bucket', (
     removers.push(config.remove);
     hooks = createServer((req, res) => {
       let body = '';
-      req.on('data', (d: Buffer) => (body += d));
+      req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
         const payload = JSON.parse(body) as { event: string; release: string };
         const status = hooksDown ? 503 : 200;

@@ -25,7 +25,7 @@ function from(address: string, base: string, method: string, urlPath: string, he
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, localAddress: address, method, path: urlPath, headers }, (res) => {
       let text = '';
-      res.on('data', (c: Buffer) => (text += c));
+      res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
     });
     req.on('error', reject);

@@ -28,7 +28,7 @@ export function rawSocketRequest(base: string, method: string, target: string, b
       try {
         resolve(parse(Buffer.concat(chunks)));
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   });

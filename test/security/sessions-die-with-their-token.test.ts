@@ -81,7 +81,7 @@ describe('sessions die with their token', () => {
     expect(created.status).toBe(201);
     const session = await signIn(url, created.body.token as string);
     expect((await call(url, 'api/v1/session', { cookie: session.cookie })).body).toMatchObject({ name: 'carol', role: 'reviewer' });
-    expect((await call(url, `api/v1/tokens/${created.body.id}`, { method: 'DELETE', token: newAdminToken })).status).toBe(204);
+    expect((await call(url, `api/v1/tokens/${String(created.body.id)}`, { method: 'DELETE', token: newAdminToken })).status).toBe(204);
     expect((await call(url, 'api/v1/session', { cookie: session.cookie })).status).toBe(401);
     const again = await start(newAdminToken);
     expect((await call(again, 'api/v1/session', { cookie: session.cookie })).status).toBe(401);

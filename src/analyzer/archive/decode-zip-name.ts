@@ -22,7 +22,7 @@ export function decodeZipName(raw: Buffer, utf8Flag: boolean): string | null {
     }
   }
   let out = '';
-  for (const byte of raw) out += byte < 0x80 ? String.fromCharCode(byte) : cp437High[byte - 0x80]!;
+  for (const byte of raw) out += byte < 0x80 ? String.fromCharCode(byte) : (cp437High[byte - 0x80] ?? '?'); // the table covers 0x80-0xff
   return out;
 }
 

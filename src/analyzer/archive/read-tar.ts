@@ -1,4 +1,4 @@
-import { Parser } from 'tar';
+import { Parser, type ReadEntry } from 'tar';
 import type { ArchiveLimits } from '../types.js';
 import { ArchiveAbort, type ArchiveProblem } from './archive-problem.js';
 import { nameCollisions } from './name-collisions.js';
@@ -59,7 +59,7 @@ export async function readTar(
     parser.on('end', () => finish());
     parser.on('close', () => finish());
 
-    parser.on('entry', (entry) => {
+    parser.on('entry', (entry: ReadEntry) => {
       if (settled) return entry.resume();
       entries++;
       if (entries > limits.maxEntries) return abort(`it has more than ${limits.maxEntries} entries`);
@@ -99,13 +99,13 @@ export async function readTar(
       });
       entry.on('end', () => {
         if (settled) return;
-        const data = keep ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : null;
+        const data = keep ? (chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)) : null;
         onFile({ path, size, data, head: head ?? Buffer.alloc(0) });
       });
     });
 
     stream.on('data', onData);
     stream.on('error', (err: Error) => finish(`it could not be read (${err.message})`));
-    stream.pipe(parser as unknown as NodeJS.WritableStream);
+    stream.pipe(parser);
   });
 }

@@ -27,7 +27,7 @@ export async function readZip(
   try {
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
       yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false }, (err, z) =>
-        err ? reject(err) : resolve(z!),
+        err ? reject(err) : resolve(z),
       ),
     );
   } catch (err) {
@@ -65,7 +65,7 @@ export async function readZip(
       }
       zip.readLocalFileHeader(entry, (err, local) => {
         if (settled) return;
-        if (err || !local) return finish(`entry \`${name}\` could not be read (${err?.message ?? 'no local header'})`);
+        if (err) return finish(`entry \`${name}\` could not be read (${err.message})`);
         const localName = decodeZipName(local.fileName, (local.generalPurposeBitFlag & 0x800) !== 0);
         if (localName !== name) {
           problems.push({ path: shown(name), message: `the local file header names \`${localName ?? local.fileName.toString('utf8')}\` where the central directory names \`${name}\`` });
@@ -102,7 +102,7 @@ export async function readZip(
       const wantHead = !tooBig;
       if (!keep && !wantHead) return zip.readEntry();
       zip.openReadStream(entry, (err, stream) => {
-        if (err || !stream) return finish(`entry \`${path}\` could not be read (${err?.message ?? 'no stream'})`);
+        if (err) return finish(`entry \`${path}\` could not be read (${err.message})`);
         const chunks: Buffer[] = [];
         let head: Buffer | null = null;
         let seen = 0;

@@ -8,7 +8,8 @@ const wellKnown = new Set([
   'flit_core.buildapi', 'flit.buildapi', 'pdm.backend', 'pdm.pep517.api', 'maturin', 'mesonpy', 'scikit_build_core.build',
   'sipbuild.api', 'whey', 'uv_build', 'enscons.api',
 ]);
-const legacy: BuildSystem = { backend: 'setuptools.build_meta:__legacy__', backendPath: null };
+const legacyBackend = 'setuptools.build_meta:__legacy__';
+const legacy: BuildSystem = { backend: legacyBackend, backendPath: null };
 
 /** A different build backend, or an in-tree one (`backend-path`), runs different code at build time. */
 export const buildBackendChanged: Rule = {
@@ -23,8 +24,8 @@ export const buildBackendChanged: Rule = {
       if (candidate.format !== 'sdist' || baseline?.format !== 'sdist') continue;
       const now = { ...legacy, ...stripNull(buildSystem(candidate)) };
       const before = { ...legacy, ...stripNull(buildSystem(baseline)) };
-      const nowBackend = now.backend ?? legacy.backend!;
-      const beforeBackend = before.backend ?? legacy.backend!;
+      const nowBackend = now.backend ?? legacyBackend;
+      const beforeBackend = before.backend ?? legacyBackend;
       const pathChanged = JSON.stringify(now.backendPath ?? null) !== JSON.stringify(before.backendPath ?? null);
       if (pathChanged && now.backendPath) {
         out.push(findingOf(this, { path: 'pyproject.toml', message: `pyproject.toml sets backend-path to ${JSON.stringify(now.backendPath)}, so the build runs backend code shipped in the sdist.` }));

@@ -14,8 +14,9 @@ function programsOf(command: string): Set<string> {
   for (const segment of command.split(/&&|\|\||;|\|/)) {
     const words = segment.trim().split(/\s+/).filter(Boolean);
     let k = 0;
-    while (k < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!) || words[k] === 'cross-env' || words[k] === 'env')) k++;
-    if (k < words.length) out.add(words[k]!.replace(/^["'(]+/, ''));
+    for (let w = words[k]; w !== undefined && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) || w === 'cross-env' || w === 'env'); w = words[++k]);
+    const command = words[k];
+    if (command !== undefined) out.add(command.replace(/^["'(]+/, ''));
   }
   return out;
 }
@@ -80,8 +81,8 @@ export const installScriptChanged: Rule = {
           const gained = kinds.flatMap((kind) =>
             newCapabilities(pair, kind, { compare: byKind.has(kind) ? 'kind' : 'key', lenientForNewFiles: false, includeTests: true }).filter((n) => n.file.path === path && matters(n.capability)),
           );
-          if (gained.length === 0) continue;
-          const first = gained[0]!.capability;
+          const first = gained[0]?.capability;
+          if (!first) continue;
           out.push(
             findingOf(this, {
               path,

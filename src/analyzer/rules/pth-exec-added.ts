@@ -26,7 +26,7 @@ export const pthExecAdded: Rule = {
         const name = file.path.slice(file.path.lastIndexOf('/') + 1);
         const before = new Set<string>();
         for (const b of baseline?.files.values() ?? []) {
-          if (b.text !== null && (b.path.endsWith(`/${name}`) || b.path === name)) for (const l of pthImportLines(b.text ?? '')) before.add(l.code.trim());
+          if (b.text !== null && (b.path.endsWith(`/${name}`) || b.path === name)) for (const l of pthImportLines(b.text)) before.add(l.code.trim());
         }
         for (const { line, code } of pthImportLines(file.text)) {
           if (before.has(code.trim()) || isSetuptoolsPthLine(file.path, code) || seen.has(`${file.path}\0${line}`)) continue;

@@ -27,7 +27,11 @@ export function foldExpressionAt(src: string, offset: number, consts: ReadonlyMa
   } catch {
     return null;
   }
-  if (node.type === 'SequenceExpression') node = (node['expressions'] as AnyNode[])[0]!;
+  if (node.type === 'SequenceExpression') {
+    const [first] = node['expressions'] as AnyNode[];
+    if (!first) return null;
+    node = first;
+  }
   const state = { assembled: false, steps: 0 };
   const value = fold(node, consts, state);
   return typeof value === 'string' ? { value, assembled: state.assembled } : null;
@@ -45,11 +49,14 @@ function fold(node: AnyNode, consts: ReadonlyMap<string, string>, state: { assem
       const exprs = node['expressions'] as AnyNode[];
       let out = '';
       for (let i = 0; i < quasis.length; i++) {
-        const cooked = (quasis[i]!['value'] as { cooked: string | null }).cooked;
+        const quasi = quasis[i];
+        if (!quasi) return null;
+        const cooked = (quasi['value'] as { cooked: string | null }).cooked;
         if (cooked === null) return null;
         out += cooked;
         if (i < exprs.length) {
-          const v = fold(exprs[i]!, consts, state);
+          const expr = exprs[i];
+          const v = expr ? fold(expr, consts, state) : null;
           if (v === null) return null;
           out += String(v);
           state.assembled = true;
@@ -97,8 +104,9 @@ function fold(node: AnyNode, consts: ReadonlyMap<string, string>, state: { assem
 function foldCall(node: AnyNode, consts: ReadonlyMap<string, string>, state: { assembled: boolean; steps: number }): Folded {
   const callee = node['callee'] as AnyNode;
   const args = node['arguments'] as AnyNode[];
-  if (callee.type === 'Identifier' && callee['name'] === 'atob' && args.length === 1) {
-    const v = fold(args[0]!, consts, state);
+  const [arg0] = args;
+  if (callee.type === 'Identifier' && callee['name'] === 'atob' && args.length === 1 && arg0) {
+    const v = fold(arg0, consts, state);
     if (typeof v !== 'string') return null;
     state.assembled = true;
     return Buffer.from(v, 'base64').toString('latin1');
@@ -125,10 +133,12 @@ function foldCall(node: AnyNode, consts: ReadonlyMap<string, string>, state: { a
       inner.type === 'MemberExpression' &&
       (inner['object'] as AnyNode)['name'] === 'Buffer' &&
       (inner['property'] as AnyNode)['name'] === 'from' &&
-      innerArgs.length === 2
+      innerArgs.length === 2 &&
+      innerArgs[0] &&
+      innerArgs[1]
     ) {
-      const data = fold(innerArgs[0]!, consts, state);
-      const encoding = fold(innerArgs[1]!, consts, state);
+      const data = fold(innerArgs[0], consts, state);
+      const encoding = fold(innerArgs[1], consts, state);
       if (typeof data !== 'string' || (encoding !== 'base64' && encoding !== 'hex' && encoding !== 'base64url')) return null;
       state.assembled = true;
       return Buffer.from(data, encoding).toString('latin1');
@@ -142,7 +152,7 @@ function foldCall(node: AnyNode, consts: ReadonlyMap<string, string>, state: { a
       if (v === null) return null;
       parts.push(String(v));
     }
-    const sep = args.length === 0 ? ',' : fold(args[0]!, consts, state);
+    const sep = arg0 === undefined ? ',' : fold(arg0, consts, state);
     if (typeof sep !== 'string') return null;
     state.assembled = true;
     return parts.join(sep);
@@ -158,7 +168,7 @@ function foldCall(node: AnyNode, consts: ReadonlyMap<string, string>, state: { a
           const base = fold(splitCallee['object'] as AnyNode, consts, state);
           if (typeof base !== 'string') return null;
           state.assembled = true;
-          return [...base].reverse().join('');
+          return Array.from(base).reverse().join(''); // by code point, as String.prototype.split would not
         }
       }
     }

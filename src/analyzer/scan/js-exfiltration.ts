@@ -56,7 +56,7 @@ export function findJsExfiltration(
 ): void {
   const usesDns = out.has('network', 'dns') || out.has('network', 'dns/promises');
   if (sources.length === 0) return;
-  const text = (i: number) => src.slice(t.start[i]!, t.end[i]!);
+  const text = (i: number) => src.slice(t.start[i], t.end[i]);
   const isIdent = (i: number, name?: string) => i >= 0 && i < t.count && t.type[i] === T_IDENT && (name === undefined || text(i) === name);
   const isPunct = (i: number, code: number) => i >= 0 && i < t.count && t.type[i] === T_PUNCT && t.value[i] === code;
   const isDot = (i: number) => i >= 0 && t.type[i] === T_PUNCT && (t.value[i] === DOT || t.value[i] === P_OPTIONAL_DOT);
@@ -142,7 +142,7 @@ function isFunctionBody(src: string, t: JsTokens, brace: number): boolean {
   for (let k = before - 1, steps = 0; k >= 0 && steps < 400; k--, steps++) {
     if (t.type[k] === T_PUNCT && t.value[k] === LPAREN && t.match[k] === before) {
       const head = k - 1;
-      return !(head >= 0 && t.type[head] === T_IDENT && blockKeywords.has(src.slice(t.start[head]!, t.end[head]!)));
+      return !(head >= 0 && t.type[head] === T_IDENT && blockKeywords.has(src.slice(t.start[head], t.end[head])));
     }
   }
   return false;

@@ -93,6 +93,7 @@ for (let c = 0; c < 128; c++) {
   else if (c === 47) startTable[c] = C_SLASH;
   else if (c === 40 || c === 91 || c === 123) startTable[c] = C_OPEN;
   else if (c === 41 || c === 93 || c === 125) startTable[c] = C_CLOSE;
+  else startTable[c] = C_OTHER;
 }
 
 /** Token buffers kept between files, so scanning thousands of files does not churn memory. */
@@ -201,7 +202,7 @@ class Lexer {
       const v = this.value[k]!;
       return v !== 41 && v !== 93; // ) ]
     }
-    if (t === T_IDENT) return regexKeywords.has(this.src.slice(this.start[k]!, this.end[k]!));
+    if (t === T_IDENT) return regexKeywords.has(this.src.slice(this.start[k], this.end[k]));
     return false;
   }
 
@@ -514,7 +515,7 @@ export function stringValue(src: string, tokens: JsTokens, i: number): string {
 }
 
 export function unescapeJs(raw: string): string {
-  return raw.replace(/\\(u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([0-7]{1,3})|\r\n|[\s\S])/g, (m, _all, cp, u4, x2, oct) => {
+  return raw.replace(/\\(u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([0-7]{1,3})|\r\n|[\s\S])/g, (m: string, _all: string, cp?: string, u4?: string, x2?: string, oct?: string) => {
     if (cp) return safeFromCodePoint(parseInt(cp, 16));
     if (u4) return String.fromCharCode(parseInt(u4, 16));
     if (x2) return String.fromCharCode(parseInt(x2, 16));

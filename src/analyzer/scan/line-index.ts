@@ -10,7 +10,7 @@ export class LineIndex {
     let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
+      if ((starts[mid] ?? Infinity) <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo + 1;
@@ -25,8 +25,9 @@ export class LineIndex {
     const line = this.lineAt(offset) - 1;
     const out: string[] = [];
     for (let l = Math.max(0, line - 1); l <= Math.min(starts.length - 1, line + 1); l++) {
-      const start = starts[l]!;
-      const end = l + 1 < starts.length ? starts[l + 1]! - 1 : this.text.length;
+      const start = starts[l] ?? 0;
+      const next = starts[l + 1];
+      const end = next !== undefined ? next - 1 : this.text.length;
       let text = this.text.slice(start, end).replace(/\r$/, '');
       if (text.length > 160) {
         if (l !== line) text = text.slice(0, 80) + ' …';

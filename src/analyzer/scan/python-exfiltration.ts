@@ -48,10 +48,11 @@ export class PythonExfiltration {
     if (wholeEnvironment.test(code)) this.sources.push({ scope, line, offset, key: 'environment', what: 'the whole environment', code });
     namedVariable.lastIndex = 0;
     for (let m = namedVariable.exec(code); m; m = namedVariable.exec(code)) {
-      if (credentialVariable.test(m[2]!)) this.sources.push({ scope, line, offset, key: m[2]!, what: `os.environ['${m[2]}']`, code });
+      const key = m[2];
+      if (key !== undefined && credentialVariable.test(key)) this.sources.push({ scope, line, offset, key, what: `os.environ['${key}']`, code });
     }
     const named = keyMaterial.exec(code);
-    if (named) this.sources.push({ scope, line, offset, key: named[1]!, what: `\`${named[1]}\``, code });
+    if (named?.[1]) this.sources.push({ scope, line, offset, key: named[1], what: `\`${named[1]}\``, code });
     for (const s of signals) {
       if (s.kind === 'secret') this.sources.push({ scope, line, offset, key: s.key, what: s.key, code });
       else if (s.kind === 'endpoint') this.endpoints.push({ scope, line, offset, host: s.key });

@@ -91,7 +91,7 @@ export function pythonLines(src: string): { lines: PythonLine[]; tolerant: boole
         const close = triple ? c.repeat(3) : c;
         let j = i + close.length;
         let value = '';
-        let valueStart = j;
+        const valueStart = j;
         for (;;) {
           if (j >= n) {
             tolerant = true;

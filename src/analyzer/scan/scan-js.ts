@@ -140,7 +140,7 @@ class JsScanner {
   }
 
   private text(i: number): string {
-    return this.src.slice(this.t.start[i]!, this.t.end[i]!);
+    return this.src.slice(this.t.start[i], this.t.end[i]);
   }
   private isPunct(i: number, code: number): boolean {
     return i >= 0 && i < this.t.count && this.t.type[i] === T_PUNCT && this.t.value[i] === code;
@@ -547,7 +547,7 @@ class JsScanner {
     const first = value.charCodeAt(0);
     stringSignals(value, this.signals, first >= 48 && first <= 57 && value.length <= 21 && this.inHostPosition(i));
     if (this.signals.length > 0) {
-      this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]!);
+      this.out.addSignals(this.signals, t.start[i]!, {}, t.end[i]);
       this.noteSignals(t.start[i]!, i);
     }
     // 'chi' + 'ld_process', or a const later used as a module name.

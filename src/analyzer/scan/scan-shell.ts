@@ -18,7 +18,7 @@ export function scanShell(src: string): FileProfile {
     const line = raw.replace(/^\s*(?:#|::|rem\s).*$/i, '').replace(/\s#[^'"]*$/, '');
     if (line.trim() !== '') {
       const net = network.exec(line);
-      if (net) out.add('network', (net[1] ?? net[0]).toLowerCase(), offset + (net.index ?? 0), `runs ${net[1] ?? net[0]}`);
+      if (net) out.add('network', (net[1] ?? net[0]).toLowerCase(), offset + net.index, `runs ${net[1] ?? net[0]}`);
       if (pipeToShell.test(line) && net) out.add('dynamic-code', 'download-and-run', offset, 'pipes a download into an interpreter');
       if (decodeToShell.test(line)) out.add('decode-exec', 'decode-exec', offset, 'runs a base64-decoded command');
       if (/(?:^|[\s;|&])eval\s/.test(line)) out.add('dynamic-code', 'eval', offset, 'eval');

@@ -129,23 +129,23 @@ function endpointSignals(value: string, out: StringSignal[]): void {
   if (value.includes('://')) {
     urlPattern.lastIndex = 0;
     for (let m = urlPattern.exec(value); m; m = urlPattern.exec(value)) {
-      const host = m[1]!.toLowerCase().replace(/\.$/, '');
+      const host = (m[1] ?? '').toLowerCase().replace(/\.$/, '');
       if (/^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/.test(host)) addHost(host, out);
     }
     return;
   }
   const bare = value.trim();
   const ip = bareIpPattern.exec(bare);
-  if (ip) return addHost(ip[1]!, out);
+  if (ip?.[1]) return addHost(ip[1], out);
   const named = bareHostPattern.exec(bare);
-  if (named && bareTlds.has(named[1]!.toLowerCase())) {
+  if (named?.[1] && bareTlds.has(named[1].toLowerCase())) {
     addHost(bare.toLowerCase().replace(/:\d+$/, ''), out);
     return;
   }
   // Exfiltration services named without a scheme, inside a longer string (`curl webhook.site/x`).
   const embedded = /\b([a-z0-9.-]+\.(?:site|net|com|io|sh|app|lt|co|org|me|pub|link|run))\b/gi;
   for (let m = embedded.exec(bare); m; m = embedded.exec(bare)) {
-    const host = m[1]!.toLowerCase();
+    const host = (m[1] ?? '').toLowerCase();
     if (exfilHosts.some(([re]) => re.test(host))) addHost(host, out);
   }
 }

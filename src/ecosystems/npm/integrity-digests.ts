@@ -15,7 +15,7 @@ export function digestsOf(dist: NpmDist | undefined): Record<string, string> {
     for (const entry of dist.integrity.trim().split(/\s+/)) {
       const dash = entry.indexOf('-');
       const algorithm = entry.slice(0, dash).toLowerCase();
-      const value = entry.slice(dash + 1).split('?')[0]!;
+      const value = entry.slice(dash + 1).split('?', 1)[0] ?? '';
       if (dash <= 0 || !algorithms.has(algorithm) || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) continue;
       digests[algorithm] = Buffer.from(value, 'base64').toString('hex');
     }

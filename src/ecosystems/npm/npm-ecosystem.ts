@@ -52,7 +52,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
         const tags = /^\/-\/package(\/.+)\/dist-tags\/?$/.exec(path);
         if (!tags) return passThrough(req, res, next);
         if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
-        const target = parseNpmPath(tags[1]!);
+        const target = parseNpmPath(tags[1] ?? '');
         if (target.kind === 'packument') return await distTagsRoute(req, res, target.name, index, cache);
         throw new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(path)}`);
       }

@@ -99,7 +99,7 @@ export class NpmIndex {
       // What is visible is still decided against the current clock on every request.
       this.refreshes.run(name, () => this.refresh(name)).catch((err: unknown) => this.ctx.log(`npm:${name}: refresh failed: ${(err as Error).message}`));
     }
-    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
+    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry, entry.snapshot);
     return entry.snapshot;
   }
 
@@ -157,11 +157,11 @@ export class NpmIndex {
     return artifact ?? null;
   }
 
-  private async reloadReleases(name: string, entry: PackageEntry): Promise<PackageSnapshot> {
+  private async reloadReleases(name: string, entry: PackageEntry, current: PackageSnapshot): Promise<PackageSnapshot> {
     return this.reloads.run(name, async () => {
       const seen = this.changes.get(name) ?? 0;
       const releases = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
-      const snapshot: PackageSnapshot = { ...entry.snapshot!, releases: byVersion(releases), revision: ++this.revisions };
+      const snapshot: PackageSnapshot = { ...current, releases: byVersion(releases), revision: ++this.revisions };
       // Only install it when no refresh replaced the entry meanwhile.
       if (this.entries.get(name) === entry) {
         const reloaded = { ...entry, snapshot, releasesAt: seen };
@@ -245,7 +245,9 @@ export class NpmIndex {
     this.bytes += cost;
     // Least recently refreshed first; an evicted package is read again from the store or upstream.
     while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > maxBytes)) {
-      const [oldest, evicted] = this.entries.entries().next().value!;
+      const first = this.entries.entries().next();
+      if (first.done) break;
+      const [oldest, evicted] = first.value;
       this.bytes -= this.costs.get(evicted) ?? 0;
       this.entries.delete(oldest);
     }

@@ -27,8 +27,8 @@ export function parseNpmPath(raw: string): NpmPath {
   if (rest.length === 0) return { kind: 'packument', name };
   if (rest.some((s) => s === '.' || s === '..'))
     throw new AirlockError('EBADREQUEST', `"${printable(raw)}" is not an npm registry path`);
-  if (rest.length === 1) return { kind: 'version', name, spec: assertSpec(rest[0]!) };
-  if (rest.length === 2 && rest[0] === '-') return { kind: 'tarball', name, filename: assertTarballFilename(rest[1]!) };
+  if (rest.length === 1) return { kind: 'version', name, spec: assertSpec(rest[0] ?? '') };
+  if (rest.length === 2 && rest[0] === '-') return { kind: 'tarball', name, filename: assertTarballFilename(rest[1] ?? '') };
   throw new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(raw)}`);
 }
 

@@ -129,7 +129,9 @@ export class PackumentCache {
     this.bytes += added;
     // The view just computed is never the one evicted: it is the newest entry.
     while (this.views.size > 1 && this.bytes > this.maxBytes) {
-      const [oldest, evicted] = this.views.entries().next().value!;
+      const first = this.views.entries().next();
+      if (first.done) break;
+      const [oldest, evicted] = first.value;
       this.bytes -= evicted.bytes;
       this.views.delete(oldest);
     }

@@ -105,7 +105,7 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, time: Record
   }
   const scripts = parseObject(raw, last.get('scripts')) ?? {};
   const npmUser = parseObject(raw, last.get('_npmUser'));
-  const published = typeof time[version] === 'string' ? new Date(time[version] as string) : null;
+  const published = typeof time[version] === 'string' ? new Date(time[version]) : null;
   return {
     version,
     member,

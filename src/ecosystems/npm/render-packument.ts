@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { JsonMember } from './json-members.js';
-import { corgiVersionFields, type NpmPolicyRestrictions } from './npm-wire.js';
+import type { NpmPolicyRestrictions } from './npm-wire.js';
 import type { UpstreamPackument, UpstreamVersion } from './read-packument.js';
 import type { HeldVersion } from './visible-versions.js';
 import { heldReleasesMessage } from './held-error.js';
@@ -88,9 +88,13 @@ function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 
 function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): void {
   out.text('{');
   const url = view.tarballUrl(v.version);
-  for (let i = 0; i < v.corgiRanges.length; i += 2) {
+  // Flat [start, end, start, end, …] pairs.
+  for (let i = 0; i + 1 < v.corgiRanges.length; i += 2) {
+    const start = v.corgiRanges[i];
+    const end = v.corgiRanges[i + 1];
+    if (start === undefined || end === undefined) break;
     if (i > 0) out.text(',');
-    withTarballs(out, v, v.corgiRanges[i]!, v.corgiRanges[i + 1]!, url);
+    withTarballs(out, v, start, end, url);
   }
   if (v.addInstallScriptFlag) out.text(`${v.corgiRanges.length > 0 ? ',' : ''}"hasInstallScript":true`);
   out.text('}');
@@ -99,9 +103,10 @@ function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): voi
 /** Upstream bytes from `start` to `end`, with each `dist.tarball` value inside replaced by `url`. */
 function withTarballs(out: Chunks, v: UpstreamVersion, start: number, end: number, url: string): void {
   let at = start;
-  for (let i = 0; i < v.tarballValues.length; i += 2) {
-    const tStart = v.tarballValues[i]!;
-    const tEnd = v.tarballValues[i + 1]!;
+  for (let i = 0; i + 1 < v.tarballValues.length; i += 2) {
+    const tStart = v.tarballValues[i];
+    const tEnd = v.tarballValues[i + 1];
+    if (tStart === undefined || tEnd === undefined) break;
     if (tStart < start || tEnd > end) continue;
     out.raw(at, tStart);
     out.text(JSON.stringify(url));

@@ -54,7 +54,9 @@ export class TarballMemory {
     this.entries.set(key, bytes);
     this.bytes += size;
     while (this.bytes > this.maxBytes) {
-      const [oldest, evicted] = this.entries.entries().next().value!;
+      const first = this.entries.entries().next();
+      if (first.done) break;
+      const [oldest, evicted] = first.value;
       this.entries.delete(oldest);
       this.bytes -= evicted.length;
     }

@@ -8,7 +8,7 @@ export function wantsCorgi(accept: string | undefined): boolean {
   if (!accept || !accept.includes(corgiType)) return false;
   return accept.split(',').some((part) => {
     const [type, ...params] = part.split(';');
-    if (type!.trim().toLowerCase() !== corgiType) return false;
+    if ((type ?? '').trim().toLowerCase() !== corgiType) return false;
     const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
     return q === undefined || Number(q.slice(2)) > 0;
   });

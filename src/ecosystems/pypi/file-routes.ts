@@ -1,3 +1,4 @@
+import { mustExist } from '../../must-exist.js';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
@@ -23,7 +24,7 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
   router.use('/files', async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new AirlockError('EMETHOD', `${req.method} is not supported on files`);
-      const segments = req.originalUrl.split('?')[0]!.slice(req.baseUrl.length + 1).split('/');
+      const segments = (req.originalUrl.split('?', 1)[0] ?? '').slice(req.baseUrl.length + 1).split('/');
       if (segments.length !== 3) throw new AirlockError('ENOTFOUND', 'expected /pypi/files/<project>/<version>/<filename>');
       const [project, version, filename] = segments.map(decode) as [string, string, string];
 
@@ -64,7 +65,7 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
         fetcher.forget(file.artifact.id);
         return blobSource(ctx.blobs, await fetcher.ensure(file.artifact));
       });
-      await sendBytes(req, res, source, { contentType: 'application/octet-stream', sha256: file.artifact.digests.sha256! });
+      await sendBytes(req, res, source, { contentType: 'application/octet-stream', sha256: mustExist(file.artifact.digests.sha256, `the sha256 of ${file.upstream.filename}`) });
     } catch (err) {
       next(err);
     }

@@ -22,8 +22,9 @@ export function versionOfFile(filename: string, project: string): string | null 
   const lower = filename.toLowerCase();
   if (lower.endsWith('.whl') || lower.endsWith('.egg')) {
     const parts = filename.slice(0, -4).split('-');
-    if (parts.length < 2 || normalizeProjectName(parts[0]!) !== project) return null;
-    return normalizeVersion(parts[1]!);
+    const [projectPart, versionPart] = parts;
+    if (projectPart === undefined || versionPart === undefined || normalizeProjectName(projectPart) !== project) return null;
+    return normalizeVersion(versionPart);
   }
   const suffix = sdistSuffixes.find((s) => lower.endsWith(s));
   if (!suffix) return null;

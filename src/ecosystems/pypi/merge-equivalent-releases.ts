@@ -22,7 +22,8 @@ export async function mergeEquivalentReleases(ctx: AppContext, name: string, rel
   let merged = false;
   for (const group of groups.values()) {
     if (group.length < 2) continue;
-    const into = [...group].sort(intoOrder)[0]!;
+    const [into] = [...group].sort(intoOrder);
+    if (!into) continue;
     const from = group.filter((r) => r !== into);
     await ctx.store.mergeReleases(
       into.id,

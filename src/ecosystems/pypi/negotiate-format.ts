@@ -27,7 +27,7 @@ export function negotiateFormat(accept: string | undefined, format?: unknown): S
   let best: { offer: SimpleFormat; q: number; specific: number; position: number } | null = null;
   for (const [position, part] of accept.split(',').entries()) {
     const [rawType, ...params] = part.trim().split(';');
-    const type = rawType!.trim().toLowerCase();
+    const type = (rawType ?? '').trim().toLowerCase();
     let q = 1;
     for (const p of params) {
       const [k, v] = p.trim().split('=');

@@ -67,7 +67,10 @@ export class PageCache {
     };
     this.entries.delete(key);
     this.entries.set(key, page);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.entries.delete(oldest);
+    }
     return page;
   }
 

@@ -95,7 +95,8 @@ function parseFile(raw: unknown, { project, pageUrl, isAllowed }: ParseOptions):
   const filename = raw.filename;
   if (!/^[^/\\\x00-\x1f]+$/.test(filename) || filename.startsWith('.')) return `${JSON.stringify(filename)}: not a plain file name`;
   const version = versionOfFile(filename, project);
-  if (!version) return `${filename}: the name does not carry a PEP 440 version of ${project}`;
+  const releaseKey = version ? canonicalVersion(version) : null;
+  if (!version || !releaseKey) return `${filename}: the name does not carry a PEP 440 version of ${project}`;
   if (typeof raw.url !== 'string') return `${filename}: no url`;
   let url: URL;
   try {
@@ -122,7 +123,7 @@ function parseFile(raw: unknown, { project, pageUrl, isAllowed }: ParseOptions):
   return {
     filename,
     version,
-    releaseKey: canonicalVersion(version)!,
+    releaseKey,
     url,
     sha256,
     requiresPython: typeof raw['requires-python'] === 'string' && raw['requires-python'] !== '' ? raw['requires-python'] : null,

@@ -39,7 +39,7 @@ export function parseVersion(text: string): Pep440Version | null {
   const preLabel = g.preL?.toLowerCase();
   return {
     epoch: num(g.epoch ?? '0'),
-    release: g.release!.split('.').map(num),
+    release: (g.release ?? '0').split('.').map(num),
     pre: preLabel ? { label: preLabelOf(preLabel), number: num(g.preN ?? '0') } : null,
     post: g.post ? num(g.postN1 ?? g.postN2 ?? '0') : null,
     dev: g.dev ? num(g.devN ?? '0') : null,
@@ -147,8 +147,8 @@ function compareRelease(a: string[], b: string[]): number {
 function compareLocal(a: string[] | null, b: string[] | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
     const xn = /^[0-9]+$/.test(x);
     const yn = /^[0-9]+$/.test(y);
     if (xn !== yn) return xn ? 1 : -1;

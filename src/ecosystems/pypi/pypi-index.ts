@@ -73,7 +73,7 @@ export class PypiIndex {
     let entry = this.entries.get(name);
     const now = this.ctx.clock.now().getTime();
     if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
-    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry);
+    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry, entry.snapshot);
     return entry.snapshot;
   }
 
@@ -114,13 +114,13 @@ export class PypiIndex {
     return (await this.project(snapshot.name)) ?? snapshot;
   }
 
-  private async reloadReleases(name: string, entry: ProjectEntry): Promise<ProjectSnapshot> {
+  private async reloadReleases(name: string, entry: ProjectEntry, loaded: ProjectSnapshot): Promise<ProjectSnapshot> {
     return this.reloads.run(name, async () => {
       const seen = this.changes.get(name) ?? 0;
       const releases = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
-      const files = await this.refreshPendingFiles(entry.snapshot!.files);
+      const files = await this.refreshPendingFiles(loaded.files);
       const snapshot: ProjectSnapshot = {
-        ...entry.snapshot!,
+        ...loaded,
         files,
         byFilename: new Map(files.map((f) => [f.upstream.filename, f])),
         releases: byKey(releases),
@@ -203,7 +203,10 @@ export class PypiIndex {
     this.entries.delete(name);
     this.entries.set(name, entry);
     // Least recently refreshed first: an evicted project is simply read again from upstream or the store.
-    if (this.entries.size > maxProjects) this.entries.delete(this.entries.keys().next().value!);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= maxProjects) break;
+      this.entries.delete(oldest);
+    }
     return entry;
   }
 
@@ -246,7 +249,7 @@ export class PypiIndex {
     }
     // Keep upstream's order of files: it is the order clients are used to.
     const order = new Map(project.files.map((f, i) => [f.filename, i]));
-    files.sort((a, b) => order.get(a.upstream.filename)! - order.get(b.upstream.filename)!);
+    files.sort((a, b) => (order.get(a.upstream.filename) ?? 0) - (order.get(b.upstream.filename) ?? 0));
     await this.ctx.quarantine.reconcileWithdrawn('pypi', name, releases, new Set(observed.map((o) => o.version)));
 
     return {
@@ -293,10 +296,10 @@ function isRejected(release: Release): boolean {
  */
 function spellingOf(key: string, files: UpstreamFile[]): string {
   if (files.some((f) => f.version === key)) return key;
-  const first = [...files].sort(
+  const [first] = [...files].sort(
     (a, b) => (a.uploadedAt?.getTime() ?? Infinity) - (b.uploadedAt?.getTime() ?? Infinity) || a.filename.localeCompare(b.filename),
-  )[0]!;
-  return first.version;
+  );
+  return first?.version ?? key;
 }
 
 function earliest(dates: (Date | null)[]): Date | null {

@@ -1,3 +1,4 @@
+import { mustExist } from '../../must-exist.js';
 import type { IndexedFile } from './pypi-index.js';
 import { servedApiVersion, type PypiFile, type PypiSimpleDetail, type PypiSimpleIndex } from './simple-wire.js';
 import type { VisibleProject } from './visible-project.js';
@@ -23,7 +24,7 @@ export function renderProjectListJson(names: string[]): Buffer {
 
 function wireFile({ upstream, artifact }: IndexedFile, url: string): PypiFile {
   const metadata = upstream.metadataSha256 ? { sha256: upstream.metadataSha256 } : false;
-  const file: PypiFile = { filename: upstream.filename, url, hashes: { sha256: artifact.digests.sha256! } };
+  const file: PypiFile = { filename: upstream.filename, url, hashes: { sha256: mustExist(artifact.digests.sha256, `the sha256 of ${upstream.filename}`) } };
   if (upstream.requiresPython !== null) file['requires-python'] = upstream.requiresPython;
   file['core-metadata'] = metadata;
   file['dist-info-metadata'] = metadata;

@@ -20,7 +20,7 @@ export function simpleRoutes(ctx: AppContext, index: PypiIndex, pages: PageCache
   router.use('/simple', async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new AirlockError('EMETHOD', `${req.method} is not supported on the simple index`);
-      const rest = req.originalUrl.split('?')[0]!.slice(req.baseUrl.length);
+      const rest = (req.originalUrl.split('?', 1)[0] ?? '').slice(req.baseUrl.length);
       if (rest === '') return redirect(res, ctx, '');
       const format = negotiateFormat(req.headers.accept, req.query.format);
       if (rest === '/') {

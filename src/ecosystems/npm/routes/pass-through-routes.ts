@@ -40,7 +40,7 @@ const endpoints: readonly PassThroughEndpoint[] = [
 ];
 
 function isReleaseSpec(match: RegExpExecArray): boolean {
-  return isValidPackageName(match[1]!.replace(/%2f/i, '/')) && semver.valid(match[2]!) !== null;
+  return isValidPackageName((match[1] ?? '').replace(/%2f/i, '/')) && semver.valid(match[2]) !== null;
 }
 
 /**

@@ -36,7 +36,7 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
     release = version ? await ctx.store.getRelease('npm', name, version) : null;
     if (!release) throw new AirlockError('ENOTFOUND', `npm:${name} has no tarball ${filename} upstream`, { subject: `npm:${name}` });
   }
-  if (!release) throw new AirlockError('ENOTFOUND', `npm:${name}@${upstream!.version} is not recorded`, { subject: `npm:${name}` });
+  if (!release) throw new AirlockError('ENOTFOUND', `npm:${name}@${upstream?.version ?? filename} is not recorded`, { subject: `npm:${name}` });
 
   // The packument view already asked releaseStatus about every listed version, valid until the
   // next state change; only a version it does not show is asked again, for the reason.
