@@ -415,18 +415,21 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async recordDecision(releaseId: number, decision: Decision): Promise<void> {
-    this.db.transaction(() => {
-      this.stmts.insertDecision.run(
-        releaseId,
-        decision.action,
-        decision.reason,
-        decision.actor,
-        decision.role,
-        decision.decidedAt.getTime(),
-        decision.digests ? JSON.stringify(decision.digests) : null,
-      );
-      this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
-    })();
+    this.db.transaction(() => this.writeDecision(releaseId, decision))();
+  }
+
+  /** The decision history row and the release's latest decision; the caller holds the transaction. */
+  private writeDecision(releaseId: number, decision: Decision): void {
+    this.stmts.insertDecision.run(
+      releaseId,
+      decision.action,
+      decision.reason,
+      decision.actor,
+      decision.role,
+      decision.decidedAt.getTime(),
+      decision.digests ? JSON.stringify(decision.digests) : null,
+    );
+    this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
   }
 
   async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
@@ -441,16 +444,7 @@ export class SqliteReleaseStore implements ReleaseStore {
           ? stored === previous
           : stored.action === previous.action && stored.actor === previous.actor && stored.decidedAt === previous.decidedAt.toISOString();
         if (!same) return false;
-        this.stmts.insertDecision.run(
-          releaseId,
-          decision.action,
-          decision.reason,
-          decision.actor,
-          decision.role,
-          decision.decidedAt.getTime(),
-          decision.digests ? JSON.stringify(decision.digests) : null,
-        );
-        this.stmts.setDecision.run(JSON.stringify(decision), releaseId);
+        this.writeDecision(releaseId, decision);
         this.insertAudit(audit);
         return true;
       })
