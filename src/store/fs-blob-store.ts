@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import type { BlobBackend, BlobWriter } from './blob-store.js';
+import { openTempFile } from './temp-file.js';
 import { checkKey, VerifiedBlobStore } from './verified-blob-store.js';
 
 /** Blob files under `<root>/sha256/ab/<hex>`, written via temp file, fsync and rename. */
@@ -12,31 +12,17 @@ export class FsBlobBackend implements BlobBackend {
   constructor(private readonly root: string) {}
 
   async begin(): Promise<BlobWriter> {
-    const tmpDir = path.join(this.root, 'tmp');
-    await mkdir(tmpDir, { recursive: true });
-    const tmp = path.join(tmpDir, randomUUID());
-    const handle = await open(tmp, 'wx');
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await handle.close();
-    };
+    const tmp = await openTempFile(path.join(this.root, 'tmp'));
     return {
-      write: async (chunk) => {
-        await handle.write(chunk);
-      },
+      write: tmp.write,
       commit: async (key) => {
-        await handle.sync();
-        await close();
+        await tmp.sync();
+        await tmp.close();
         const final = this.pathFor(key);
         await mkdir(path.dirname(final), { recursive: true });
-        await rename(tmp, final);
+        await rename(tmp.path, final);
       },
-      abort: async () => {
-        await close().catch(() => {});
-        await rm(tmp, { force: true });
-      },
+      abort: tmp.discard,
     };
   }
 

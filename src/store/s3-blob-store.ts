@@ -11,15 +11,15 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import type { BlobBackend, BlobWriter } from './blob-store.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
+import { openTempFile } from './temp-file.js';
 
 export interface S3BlobOptions {
   bucket: string;
@@ -79,31 +79,18 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async begin(): Promise<BlobWriter> {
-    await mkdir(this.spoolDir, { recursive: true });
-    const spool = path.join(this.spoolDir, randomUUID());
-    const handle = await open(spool, 'wx');
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await handle.close();
-    };
+    const spool = await openTempFile(this.spoolDir);
     return {
-      write: async (chunk) => {
-        await handle.write(chunk);
-      },
+      write: spool.write,
       commit: async (key, size) => {
-        await close();
+        await spool.close();
         try {
-          if (!(await this.stat(key))) await this.upload(this.objectKey(key), spool, size);
+          if (!(await this.stat(key))) await this.upload(this.objectKey(key), spool.path, size);
         } finally {
-          await rm(spool, { force: true });
+          await rm(spool.path, { force: true });
         }
       },
-      abort: async () => {
-        await close().catch(() => {});
-        await rm(spool, { force: true });
-      },
+      abort: spool.discard,
     };
   }
 
