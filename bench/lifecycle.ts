@@ -66,6 +66,7 @@ interface LifecycleFigures {
 export async function benchLifecycle(): Promise<void> {
   const wanted = (process.env.AIRLOCK_BENCH_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim());
   const results: { engine: LifecycleEngine; figures: LifecycleFigures }[] = [];
+  let roundTripMs: number | null = null;
   if (wanted.includes('sqlite')) {
     const engine = { label: 'SQLite + files', env: {} };
     results.push({ engine, figures: await lifecycleRun(engine) });
@@ -88,6 +89,7 @@ export async function benchLifecycle(): Promise<void> {
         databaseDir: await postgresDataDir(url),
       };
       results.push({ engine, figures: await lifecycleRun(engine) });
+      roundTripMs = await meanRoundTripMs(url);
     } finally {
       await s3.stop();
       await cluster.stop();
@@ -97,9 +99,13 @@ export async function benchLifecycle(): Promise<void> {
   if (!a || !b) return;
   const x = a.figures;
   const y = b.figures;
-  const row = (label: string, first: number, second: number, digits: number, unit: string) => {
+  // `floorMs`: the least the figure can cost on PostgreSQL (its round trips); past the target
+  // because of it, the result says so instead of a plain FAIL.
+  const row = (label: string, first: number, second: number, digits: number, unit: string, floorMs?: number) => {
     const r = first > 0 ? second / first : Infinity;
-    return [label, `${first.toFixed(digits)} ${unit}`, `${second.toFixed(digits)} ${unit}`, `${r.toFixed(2)}×`, r <= engineTarget ? 'PASS' : 'FAIL'];
+    const floorOver = floorMs !== undefined && floorMs / first > engineTarget;
+    const result = r <= engineTarget ? 'PASS' : floorOver ? `FAIL: floor ${(floorMs / first).toFixed(0)}×` : 'FAIL';
+    return [label, `${first.toFixed(digits)} ${unit}`, `${second.toFixed(digits)} ${unit}`, `${r.toFixed(2)}×`, result];
   };
   console.log(`\nlifecycle, ${a.engine.label} beside ${b.engine.label} (${packages} packages × ${versionsPerPackage} versions, one run each):`);
   console.log(
@@ -110,13 +116,19 @@ export async function benchLifecycle(): Promise<void> {
         row('Airlock CPU while idle (% of one core)', x.idleCpuPercent, y.idleCpuPercent, 2, '%'),
         row('warm small packument p50, filled store', x.latencyAfterMs, y.latencyAfterMs, 2, 'ms'),
         row('first sweep in a new process', x.sweepFirstMs, y.sweepFirstMs, 0, 'ms'),
-        row('one sweep (nothing due)', x.sweepNextMs, y.sweepNextMs, 2, 'ms'),
+        // Nothing due: the sweep is one query (the releases due), so one round trip at least.
+        row('one sweep (nothing due)', x.sweepNextMs, y.sweepNextMs, 2, 'ms', roundTripMs ?? undefined),
         row('peak RSS of Airlock', x.rssMB, y.rssMB, 0, 'MB'),
         ['PostgreSQL server CPU while idle', '', y.databaseIdleCpuPercent === null ? 'unknown' : `${y.databaseIdleCpuPercent.toFixed(2)} %`, '', ''],
         ['releases in the store', String(x.stored ?? 'unknown'), String(y.stored ?? 'unknown'), '', ''],
       ],
     ),
   );
+  if (roundTripMs !== null)
+    console.log(
+      `Round-trip floor: one SELECT 1 to PostgreSQL on loopback takes ${(roundTripMs * 1000).toFixed(0)} µs here (mean of 500); ` +
+        `"floor N×": one round trip is already N× SQLite's in-process figure, so no query can meet ${engineTarget}× there.`,
+    );
   console.log('The database server and s3rver are processes of their own: their memory is not in Airlock\'s RSS. Both engines ran on this machine at its load of the moment.');
 }
 
@@ -368,6 +380,22 @@ async function timeSweepsOnSharedStores(policyFile: string, env: Record<string, 
   }
 }
 
+/** The mean time of one prepared `SELECT 1` to the server at `url`, in ms: the least any query costs. */
+async function meanRoundTripMs(url: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const one = { name: 'bench_select_1', text: 'SELECT 1' };
+    await client.query(one);
+    const started = performance.now();
+    for (let i = 0; i < 500; i++) await client.query(one);
+    return (performance.now() - started) / 500;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The data directory of the PostgreSQL server at `url`. */
 async function postgresDataDir(url: string): Promise<string> {
   const { default: pg } = await import('pg');
@@ -381,10 +409,16 @@ async function postgresDataDir(url: string): Promise<string> {
   }
 }
 
-/** CPU seconds of a PostgreSQL server so far: its postmaster and every process it started (backends, writers, autovacuum). */
+/**
+ * CPU seconds of a PostgreSQL server so far: its postmaster and every process it started
+ * (backends, writers, autovacuum), those still running and, through the postmaster's times of
+ * waited-for children, those that ended (a pool closes idle connections, so backends come and go).
+ */
 function postgresCpuSeconds(dataDir: string): number {
   const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = cpuSeconds(postmaster);
+  const own = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+  const ownFields = own.slice(own.lastIndexOf(')') + 2).split(' ');
+  let total = (Number(ownFields[11]) + Number(ownFields[12]) + Number(ownFields[13]) + Number(ownFields[14])) / clockTicks;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
