@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { releaseStates } from './quarantine/release.js';
-import { ecosystems } from './release-id.js';
+import { ecosystems } from './domain/ecosystem.js';
 import type { ReleaseStore } from './store/release-store.js';
 
 /** Prometheus metrics for one Airlock process, on its own registry (no global state). */

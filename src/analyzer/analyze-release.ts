@@ -7,7 +7,7 @@ import type { RuleContext } from './rule.js';
 import { allRules } from './rules/index.js';
 import { analysisError } from './rules/analysis-error.js';
 import { addedDependencies } from './rules/dependency-added.js';
-import { atLeast, compareSeverity } from './severity.js';
+import { atLeast, compareSeverity } from '../domain/severity.js';
 import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus, Finding } from './types.js';
 
 /**

@@ -1,7 +1,6 @@
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Severity } from '../domain/severity.js';
 import type { FileProfile } from './file-profile.js';
-
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
-export type Ecosystem = 'npm' | 'pypi';
 
 /** One thing the analyzer reports about a release. */
 export interface Finding {

@@ -1,6 +1,7 @@
 import { formatDuration } from '../duration.js';
-import { severities, type EffectivePolicy, type Severity } from '../policy/policy.js';
-import { formatReleaseId } from '../release-id.js';
+import { severities, type Severity } from '../domain/severity.js';
+import type { EffectivePolicy } from '../policy/policy.js';
+import { formatReleaseId } from '../domain/release-id.js';
 import type { Decision, ReleaseFacts, ReleaseState, StoredFinding } from './release.js';
 
 export interface ReleaseStatus {

@@ -1,5 +1,5 @@
-import type { Severity } from '../policy/policy.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Severity } from '../domain/severity.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** A finding as stored with a release (same shape as the analyzer's). */
 export interface StoredFinding {

@@ -1,8 +1,8 @@
 import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
-import { severities } from '../policy/policy.js';
+import { severities } from '../domain/severity.js';
 import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { migratePostgres } from './pg-migrate.js';
 import { pgReleaseMigrations } from './pg-release-migrations.js';
 import { pgTransaction } from './pg-transaction.js';

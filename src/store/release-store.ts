@@ -1,5 +1,5 @@
 import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** What an ecosystem learned about one release from upstream metadata. */
 export interface ObservedRelease {

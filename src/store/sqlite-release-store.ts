@@ -1,6 +1,6 @@
 import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import { severities } from '../policy/policy.js';
-import type { Ecosystem } from '../release-id.js';
+import { severities } from '../domain/severity.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';

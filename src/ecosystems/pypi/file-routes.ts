@@ -6,7 +6,7 @@ import { analysisPendingError } from '../../quarantine/analysis-pending-error.js
 import type { Release } from '../../quarantine/release.js';
 import type { Artifact } from '../../store/release-store.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
-import { formatReleaseId } from '../../release-id.js';
+import { formatReleaseId } from '../../domain/release-id.js';
 import type { FileFetcher } from './file-fetcher.js';
 import { fileStatus } from './file-status.js';
 import { normalizeVersion } from './pep440-version.js';
