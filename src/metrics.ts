@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { releaseStates } from './quarantine/release.js';
+import { releaseStates } from './domain/release-state.js';
 import { ecosystems } from './domain/ecosystem.js';
 import type { ReleaseStore } from './store/release-store.js';
 

@@ -14,7 +14,6 @@ export type {
   ArchiveLimits,
   ArtifactSource,
   DependencyStatus,
-  Finding,
   ProfileCache,
   ReleaseMeta,
   RuleInfo,

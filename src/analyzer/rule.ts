@@ -1,6 +1,7 @@
 import type { ArtifactView } from './artifact-view.js';
 import type { ArtifactPair } from './pair-artifacts.js';
-import type { DependencyStatus, Finding, ReleaseMeta, RuleInfo } from './types.js';
+import type { DependencyStatus, ReleaseMeta, RuleInfo } from './types.js';
+import type { Finding } from '../domain/finding.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import type { Severity } from '../domain/severity.js';
 

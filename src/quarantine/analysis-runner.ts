@@ -12,7 +12,8 @@ import { AnalysisJobs, type AnalysisJobOutcome, type AnalysisTarget } from './an
 import { AnalysisPool } from './analysis-pool.js';
 import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
 import type { AnalysisScheduler } from './quarantine.js';
-import type { Release, StoredFinding } from './release.js';
+import type { Release } from '../domain/release.js';
+import type { StoredFinding } from '../domain/finding.js';
 import { atOrAbove } from './release-status.js';
 
 export interface AnalysisRunnerOptions {

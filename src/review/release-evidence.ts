@@ -1,7 +1,8 @@
 import { errorMessage } from '../errors.js';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider, ReleaseArtifact } from '../quarantine/artifact-provider.js';
-import type { Release, StoredFinding } from '../quarantine/release.js';
+import type { Release } from '../domain/release.js';
+import type { StoredFinding } from '../domain/finding.js';
 import { formatReleaseId } from '../domain/release-id.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { archiveKind, readArchiveFile, type ArchiveFile } from './archive-file.js';

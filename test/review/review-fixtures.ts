@@ -1,4 +1,4 @@
-import type { StoredFinding } from '../../src/quarantine/release.js';
+import type { StoredFinding } from '../../src/domain/finding.js';
 import type { Ecosystem } from '../../src/domain/ecosystem.js';
 import type { StartedAirlock } from '../helpers/start-airlock.js';
 

@@ -1,5 +1,5 @@
 import { AirlockError } from '../../errors.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
 import { formatReleaseId } from '../../domain/release-id.js';
 

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app-context.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import { formatReleaseId } from '../../domain/release-id.js';
 import { canonicalVersion } from './pep440-version.js';
 
