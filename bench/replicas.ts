@@ -35,7 +35,7 @@ interface Kind {
 interface Measured {
   runs: LoadRun[];
   /** CPU ms used during the runs, by process group. */
-  cpu: { replicas: number; postgres: number; s3rver: number };
+  cpu: { replicas: number; postgres: number; s3rver: number; loadGenerator: number };
 }
 
 /**
@@ -105,16 +105,19 @@ export async function benchReplicas(): Promise<void> {
       for (const config of ['1 replica', '2 replicas', '2 replicas', '1 replica']) {
         const used = configs[config]!;
         await waitUntilIdle([...replicas.map((r) => r.child.pid!), shared.s3Pid], 30_000);
-        const backends = pgBackends();
-        const before = { replicas: cpuOf(used.map((r) => r.child.pid!)), postgres: cpuOf(backends), s3rver: processCpuMs(shared.s3Pid) };
+        const pids = () => ({ replicas: used.map((r) => r.child.pid!), postgres: pgBackends(), s3rver: [shared!.s3Pid] });
+        const before = cpuSnapshot(pids());
+        const ownBefore = process.cpuUsage();
         const run = await runLoad({ bases: used.map((r) => `${r.url}npm/`), paths: kind.paths, headers: kind.headers, connections, seconds: perRun });
-        const after = { replicas: cpuOf(used.map((r) => r.child.pid!)), postgres: cpuOf([...new Set([...backends, ...pgBackends()])]), s3rver: processCpuMs(shared.s3Pid) };
+        const own = process.cpuUsage(ownBefore);
+        const spent = cpuUsedSince(before, pids());
         const key = `${kind.label} ${config}`;
-        const m = results.get(key) ?? { runs: [], cpu: { replicas: 0, postgres: 0, s3rver: 0 } };
+        const m = results.get(key) ?? { runs: [], cpu: { replicas: 0, postgres: 0, s3rver: 0, loadGenerator: 0 } };
         m.runs.push(run);
-        m.cpu.replicas += after.replicas - before.replicas;
-        m.cpu.postgres += after.postgres - before.postgres;
-        m.cpu.s3rver += after.s3rver - before.s3rver;
+        m.cpu.replicas += spent.replicas;
+        m.cpu.postgres += spent.postgres;
+        m.cpu.s3rver += spent.s3rver;
+        m.cpu.loadGenerator += (own.user + own.system) / 1000;
         results.set(key, m);
       }
     }
@@ -135,12 +138,13 @@ export async function benchReplicas(): Promise<void> {
           us(m.cpu.replicas),
           us(m.cpu.postgres),
           us(m.cpu.s3rver),
+          us(m.cpu.loadGenerator),
           String(s.errors),
           s.perReplica.map((n) => `${Math.round((100 * n) / Math.max(answers, 1))}%`).join('/'),
         ]);
       }
     console.log(`\nreplicas: warm throughput, ${connections} connections, ${perRun.toFixed(0)} s per run, 2 runs per row (ABBA), keep-alive, least_conn like deploy/nginx.conf`);
-    console.log(table(['case', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'airlock cpu µs/req', 'postgres µs/req', 's3rver µs/req', 'errors', 'A/B'], rows));
+    console.log(table(['case', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'airlock cpu µs/req', 'postgres µs/req', 's3rver µs/req', 'load gen µs/req', 'errors', 'A/B'], rows));
     for (const kind of kinds) {
       const one = summarize(results.get(`${kind.label} 1 replica`)!.runs);
       const two = summarize(results.get(`${kind.label} 2 replicas`)!.runs);
@@ -149,6 +153,9 @@ export async function benchReplicas(): Promise<void> {
           `p50 ${(two.p50 / Math.max(one.p50, 1e-9)).toFixed(2)}×, p99 ${(two.p99 / Math.max(one.p99, 1e-9)).toFixed(2)}× the latency (no target)`,
       );
     }
+    const tarballS3 = results.get('tarball 2 replicas')!.cpu.s3rver + results.get('tarball 1 replica')!.cpu.s3rver;
+    if (tarballS3 < 50)
+      console.log('tarballs: s3rver was almost idle, so warm tarballs came from each replica\'s in-memory tarball cache, not from the bucket');
     console.log(
       `load average at the end: ${loadAverage()} on ${availableParallelism()} cores. Nothing is pinned: the replicas, PostgreSQL, s3rver, ` +
         `Verdaccio and the load generator share these cores (and other work on the machine), so two replicas can gain at most what an idle core gives; ` +
@@ -185,6 +192,7 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 
 /** How many objects the bucket holds under Airlock's prefix. */
 async function countObjects(env: Record<string, string>): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
   const [bucket, ...prefix] = env.AIRLOCK_BLOB_STORE!.slice('s3://'.length).split('/');
   const client = new S3Client({
     endpoint: env.AIRLOCK_S3_ENDPOINT,
@@ -215,13 +223,30 @@ function postgresBackends(database: string): number[] {
   return pids;
 }
 
-/** CPU ms of these processes together; one that has ended counts as 0 (its time is lost, a small undercount). */
-function cpuOf(pids: number[]): number {
-  return pids.reduce((n, pid) => {
-    try {
-      return n + processCpuMs(pid);
-    } catch {
-      return n;
+type Groups = Record<'replicas' | 'postgres' | 's3rver', number[]>;
+type Snapshot = Record<keyof Groups, Map<number, number>>;
+
+function cpuSnapshot(groups: Groups): Snapshot {
+  const snap = (pids: number[]) => {
+    const m = new Map<number, number>();
+    for (const pid of pids) {
+      try {
+        m.set(pid, processCpuMs(pid));
+      } catch {
+        // the process ended while we looked
+      }
     }
-  }, 0);
+    return m;
+  };
+  return { replicas: snap(groups.replicas), postgres: snap(groups.postgres), s3rver: snap(groups.s3rver) };
+}
+
+/**
+ * CPU ms each group used since `before`: a process started since (a new PostgreSQL backend) counts
+ * in full; one that has ended since is left out (its last moments are lost, a small undercount).
+ */
+function cpuUsedSince(before: Snapshot, now: Groups): Record<keyof Groups, number> {
+  const after = cpuSnapshot(now);
+  const used = (group: keyof Groups) => [...after[group]].reduce((n, [pid, ms]) => n + ms - (before[group].get(pid) ?? 0), 0);
+  return { replicas: used('replicas'), postgres: used('postgres'), s3rver: used('s3rver') };
 }

@@ -34,6 +34,8 @@ export async function startSharedStore(prefix: string): Promise<SharedStore> {
         AIRLOCK_S3_FORCE_PATH_STYLE: 'true',
         AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        // The SDK's notice that later versions need Node 22 says nothing about these figures; it would only clutter them.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       s3Pid: s3.pid,
       describe: `PostgreSQL 15 at ${new URL(databaseUrl).host} (fsync off, as in the tests) and s3rver at ${s3.endpoint} (a stand-in for MinIO or S3)`,
