@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peakRssMB, table } from './bench-tools.js';
-import { waitUntilIdle } from './process-cpu.js';
+import { clusterCpuMs, processCpuMs, waitUntilIdle } from './process-cpu.js';
 import { spawnAirlock, type BenchAirlock } from './spawn-airlock.js';
 import { startSharedStore, type SharedStore } from './start-shared-store.js';
 
@@ -51,6 +51,8 @@ interface Engine {
   cold?: Install;
   warm?: Install;
   coldLag?: { max: number; p99: number; samples: number };
+  /** CPU ms used during each install: Airlock itself, and the PostgreSQL cluster and s3rver it stands on. */
+  cpu: Record<'cold' | 'warm', { airlock: number; postgres: number; s3rver: number }>;
 }
 
 /**
@@ -82,11 +84,12 @@ export async function benchColdInstall(): Promise<void> {
 
     await writeFile(path.join(work, 'policy.yaml'), readFileSync(path.join(here, '..', 'policies', 'default.yaml')));
     const env = (storage: string) => ({ AIRLOCK_STORAGE: path.join(work, storage), AIRLOCK_POLICY: path.join(work, 'policy.yaml'), AIRLOCK_NPM_UPSTREAM: registry });
-    engines.push({ label: 'SQLite + files', airlock: await spawnAirlock(root, env('airlock')) });
+    const noCpu = () => ({ cold: { airlock: 0, postgres: 0, s3rver: 0 }, warm: { airlock: 0, postgres: 0, s3rver: 0 } });
+    engines.push({ label: 'SQLite + files', airlock: await spawnAirlock(root, env('airlock')), cpu: noCpu() });
     if (wanted.pg) {
       shared = await startSharedStore('cold_install');
       console.log(`cold-install: second Airlock on ${shared.describe}`);
-      engines.push({ label: 'PostgreSQL + S3', airlock: await spawnAirlock(root, { ...env('airlock-pg'), ...shared.env }) });
+      engines.push({ label: 'PostgreSQL + S3', airlock: await spawnAirlock(root, { ...env('airlock-pg'), ...shared.env }), cpu: noCpu() });
     }
     const sqlite = engines[0]!;
     const pgEngine = engines[1];
@@ -95,15 +98,28 @@ export async function benchColdInstall(): Promise<void> {
       if (waitedMs > 2000 || !idle) console.log(`  before ${before}: waited ${(waitedMs / 1000).toFixed(0)} s for Airlock's background work${idle ? '' : ' (still busy; went on)'}`);
     };
 
+    // The PostgreSQL cluster and s3rver serve only the PostgreSQL Airlock, so their CPU is its install's.
+    const cpuNow = (e: Engine) => ({
+      airlock: processCpuMs(e.airlock.child.pid!),
+      postgres: shared && e !== engines[0] ? clusterCpuMs(shared.pgPort) : 0,
+      s3rver: shared && e !== engines[0] ? processCpuMs(shared.s3Pid) : 0,
+    });
+    const timedCpu = async <T>(e: Engine, kind: 'cold' | 'warm', fn: () => Promise<T>): Promise<T> => {
+      const before = cpuNow(e);
+      const result = await fn();
+      const after = cpuNow(e);
+      e.cpu[kind] = { airlock: after.airlock - before.airlock, postgres: after.postgres - before.postgres, s3rver: after.s3rver - before.s3rver };
+      return result;
+    };
     const runCold = async (e: Engine) => {
       await quiet(`the cold install (${e.label})`);
       const lag = sampleEventLoopLag(e.airlock.url);
-      e.cold = await install(work, `cold-${engines.indexOf(e)}`, `${e.airlock.url}npm/`);
+      e.cold = await timedCpu(e, 'cold', () => install(work, `cold-${engines.indexOf(e)}`, `${e.airlock.url}npm/`));
       e.coldLag = await lag.stop();
     };
     const runWarm = async (e: Engine) => {
       await quiet(`the warm install (${e.label})`);
-      e.warm = await install(work, `warm-${engines.indexOf(e)}`, `${e.airlock.url}npm/`);
+      e.warm = await timedCpu(e, 'warm', () => install(work, `warm-${engines.indexOf(e)}`, `${e.airlock.url}npm/`));
     };
     await runCold(sqlite);
     if (pgEngine) await runCold(pgEngine);
@@ -137,6 +153,12 @@ export async function benchColdInstall(): Promise<void> {
       );
     }
     for (const m of measured) console.log(`Airlock (${m.e.label}) analyses: ${describeAnalyses(m.analyses)}; peak RSS ${m.rss.toFixed(0)} MB`);
+    for (const m of measured)
+      for (const kind of ['cold', 'warm'] as const) {
+        const c = m.e.cpu[kind];
+        const beneath = m.e === engines[0] ? '' : `, PostgreSQL ${sec(c.postgres)}, s3rver ${sec(c.s3rver)}`;
+        console.log(`CPU during the ${kind} install (${m.e.label}): Airlock ${sec(c.airlock)}${beneath}`);
+      }
 
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
     const [s, p] = measured;
@@ -150,6 +172,9 @@ export async function benchColdInstall(): Promise<void> {
         ['cold event-loop lag worst p99, ms', s.e.coldLag!.p99 * 1000, p.e.coldLag!.p99 * 1000, false, (n) => n.toFixed(0)],
         ['analysis mean, s', s.analyses.meanSeconds, p.analyses.meanSeconds, false, (n) => n.toFixed(2)],
         ['peak RSS, MB', s.rss, p.rss, false, (n) => n.toFixed(0)],
+        // Airlock's own CPU does not depend on how busy the machine is: the steadier view of its code path.
+        ['Airlock CPU in the cold install, s', s.e.cpu.cold.airlock / 1000, p.e.cpu.cold.airlock / 1000, false, (n) => n.toFixed(1)],
+        ['Airlock CPU in the warm install, s', s.e.cpu.warm.airlock / 1000, p.e.cpu.warm.airlock / 1000, false, (n) => n.toFixed(1)],
       ];
       console.log(
         table(
@@ -304,6 +329,10 @@ async function analyses(base: string): Promise<Analyses> {
 
 function describeAnalyses(a: Analyses): string {
   return `${a.finished} finished (${a.review} for review), ${a.meanSeconds.toFixed(2)} s mean`;
+}
+
+function sec(cpuMs: number): string {
+  return `${(cpuMs / 1000).toFixed(1)} s`;
 }
 
 function ms(seconds: number): string {

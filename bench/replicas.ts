@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startVerdaccio, type PackageFixture, type Verdaccio } from '../test/helpers/verdaccio.js';
 import { fetchBody, table } from './bench-tools.js';
 import { runLoad, summarize, type LoadRun } from './load-generator.js';
-import { processCpuMs, waitUntilIdle } from './process-cpu.js';
+import { clusterCpuMs, processCpuMs, waitUntilIdle } from './process-cpu.js';
 import { spawnAirlock, type BenchAirlock } from './spawn-airlock.js';
 import { startSharedStore, type SharedStore } from './start-shared-store.js';
 
@@ -97,7 +97,6 @@ export async function benchReplicas(): Promise<void> {
     ];
     const configs: Record<string, BenchAirlock[]> = { '1 replica': [a], '2 replicas': [a, b] };
     const perRun = totalSeconds / (kinds.length * 4);
-    const pgBackends = () => postgresBackends(new URL(shared!.env.AIRLOCK_DATABASE_URL!).pathname.slice(1));
     const results = new Map<string, Measured>();
     for (const kind of kinds) {
       // Warm-up on both replicas: B fills its in-memory caches from the shared store, and JIT settles.
@@ -105,18 +104,18 @@ export async function benchReplicas(): Promise<void> {
       for (const config of ['1 replica', '2 replicas', '2 replicas', '1 replica']) {
         const used = configs[config]!;
         await waitUntilIdle([...replicas.map((r) => r.child.pid!), shared.s3Pid], 30_000);
-        const pids = () => ({ replicas: used.map((r) => r.child.pid!), postgres: pgBackends(), s3rver: [shared!.s3Pid] });
-        const before = cpuSnapshot(pids());
+        const cpu = () => ({ replicas: used.reduce((n, r) => n + processCpuMs(r.child.pid!), 0), postgres: clusterCpuMs(shared!.pgPort), s3rver: processCpuMs(shared!.s3Pid) });
+        const before = cpu();
         const ownBefore = process.cpuUsage();
         const run = await runLoad({ bases: used.map((r) => `${r.url}npm/`), paths: kind.paths, headers: kind.headers, connections, seconds: perRun });
         const own = process.cpuUsage(ownBefore);
-        const spent = cpuUsedSince(before, pids());
+        const after = cpu();
         const key = `${kind.label} ${config}`;
         const m = results.get(key) ?? { runs: [], cpu: { replicas: 0, postgres: 0, s3rver: 0, loadGenerator: 0 } };
         m.runs.push(run);
-        m.cpu.replicas += spent.replicas;
-        m.cpu.postgres += spent.postgres;
-        m.cpu.s3rver += spent.s3rver;
+        m.cpu.replicas += after.replicas - before.replicas;
+        m.cpu.postgres += after.postgres - before.postgres;
+        m.cpu.s3rver += after.s3rver - before.s3rver;
         m.cpu.loadGenerator += (own.user + own.system) / 1000;
         results.set(key, m);
       }
@@ -206,47 +205,4 @@ async function countObjects(env: Record<string, string>): Promise<number> {
   } finally {
     client.destroy();
   }
-}
-
-/** The PostgreSQL backends serving a database (their process title names it), found in /proc. */
-function postgresBackends(database: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (title.startsWith('postgres: ') && title.includes(` ${database} `)) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-
-type Groups = Record<'replicas' | 'postgres' | 's3rver', number[]>;
-type Snapshot = Record<keyof Groups, Map<number, number>>;
-
-function cpuSnapshot(groups: Groups): Snapshot {
-  const snap = (pids: number[]) => {
-    const m = new Map<number, number>();
-    for (const pid of pids) {
-      try {
-        m.set(pid, processCpuMs(pid));
-      } catch {
-        // the process ended while we looked
-      }
-    }
-    return m;
-  };
-  return { replicas: snap(groups.replicas), postgres: snap(groups.postgres), s3rver: snap(groups.s3rver) };
-}
-
-/**
- * CPU ms each group used since `before`: a process started since (a new PostgreSQL backend) counts
- * in full; one that has ended since is left out (its last moments are lost, a small undercount).
- */
-function cpuUsedSince(before: Snapshot, now: Groups): Record<keyof Groups, number> {
-  const after = cpuSnapshot(now);
-  const used = (group: keyof Groups) => [...after[group]].reduce((n, [pid, ms]) => n + ms - (before[group].get(pid) ?? 0), 0);
-  return { replicas: used('replicas'), postgres: used('postgres'), s3rver: used('s3rver') };
 }

@@ -6,6 +6,8 @@ export interface SharedStore {
   env: Record<string, string>;
   /** The s3rver child process (for its CPU time). */
   s3Pid: number;
+  /** The PostgreSQL cluster's port (for its CPU time, `clusterCpuMs`). */
+  pgPort: number;
   /** One sentence saying what runs where. */
   describe: string;
   stop(): Promise<void>;
@@ -38,6 +40,7 @@ export async function startSharedStore(prefix: string): Promise<SharedStore> {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       s3Pid: s3.pid,
+      pgPort: Number(new URL(databaseUrl).port),
       describe: `PostgreSQL 15 at ${new URL(databaseUrl).host} (fsync off, as in the tests) and s3rver at ${s3.endpoint} (a stand-in for MinIO or S3)`,
       async stop() {
         await Promise.all([cluster.stop(), s3.stop()]);
