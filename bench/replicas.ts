@@ -47,12 +47,14 @@ interface Measured {
  * alone and against A and B, for packuments (npm's corgi request) and tarballs.
  *
  * Order: per kind the runs go one, two, two, one replica (ABBA), so a change in what else the
- * machine is doing falls on both configurations alike; before each run every replica, s3rver and
- * the load generator are left to go idle. Nothing is pinned to a core: the replicas, PostgreSQL,
+ * machine is doing falls on both configurations alike; before each run the replicas and s3rver are
+ * left to go idle. Nothing is pinned to a core: the replicas, PostgreSQL,
  * s3rver and the load generator share whatever cores there are, which is why the CPU per request
  * is printed beside the throughput (it does not depend on how busy the machine is).
  */
 export async function benchReplicas(): Promise<void> {
+  if (!(totalSeconds >= 8) || !Number.isInteger(connections) || connections < 1)
+    throw new Error(`AIRLOCK_BENCH_REPLICAS_SECONDS must be at least 8 and AIRLOCK_BENCH_CONNECTIONS a positive integer, got ${totalSeconds} and ${connections}`);
   const work = await mkdtemp(path.join(tmpdir(), 'airlock-bench-replicas-'));
   const replicas: BenchAirlock[] = [];
   let shared: SharedStore | null = null;
