@@ -15,7 +15,7 @@ import { startSharedStore, type SharedStore } from './start-shared-store.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The Airlock checkout to run; `AIRLOCK_BENCH_ROOT` points at another one (e.g. the code before a change). */
 const root = path.resolve(process.env.AIRLOCK_BENCH_ROOT ?? path.resolve(here, '..'));
-/** Total seconds of measured load (`AIRLOCK_BENCH_REPLICAS_SECONDS`), shared by the eight runs. */
+/** Total seconds of measured load (`AIRLOCK_BENCH_REPLICAS_SECONDS`), shared by the sixteen runs. */
 const totalSeconds = Number(process.env.AIRLOCK_BENCH_REPLICAS_SECONDS ?? 48);
 /** Requests in flight at once (`AIRLOCK_BENCH_CONNECTIONS`): a few npm clients' worth (npm opens up to 16 sockets). */
 const connections = Number(process.env.AIRLOCK_BENCH_CONNECTIONS ?? 32);
@@ -46,15 +46,15 @@ interface Measured {
  * requests in flight, keep-alive, spread like deploy/nginx.conf's load balancer) runs against A
  * alone and against A and B, for packuments (npm's corgi request) and tarballs.
  *
- * Order: per kind the runs go one, two, two, one replica (ABBA), so a change in what else the
+ * Order: per kind the runs go one, two, two, one, one, two, two, one replica (ABBA twice), so a change in what else the
  * machine is doing falls on both configurations alike; before each run the replicas and s3rver are
  * left to go idle. Nothing is pinned to a core: the replicas, PostgreSQL,
  * s3rver and the load generator share whatever cores there are, which is why the CPU per request
  * is printed beside the throughput (it does not depend on how busy the machine is).
  */
 export async function benchReplicas(): Promise<void> {
-  if (!(totalSeconds >= 8) || !Number.isInteger(connections) || connections < 1)
-    throw new Error(`AIRLOCK_BENCH_REPLICAS_SECONDS must be at least 8 and AIRLOCK_BENCH_CONNECTIONS a positive integer, got ${totalSeconds} and ${connections}`);
+  if (!(totalSeconds >= 16) || !Number.isInteger(connections) || connections < 1)
+    throw new Error(`AIRLOCK_BENCH_REPLICAS_SECONDS must be at least 16 and AIRLOCK_BENCH_CONNECTIONS a positive integer, got ${totalSeconds} and ${connections}`);
   const work = await mkdtemp(path.join(tmpdir(), 'airlock-bench-replicas-'));
   const replicas: BenchAirlock[] = [];
   let shared: SharedStore | null = null;
@@ -98,12 +98,14 @@ export async function benchReplicas(): Promise<void> {
       { label: 'tarball', paths: tarballs, headers: { ...clientHeaders, accept: '*/*' } },
     ];
     const configs: Record<string, BenchAirlock[]> = { '1 replica': [a], '2 replicas': [a, b] };
-    const perRun = totalSeconds / (kinds.length * 4);
+    // Short runs, finely interleaved: a burst of other work on the machine then lands on both configurations.
+    const schedule = ['1 replica', '2 replicas', '2 replicas', '1 replica', '1 replica', '2 replicas', '2 replicas', '1 replica'];
+    const perRun = totalSeconds / (kinds.length * schedule.length);
     const results = new Map<string, Measured>();
     for (const kind of kinds) {
       // Warm-up on both replicas: B fills its in-memory caches from the shared store, and JIT settles.
       await runLoad({ bases: [a, b].map((r) => `${r.url}npm/`), paths: kind.paths, headers: kind.headers, connections, seconds: 2 });
-      for (const config of ['1 replica', '2 replicas', '2 replicas', '1 replica']) {
+      for (const config of schedule) {
         const used = configs[config]!;
         await waitUntilIdle([...replicas.map((r) => r.child.pid!), shared.s3Pid], 30_000);
         const cpu = () => ({ replicas: used.reduce((n, r) => n + processCpuMs(r.child.pid!), 0), postgres: clusterCpuMs(shared!.pgPort), s3rver: processCpuMs(shared!.s3Pid) });
@@ -144,7 +146,7 @@ export async function benchReplicas(): Promise<void> {
           s.perReplica.map((n) => `${Math.round((100 * n) / Math.max(answers, 1))}%`).join('/'),
         ]);
       }
-    console.log(`\nreplicas: warm throughput, ${connections} connections, ${perRun.toFixed(0)} s per run, 2 runs per row (ABBA), keep-alive, least_conn like deploy/nginx.conf`);
+    console.log(`\nreplicas: warm throughput, ${connections} connections, ${perRun.toFixed(0)} s per run, ${schedule.length / 2} runs per row (ABBA ABBA), keep-alive, least_conn like deploy/nginx.conf`);
     console.log(table(['case', 'req/s', 'MB/s', 'p50 ms', 'p99 ms', 'airlock cpu µs/req', 'postgres µs/req', 's3rver µs/req', 'load gen µs/req', 'errors', 'A/B'], rows));
     for (const kind of kinds) {
       const one = summarize(results.get(`${kind.label} 1 replica`)!.runs);
