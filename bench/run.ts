@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   'cold-install': async () => (await import('./cold-install.js')).benchColdInstall(),
   storage: benchStorageEngines,
   'cache-sizing': async () => (await import('./cache-sizing.js')).benchCacheSizing(),
+  replicas: async () => (await import('./replicas.js')).benchReplicas(),
 };
 
 const wanted = process.argv.slice(2);

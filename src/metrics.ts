@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { releaseStates } from './quarantine/release.js';
-import { ecosystems } from './release-id.js';
-import type { ReleaseStore } from './store/release-store.js';
+import { releaseStates } from './domain/release-state.js';
+import { ecosystems } from './domain/ecosystem.js';
+import type { StateCount } from './domain/release-state.js';
 
 /** Prometheus metrics for one Airlock process, on its own registry (no global state). */
 export interface Metrics {
@@ -19,13 +19,18 @@ export interface Metrics {
   cacheStoredBytes: Gauge;
   /** Artifacts evicted to keep blob storage under AIRLOCK_CACHE_MAX. */
   cacheEvictions: Counter;
+  /**
+   * Index documents read into memory, by ecosystem and source (`upstream`: a new document;
+   * `store`: one dropped from memory and read back). Many `store` reads say AIRLOCK_INDEX_MEMORY is small.
+   */
+  indexReads: Counter<'ecosystem' | 'source'>;
 }
 
 /**
  * `store`, when given, answers the release gauges at scrape time with one indexed count by state,
  * so nothing counts releases between scrapes.
  */
-export function createMetrics(store?: Pick<ReleaseStore, 'countByState'>): Metrics {
+export function createMetrics(store?: { countByState(): Promise<StateCount[]> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'airlock_process_' });
   return {
@@ -88,6 +93,12 @@ export function createMetrics(store?: Pick<ReleaseStore, 'countByState'>): Metri
     cacheStoredBytes: new Gauge({
       name: 'airlock_artifact_cache_bytes',
       help: 'Bytes of artifacts kept in blob storage (each distinct blob once), as last counted.',
+      registers: [registry],
+    }),
+    indexReads: new Counter({
+      name: 'airlock_index_reads_total',
+      help: 'Index documents (npm packuments, PyPI pages) read into memory, by ecosystem and source (upstream, store).',
+      labelNames: ['ecosystem', 'source'],
       registers: [registry],
     }),
     cacheEvictions: new Counter({

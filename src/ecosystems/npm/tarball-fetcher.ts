@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError, isAirlockError } from '../../errors.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { Artifact } from '../../store/release-store.js';
 import { SingleFlight } from '../../upstream/single-flight.js';
 import { redact, type UpstreamClient } from '../../upstream/upstream-client.js';
