@@ -55,6 +55,38 @@ function decodeKey(buf: Buffer, start: number, end: number): string {
   return raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
 }
 
+/** Keys up to this many bytes are looked up in a document's key cache before being decoded. */
+const cachedKeyBytes = 32;
+
+/**
+ * The keys of one document already decoded, by a hash of their bytes (a colliding key replaces
+ * the one cached): a packument repeats the same dozen keys in every version, and decoding each
+ * afresh was most of the cost of indexing it.
+ */
+class KeyCache {
+  private readonly keys = new Map<number, { start: number; end: number; key: string }>();
+
+  constructor(private readonly buf: Buffer) {}
+
+  /** The key whose quoted bytes are `[start, end)`. */
+  key(start: number, end: number): string {
+    const buf = this.buf;
+    const length = end - start;
+    if (length > cachedKeyBytes + 2) return decodeKey(buf, start, end);
+    let hash = length;
+    for (let j = start + 1; j < end - 1; j++) hash = (Math.imul(hash, 31) + buf[j]!) | 0;
+    const hit = this.keys.get(hash);
+    if (hit && hit.end - hit.start === length) {
+      let same = true;
+      for (let j = 1; j < length - 1 && same; j++) same = buf[start + j] === buf[hit.start + j];
+      if (same) return hit.key;
+    }
+    const key = decodeKey(buf, start, end);
+    this.keys.set(hash, { start, end, key });
+    return key;
+  }
+}
+
 /**
  * Throws a SyntaxError unless `buf` is one valid JSON text (RFC 8259). A byte-level pass that
  * builds nothing: a 10 MB packument is checked without the ~100 MB of objects `JSON.parse` would
@@ -94,6 +126,7 @@ function scanJson(buf: Buffer, shape: JsonShape | undefined): IndexedMember[] | 
   /** The recorded member whose value starts at `i`. */
   let member: IndexedMember | null = null;
   let i = skipSpace(buf, 0);
+  const keys = new KeyCache(buf);
 
   /** Reads `"key" :` at `i` in the innermost (object) container, moves `i` to its value and sets `next`; returns the member if recorded. */
   const key = (): IndexedMember | null => {
@@ -108,7 +141,7 @@ function scanJson(buf: Buffer, shape: JsonShape | undefined): IndexedMember[] | 
       next = undefined;
       return null;
     }
-    const name = decodeKey(buf, keyStart, keyEnd);
+    const name = keys.key(keyStart, keyEnd);
     const recorded: IndexedMember = { key: name, keyStart, valueStart: i, valueEnd: i, members: null };
     list.push(recorded);
     const s = shapes[shapes.length - 1];

@@ -100,7 +100,7 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
   };
 }
 
-function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>): UpstreamVersion | null {
+function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>): PackumentVersion | null {
   const version = member.key;
   const last = lastByKey(fields);
   const dist = last.get('dist')?.members;
@@ -121,19 +121,80 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
   const published = publishedText !== null ? new Date(publishedText) : null;
   const attestations = distByKey.get('attestations');
-  return {
+  return new PackumentVersion(raw, distByKey.get('tarball'), distByKey.get('integrity'), distByKey.get('shasum'), {
     version,
     member: plainMember(member),
     corgiRanges,
     tarballValues,
     publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
-    listedTarball: jsonValue(raw, distByKey.get('tarball')),
     filename: tarballFilename(name, version),
-    digests: digestsOf({ integrity: stringValue(raw, distByKey.get('integrity')) ?? undefined, shasum: stringValue(raw, distByKey.get('shasum')) ?? undefined }),
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
     hasProvenance: !!(attestations && jsonValue(raw, attestations)),
     addInstallScriptFlag: !last.has('hasInstallScript') && installScripts.some((s) => typeof scripts[s] === 'string'),
-  };
+  });
+}
+
+/**
+ * A version read from a packument. `listedTarball` and `digests` are decoded from the document's
+ * bytes when first asked for: most versions (old ones, trusted by age) never are, and a package
+ * in memory then keeps two byte offsets per field rather than its decoded strings.
+ */
+class PackumentVersion implements UpstreamVersion {
+  version: string;
+  member: JsonMember;
+  corgiRanges: number[];
+  tarballValues: number[];
+  publishedAt: Date | null;
+  filename: string;
+  publisher: string | null;
+  hasProvenance: boolean;
+  addInstallScriptFlag: boolean;
+  /** Value ranges of `dist.tarball`, `dist.integrity` and `dist.shasum` (start, end; -1 where absent). */
+  private readonly tarballAt: [number, number];
+  private readonly integrityAt: [number, number];
+  private readonly shasumAt: [number, number];
+  private decoded: Record<string, string> | null = null;
+
+  constructor(
+    private readonly raw: Buffer,
+    tarball: JsonMember | undefined,
+    integrity: JsonMember | undefined,
+    shasum: JsonMember | undefined,
+    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests'>,
+  ) {
+    this.version = fields.version;
+    this.member = fields.member;
+    this.corgiRanges = fields.corgiRanges;
+    this.tarballValues = fields.tarballValues;
+    this.publishedAt = fields.publishedAt;
+    this.filename = fields.filename;
+    this.publisher = fields.publisher;
+    this.hasProvenance = fields.hasProvenance;
+    this.addInstallScriptFlag = fields.addInstallScriptFlag;
+    this.tarballAt = rangeOf(tarball);
+    this.integrityAt = rangeOf(integrity);
+    this.shasumAt = rangeOf(shasum);
+  }
+
+  get listedTarball(): unknown {
+    return jsonValue(this.raw, memberAt(this.tarballAt));
+  }
+
+  get digests(): Record<string, string> {
+    this.decoded ??= digestsOf({
+      integrity: stringValue(this.raw, memberAt(this.integrityAt)) ?? undefined,
+      shasum: stringValue(this.raw, memberAt(this.shasumAt)) ?? undefined,
+    });
+    return this.decoded;
+  }
+}
+
+function rangeOf(m: JsonMember | undefined): [number, number] {
+  return m ? [m.valueStart, m.valueEnd] : [-1, -1];
+}
+
+function memberAt([valueStart, valueEnd]: [number, number]): JsonMember | undefined {
+  return valueStart < 0 ? undefined : { key: '', keyStart: valueStart, valueStart, valueEnd };
 }
 
 /** The member's value parsed, when it is an object (small values only: never the whole document). */
