@@ -162,4 +162,15 @@ CREATE INDEX artifacts_stored ON artifacts (blob_key, stored_size, size) WHERE b
 CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_seen_at), id) WHERE blob_key IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'releases analysis index only over pending analyses',
+    // The analysis index serves one query, the pending analyses a restart queues again: it need only
+    // hold those, not every release trusted by age (hundreds per package at first sight, each one
+    // more index entry written with its row).
+    sql: `
+DROP INDEX releases_analysis;
+CREATE INDEX releases_analysis_pending ON releases (analysis) WHERE analysis = 'pending';
+`,
+  },
 ];

@@ -124,8 +124,9 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   return new PackumentVersion(raw, distByKey.get('tarball'), distByKey.get('integrity'), distByKey.get('shasum'), {
     version,
     member: plainMember(member),
-    corgiRanges,
-    tarballValues,
+    // Exact-size copies: arrays grown by push keep spare capacity, per version.
+    corgiRanges: corgiRanges.slice(),
+    tarballValues: tarballValues.slice(),
     publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
     filename: tarballFilename(name, version),
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
@@ -149,10 +150,14 @@ class PackumentVersion implements UpstreamVersion {
   publisher: string | null;
   hasProvenance: boolean;
   addInstallScriptFlag: boolean;
-  /** Value ranges of `dist.tarball`, `dist.integrity` and `dist.shasum` (start, end; -1 where absent). */
-  private readonly tarballAt: [number, number];
-  private readonly integrityAt: [number, number];
-  private readonly shasumAt: [number, number];
+  // Value ranges of `dist.tarball`, `dist.integrity` and `dist.shasum` (start -1 where absent):
+  // plain fields, not six small arrays per version.
+  private readonly tarballStart: number;
+  private readonly tarballEnd: number;
+  private readonly integrityStart: number;
+  private readonly integrityEnd: number;
+  private readonly shasumStart: number;
+  private readonly shasumEnd: number;
   private decoded: Record<string, string> | null = null;
 
   constructor(
@@ -171,29 +176,28 @@ class PackumentVersion implements UpstreamVersion {
     this.publisher = fields.publisher;
     this.hasProvenance = fields.hasProvenance;
     this.addInstallScriptFlag = fields.addInstallScriptFlag;
-    this.tarballAt = rangeOf(tarball);
-    this.integrityAt = rangeOf(integrity);
-    this.shasumAt = rangeOf(shasum);
+    this.tarballStart = tarball?.valueStart ?? -1;
+    this.tarballEnd = tarball?.valueEnd ?? -1;
+    this.integrityStart = integrity?.valueStart ?? -1;
+    this.integrityEnd = integrity?.valueEnd ?? -1;
+    this.shasumStart = shasum?.valueStart ?? -1;
+    this.shasumEnd = shasum?.valueEnd ?? -1;
   }
 
   get listedTarball(): unknown {
-    return jsonValue(this.raw, memberAt(this.tarballAt));
+    return jsonValue(this.raw, memberAt(this.tarballStart, this.tarballEnd));
   }
 
   get digests(): Record<string, string> {
     this.decoded ??= digestsOf({
-      integrity: stringValue(this.raw, memberAt(this.integrityAt)) ?? undefined,
-      shasum: stringValue(this.raw, memberAt(this.shasumAt)) ?? undefined,
+      integrity: stringValue(this.raw, memberAt(this.integrityStart, this.integrityEnd)) ?? undefined,
+      shasum: stringValue(this.raw, memberAt(this.shasumStart, this.shasumEnd)) ?? undefined,
     });
     return this.decoded;
   }
 }
 
-function rangeOf(m: JsonMember | undefined): [number, number] {
-  return m ? [m.valueStart, m.valueEnd] : [-1, -1];
-}
-
-function memberAt([valueStart, valueEnd]: [number, number]): JsonMember | undefined {
+function memberAt(valueStart: number, valueEnd: number): JsonMember | undefined {
   return valueStart < 0 ? undefined : { key: '', keyStart: valueStart, valueStart, valueEnd };
 }
 
