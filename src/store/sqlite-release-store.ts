@@ -282,6 +282,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       // (Rows first seen at this same instant came with this same read.)
       let lastRead: number | null = null;
       for (const r of rows) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
+      const clockFloorAt = toDate(lastRead);
       const added: Release[] = [];
       const refilled = new Set<number>();
       for (const o of observed) {
@@ -293,7 +294,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             version: o.version,
             publishedAt: o.publishedAt,
             firstSeenAt: now,
-            clockFloorAt: lastRead === null ? null : new Date(lastRead),
+            clockFloorAt,
             analysis: initialAnalysis(o),
             findings: [],
             decision: null,
@@ -317,14 +318,15 @@ export class SqliteReleaseStore implements ReleaseStore {
           );
           if (initial?.audit) this.insertAudit(initial.audit);
           // The new row as it was written (what toRelease would read back), without reading it back.
+          // Dates are shared, not copied: a package's hundreds of releases share one first sight.
           added.push({
             id: Number(info.lastInsertRowid),
             ecosystem,
             name,
             version: o.version,
-            publishedAt: toDate(o.publishedAt?.getTime() ?? null),
+            publishedAt: o.publishedAt && !Number.isNaN(o.publishedAt.getTime()) ? o.publishedAt : null,
             firstSeenAt: now,
-            clockFloorAt: toDate(lastRead),
+            clockFloorAt,
             analysis: release.analysis,
             findings: [],
             analyzedAt: null,
