@@ -117,7 +117,12 @@ function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] 
   if (query.analysis) { where.push('analysis = ?'); params.push(query.analysis); }
   // A decided release with findings in files added later can be sent back to review by them.
   if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
-  if (query.states) { where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`); params.push(...query.states); }
+  if (query.states) {
+    where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...query.states);
+    // Implied already; spelled out as the partial hold index's condition so the planner can use it.
+    if (!query.states.includes('released')) where.push("state <> 'released'");
+  }
   if (query.search) {
     where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"); params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`);
   }
