@@ -162,4 +162,28 @@ CREATE INDEX artifacts_stored ON artifacts (blob_key, stored_size, size) WHERE b
 CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_seen_at), id) WHERE blob_key IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'releases analysis index only over pending analyses',
+    // The analysis index serves one query, the pending analyses a restart queues again: it need only
+    // hold those, not every release trusted by age (hundreds per package at first sight, each one
+    // more index entry written with its row).
+    sql: `
+DROP INDEX releases_analysis;
+CREATE INDEX releases_analysis_pending ON releases (analysis) WHERE analysis = 'pending';
+`,
+  },
+  {
+    version: 7,
+    name: 'hold index only over releases not released',
+    // Releases trusted by age are recorded released, with hold ends spread over years and
+    // interleaved across packages: each package's first sight wrote its hundreds of rows into as
+    // many different leaves of the hold index (most of a first sight's page writes once the store
+    // held a few thousand packages). The hold order is for the lists of held releases; a listing
+    // that includes released ones is filtered by the state index and sorted.
+    sql: `
+DROP INDEX releases_state_hold;
+CREATE INDEX releases_held_until ON releases (state, hold_until) WHERE state <> 'released';
+`,
+  },
 ];

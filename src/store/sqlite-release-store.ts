@@ -4,6 +4,7 @@ import type { ReleaseState, StateCount } from '../domain/release-state.js';
 import type { StoredFinding } from '../domain/finding.js';
 import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
+import { mustExist } from '../must-exist.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';
@@ -95,6 +96,11 @@ function toRelease(row: ReleaseRow): Release {
   };
 }
 
+/** SQLite's order of the (ecosystem, name, version) index, in which a package's rows were always read. */
+function byVersionText(a: Release, b: Release): number {
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+}
+
 function toTracked(row: ReleaseRow): TrackedRelease {
   return { release: toRelease(row), state: row.state, nextChangeAt: toDate(row.next_change_at), revision: row.revision };
 }
@@ -113,7 +119,12 @@ function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] 
   if (query.analysis) { where.push('analysis = ?'); params.push(query.analysis); }
   // A decided release with findings in files added later can be sent back to review by them.
   if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
-  if (query.states) { where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`); params.push(...query.states); }
+  if (query.states) {
+    where.push(`state IN (${query.states.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...query.states);
+    // Implied already; spelled out as the partial hold index's condition so the planner can use it.
+    if (!query.states.includes('released')) where.push("state <> 'released'");
+  }
   if (query.search) {
     where.push("(ecosystem || ':' || name || '@' || version) LIKE ? ESCAPE '\\'"); params.push(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`);
   }
@@ -271,14 +282,16 @@ export class SqliteReleaseStore implements ReleaseStore {
     closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
-      const existing = new Map(this.stmts.byPackage.all(ecosystem, name).map((r) => [r.version, r]));
+      const rows = this.stmts.byPackage.all(ecosystem, name);
+      const existing = new Map(rows.map((r) => [r.version, r]));
       // A release new to a package Airlock had already read was not there at the last read that
       // added anything, so its clock cannot start before that read, whatever date upstream gives.
       // (Rows first seen at this same instant came with this same read.)
       let lastRead: number | null = null;
-      for (const r of existing.values()) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
-      const addedIds: number[] = [];
-      let changed = false;
+      for (const r of rows) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
+      const clockFloorAt = toDate(lastRead);
+      const added: Release[] = [];
+      const refilled = new Set<number>();
       for (const o of observed) {
         const row = existing.get(o.version);
         if (!row) {
@@ -288,13 +301,14 @@ export class SqliteReleaseStore implements ReleaseStore {
             version: o.version,
             publishedAt: o.publishedAt,
             firstSeenAt: now,
-            clockFloorAt: lastRead === null ? null : new Date(lastRead),
+            clockFloorAt,
             analysis: initialAnalysis(o),
             findings: [],
             decision: null,
             withdrawnAt: null,
           };
           const initial = initialState?.(release);
+          const meta = JSON.stringify(o.meta ?? {});
           const info = this.stmts.insert.run(
             ecosystem,
             name,
@@ -303,28 +317,43 @@ export class SqliteReleaseStore implements ReleaseStore {
             now.getTime(),
             lastRead,
             release.analysis,
-            JSON.stringify(o.meta ?? {}),
+            meta,
             initial?.state ?? null,
             initial?.holdUntil?.getTime() ?? null,
             // Without a first state it is due at once, so the sweeper records one.
             initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
           );
           if (initial?.audit) this.insertAudit(initial.audit);
-          addedIds.push(Number(info.lastInsertRowid));
-          changed = true;
-        } else if (row.published_at === null && o.publishedAt) {
+          // The new row as it was written (what toRelease would read back), without reading it back.
+          // Dates are shared, not copied: a package's hundreds of releases share one first sight.
+          added.push({
+            id: Number(info.lastInsertRowid),
+            ecosystem,
+            name,
+            version: o.version,
+            publishedAt: o.publishedAt && !Number.isNaN(o.publishedAt.getTime()) ? o.publishedAt : null,
+            firstSeenAt: now,
+            clockFloorAt,
+            analysis: release.analysis,
+            findings: [],
+            analyzedAt: null,
+            baselineVersion: null,
+            decision: null,
+            withdrawnAt: null,
+            meta: JSON.parse(meta) as Record<string, unknown>,
+          });
+        } else if (row.published_at === null && o.publishedAt && !refilled.has(row.id)) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
           this.stmts.fillPublished.run(o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id);
-          changed = true;
+          refilled.add(row.id);
         }
       }
       for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
-      return { rows: changed ? this.stmts.byPackage.all(ecosystem, name) : [...existing.values()], addedIds };
+      // Known rows as read (those whose publish time was just filled read again), then the new ones.
+      const known = rows.map((r) => (refilled.has(r.id) ? toRelease(mustExist(this.stmts.byId.get(r.id), `release #${r.id} just updated`)) : toRelease(r)));
+      return { releases: [...known, ...added].sort(byVersionText), added };
     });
-    const { rows, addedIds } = run();
-    const releases = rows.map(toRelease);
-    const added = new Set(addedIds);
-    return { releases, added: releases.filter((r) => added.has(r.id)) };
+    return run();
   }
 
   async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {

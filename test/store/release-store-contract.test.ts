@@ -59,6 +59,26 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(second.releases.find((r) => r.version === '2.0.0')!.firstSeenAt).toEqual(now);
   });
 
+  it('returns every release of the package exactly as the store reads it back, new, known and refilled alike', async () => {
+    const byId = (releases: { id: number }[]) => [...releases].sort((a, b) => a.id - b.id);
+    const first = await store.recordSeen('npm', 'same', [seen('1.0.0', '2025-01-01T00:00:00Z', { publisher: 'alice', hasProvenance: true }), seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
+    expect(byId(first.releases)).toEqual(byId(await store.listReleases({ ecosystem: 'npm', name: 'same' })));
+    expect(byId(first.added)).toEqual(byId(first.releases));
+    // A later read: a new release with a clock floor, and a publish time learned for a known one.
+    const second = await store.recordSeen(
+      'npm',
+      'same',
+      [seen('1.0.0'), seen('2.0.0', '2025-02-01T00:00:00Z', { publisher: 'bob' }), seen('3.0.0', '2025-03-01T00:00:00Z', { nested: { list: [1, 'two'] } })],
+      at('2026-11-02T10:00:00Z'),
+      () => 'skipped',
+    );
+    const stored = await store.listReleases({ ecosystem: 'npm', name: 'same' });
+    expect(byId(second.releases)).toEqual(byId(stored));
+    expect(second.added).toEqual([stored.find((r) => r.version === '3.0.0')]);
+    expect(second.releases.find((r) => r.version === '2.0.0')).toMatchObject({ publishedAt: at('2025-02-01T00:00:00Z'), meta: { publisher: 'bob' } });
+    expect(second.added[0]).toMatchObject({ clockFloorAt: at('2026-11-01T10:00:00Z'), meta: { nested: { list: [1, 'two'] } } });
+  });
+
   it('fills in a publish time learned later, and keeps the first one it learned', async () => {
     const now = at('2026-11-01T10:00:00Z');
     await store.recordSeen('npm', 'demo', [seen('1.0.0')], now, pending);

@@ -1,8 +1,9 @@
 /**
  * Byte positions of the members of a JSON object inside a buffer, so documents can be re-emitted
  * from upstream's own bytes (version objects stay byte-for-byte what upstream sent) without
- * serialising them again. `objectMembers` is only used on text `assertValidJson` has accepted,
- * so it need not diagnose malformed input, only agree with a conforming parser on valid JSON.
+ * serialising them again. `indexJson` validates a whole document and records the members of the
+ * objects a shape asks for in the same pass, so positions are only ever taken from text a
+ * conforming parser reads the same way.
  */
 export interface JsonMember {
   /** The decoded key. */
@@ -15,6 +16,22 @@ export interface JsonMember {
   valueEnd: number;
 }
 
+/**
+ * Which objects `indexJson` records the members of, below the top-level object (whose members are
+ * always recorded): a member's value is indexed with the shape its key names, else with `other`;
+ * a value without a shape (or not an object) is validated only.
+ */
+export interface JsonShape {
+  readonly named?: ReadonlyMap<string, JsonShape>;
+  readonly other?: JsonShape;
+}
+
+/** A member `indexJson` recorded, with the members of its value when the shape asked for them. */
+export interface IndexedMember extends JsonMember {
+  /** The value's members in document order, when it is an object the shape names; else null. */
+  members: IndexedMember[] | null;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -23,78 +40,6 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
-
-/** The members of the object starting at `start` (its `{`), in document order. */
-export function objectMembers(buf: Buffer, start: number): JsonMember[] {
-  let i = skipSpace(buf, start);
-  if (buf[i] !== OPEN_BRACE) throw new SyntaxError(`expected an object at byte ${i}`);
-  const members: JsonMember[] = [];
-  i = skipSpace(buf, i + 1);
-  if (buf[i] === CLOSE_BRACE) return members;
-  for (;;) {
-    if (buf[i] !== QUOTE) throw new SyntaxError(`expected a key at byte ${i}`);
-    const keyStart = i;
-    const keyEnd = skipString(buf, i);
-    i = skipSpace(buf, keyEnd);
-    if (buf[i] !== COLON) throw new SyntaxError(`expected ':' at byte ${i}`);
-    const valueStart = skipSpace(buf, i + 1);
-    const valueEnd = skipValue(buf, valueStart);
-    members.push({ key: decodeKey(buf, keyStart, keyEnd), keyStart, valueStart, valueEnd });
-    i = skipSpace(buf, valueEnd);
-    if (buf[i] === COMMA) {
-      i = skipSpace(buf, i + 1);
-      continue;
-    }
-    if (buf[i] === CLOSE_BRACE) return members;
-    throw new SyntaxError(`expected ',' or '}' at byte ${i}`);
-  }
-}
-
-/** Offset just past the JSON value starting at `start`. */
-export function skipValue(buf: Buffer, start: number): number {
-  const first = buf[start];
-  if (first === QUOTE) return skipString(buf, start);
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
-    // A number or literal: it ends at the next structural byte or whitespace.
-    let i = start;
-    while (i < buf.length) {
-      const c = buf[i]!;
-      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c <= 0x20) break;
-      i++;
-    }
-    return i;
-  }
-  let depth = 0;
-  let i = start;
-  while (i < buf.length) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      i = skipString(buf, i);
-      continue;
-    }
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-    i++;
-  }
-  throw new SyntaxError('unterminated JSON value');
-}
-
-/** Offset just past the string whose opening quote is at `start`. */
-function skipString(buf: Buffer, start: number): number {
-  let i = start + 1;
-  for (;;) {
-    // indexOf is a native memchr: strings (readmes, URLs, hashes) are most of a packument's bytes.
-    const quote = buf.indexOf(QUOTE, i);
-    if (quote < 0) throw new SyntaxError('unterminated JSON string');
-    let backslashes = 0;
-    for (let j = quote - 1; j > start && buf[j] === BACKSLASH; j--) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    i = quote + 1;
-  }
-}
 
 function skipSpace(buf: Buffer, i: number): number {
   while (i < buf.length) {
@@ -110,52 +55,162 @@ function decodeKey(buf: Buffer, start: number, end: number): string {
   return raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
 }
 
+/** Keys up to this many bytes are looked up in a document's key cache before being decoded. */
+const cachedKeyBytes = 32;
+
+/**
+ * The keys of one document already decoded, by a hash of their bytes (a colliding key replaces
+ * the one cached): a packument repeats the same dozen keys in every version, and decoding each
+ * afresh was most of the cost of indexing it.
+ */
+class KeyCache {
+  private readonly keys = new Map<number, { start: number; end: number; key: string }>();
+
+  constructor(private readonly buf: Buffer) {}
+
+  /** The key whose quoted bytes are `[start, end)`. */
+  key(start: number, end: number): string {
+    const buf = this.buf;
+    const length = end - start;
+    if (length > cachedKeyBytes + 2) return decodeKey(buf, start, end);
+    let hash = length;
+    for (let j = start + 1; j < end - 1; j++) hash = (Math.imul(hash, 31) + buf[j]!) | 0;
+    const hit = this.keys.get(hash);
+    if (hit && hit.end - hit.start === length) {
+      let same = true;
+      for (let j = 1; j < length - 1 && same; j++) same = buf[start + j] === buf[hit.start + j];
+      if (same) return hit.key;
+    }
+    const key = decodeKey(buf, start, end);
+    this.keys.set(hash, { start, end, key });
+    return key;
+  }
+}
+
 /**
  * Throws a SyntaxError unless `buf` is one valid JSON text (RFC 8259). A byte-level pass that
  * builds nothing: a 10 MB packument is checked without the ~100 MB of objects `JSON.parse` would
  * allocate, so the byte scanner never sees text a client's parser would read differently.
- * Nesting is tracked on an explicit stack, so deep documents cannot exhaust the call stack.
  */
 export function assertValidJson(buf: Buffer): void {
-  const stack: number[] = [];
+  scanJson(buf, undefined);
+}
+
+/**
+ * Validates `buf` as one JSON text, exactly as `assertValidJson` does, and in the same pass records
+ * the members of its top-level object and of the objects `shape` names below it. Throws a
+ * SyntaxError for invalid JSON or a top-level value that is not an object. One pass over the
+ * bytes: a packument's versions are neither scanned again to find their members nor parsed.
+ */
+export function indexJson(buf: Buffer, shape: JsonShape): IndexedMember[] {
+  const members = scanJson(buf, shape);
+  if (!members) throw new SyntaxError(`expected an object at byte ${skipSpace(buf, 0)}`);
+  return members;
+}
+
+/**
+ * The validating scanner. Nesting is tracked on explicit stacks (one entry per open container), so
+ * deep documents cannot exhaust the call stack. Returns the top-level object's members when a
+ * shape is given and the top-level value is an object; otherwise null.
+ */
+function scanJson(buf: Buffer, shape: JsonShape | undefined): IndexedMember[] | null {
+  const kinds: number[] = [];
+  /** Members being recorded per open container (null: not recorded). */
+  const lists: (IndexedMember[] | null)[] = [];
+  const shapes: (JsonShape | undefined)[] = [];
+  /** The recorded member whose value each open container is (null: none). */
+  const owners: (IndexedMember | null)[] = [];
+  let root: IndexedMember[] | null = null;
+  /** The shape of the value starting at `i` (undefined: its members are not recorded). */
+  let next: JsonShape | undefined = shape;
+  /** The recorded member whose value starts at `i`. */
+  let member: IndexedMember | null = null;
   let i = skipSpace(buf, 0);
+  const keys = new KeyCache(buf);
+
+  /** Reads `"key" :` at `i` in the innermost (object) container, moves `i` to its value and sets `next`; returns the member if recorded. */
+  const key = (): IndexedMember | null => {
+    if (buf[i] !== QUOTE) throw new SyntaxError(`expected a key at byte ${i}`);
+    const keyStart = i;
+    const keyEnd = validString(buf, i);
+    i = skipSpace(buf, keyEnd);
+    if (buf[i] !== COLON) throw new SyntaxError(`expected ':' at byte ${i}`);
+    i = skipSpace(buf, i + 1);
+    const list = lists[lists.length - 1];
+    if (!list) {
+      next = undefined;
+      return null;
+    }
+    const name = keys.key(keyStart, keyEnd);
+    const recorded: IndexedMember = { key: name, keyStart, valueStart: i, valueEnd: i, members: null };
+    list.push(recorded);
+    const s = shapes[shapes.length - 1];
+    next = s?.named?.get(name) ?? s?.other;
+    return recorded;
+  };
+
   for (;;) {
     const c = buf[i];
     if (c === OPEN_BRACE) {
+      const list: IndexedMember[] | null = next ? [] : null;
+      if (member) member.members = list;
+      else if (kinds.length === 0) root = list;
       i = skipSpace(buf, i + 1);
-      if (buf[i] === CLOSE_BRACE) i++;
-      else {
-        stack.push(OPEN_BRACE);
-        i = expectKey(buf, i);
+      if (buf[i] === CLOSE_BRACE) {
+        i++;
+        if (member) member.valueEnd = i;
+      } else {
+        kinds.push(OPEN_BRACE);
+        lists.push(list);
+        shapes.push(next);
+        owners.push(member);
+        member = key();
         continue;
       }
     } else if (c === OPEN_BRACKET) {
       i = skipSpace(buf, i + 1);
-      if (buf[i] === CLOSE_BRACKET) i++;
-      else {
-        stack.push(OPEN_BRACKET);
+      if (buf[i] === CLOSE_BRACKET) {
+        i++;
+        if (member) member.valueEnd = i;
+      } else {
+        kinds.push(OPEN_BRACKET);
+        lists.push(null);
+        shapes.push(undefined);
+        owners.push(member);
+        member = null;
+        next = undefined;
         continue;
       }
-    } else if (c === QUOTE) i = validString(buf, i);
-    else i = validScalar(buf, i);
+    } else {
+      i = c === QUOTE ? validString(buf, i) : validScalar(buf, i);
+      if (member) member.valueEnd = i;
+    }
 
     // After a value: close finished containers, or move to the next member or element.
     for (;;) {
       i = skipSpace(buf, i);
-      if (stack.length === 0) {
+      if (kinds.length === 0) {
         if (i !== buf.length) throw new SyntaxError(`unexpected data after the JSON value at byte ${i}`);
-        return;
+        return root;
       }
-      const top = stack[stack.length - 1];
+      const top = kinds[kinds.length - 1];
       const d = buf[i];
       if (d === COMMA) {
         i = skipSpace(buf, i + 1);
-        if (top === OPEN_BRACE) i = expectKey(buf, i);
+        if (top === OPEN_BRACE) member = key();
+        else {
+          member = null;
+          next = undefined;
+        }
         break;
       }
       if ((top === OPEN_BRACE && d === CLOSE_BRACE) || (top === OPEN_BRACKET && d === CLOSE_BRACKET)) {
-        stack.pop();
+        kinds.pop();
+        lists.pop();
+        shapes.pop();
+        const owner = owners.pop();
         i++;
+        if (owner) owner.valueEnd = i;
         continue;
       }
       throw new SyntaxError(`expected ',' or a closing bracket at byte ${i}`);
@@ -163,44 +218,68 @@ export function assertValidJson(buf: Buffer): void {
   }
 }
 
-/** Validates `"key" :` at `i` and returns where the value starts. */
-function expectKey(buf: Buffer, i: number): number {
-  if (buf[i] !== QUOTE) throw new SyntaxError(`expected a key at byte ${i}`);
-  i = skipSpace(buf, validString(buf, i));
-  if (buf[i] !== COLON) throw new SyntaxError(`expected ':' at byte ${i}`);
-  return skipSpace(buf, i + 1);
-}
+/** Bytes that may follow a backslash (besides `u`): `" \\ / b f n r t`. */
+const simpleEscape = new Uint8Array(256);
+for (const c of [0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]) simpleEscape[c] = 1;
 
-const escapes = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
-
+/**
+ * Offset just past the valid string whose opening quote is at `start`. The closing quote is found
+ * with indexOf (a native memchr: strings are most of a packument's bytes); the bytes before it are
+ * then checked for control characters and escapes in one tight loop.
+ */
 function validString(buf: Buffer, start: number): number {
   let i = start + 1;
-  while (i < buf.length) {
-    const c = buf[i]!;
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH) {
-      const e = buf[i + 1];
-      if (e === 0x75) {
-        for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) throw new SyntaxError(`bad \\u escape at byte ${i}`);
-        i += 6;
-      } else if (e !== undefined && escapes.has(e)) i += 2;
-      else throw new SyntaxError(`bad escape at byte ${i}`);
-      continue;
+  let quote = -1;
+  for (;;) {
+    if (quote < i) {
+      quote = buf.indexOf(QUOTE, i);
+      if (quote < 0) {
+        // Unterminated: report a control character or bad escape before the end first, as a byte-by-byte scan would.
+        checkSpan(buf, i, buf.length);
+        throw new SyntaxError('unterminated JSON string');
+      }
     }
-    if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
-    i++;
+    while (i < quote) {
+      const c = buf[i]!;
+      if (c === BACKSLASH) break;
+      if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
+      i++;
+    }
+    if (i === quote) return quote + 1;
+    i = escapeEnd(buf, i);
   }
-  throw new SyntaxError('unterminated JSON string');
+}
+
+/** Checks `[i, end)` of an unterminated string for control characters and bad escapes. */
+function checkSpan(buf: Buffer, i: number, end: number): void {
+  while (i < end) {
+    const c = buf[i]!;
+    if (c === BACKSLASH) i = escapeEnd(buf, i);
+    else if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
+    else i++;
+  }
+}
+
+/** Offset just past the valid escape whose backslash is at `i`. */
+function escapeEnd(buf: Buffer, i: number): number {
+  const e = buf[i + 1];
+  if (e === 0x75) {
+    for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) throw new SyntaxError(`bad \\u escape at byte ${i}`);
+    return i + 6;
+  }
+  if (e !== undefined && simpleEscape[e] === 1) return i + 2;
+  throw new SyntaxError(`bad escape at byte ${i}`);
 }
 
 function validScalar(buf: Buffer, start: number): number {
-  for (const literal of literals) {
-    if (buf.length - start >= literal.length && buf.compare(literal, 0, literal.length, start, start + literal.length) === 0) return start + literal.length;
-  }
+  const c = buf[start];
+  if (c === 0x74) return literal(buf, start, 'true');
+  if (c === 0x66) return literal(buf, start, 'false');
+  if (c === 0x6e) return literal(buf, start, 'null');
   let i = start;
   if (buf[i] === 0x2d) i++;
   if (buf[i] === 0x30) i++;
-  else if (isDigit(buf[i]) && buf[i] !== 0x30) while (isDigit(buf[i])) i++;
+  else if (isDigit(buf[i])) while (isDigit(buf[i])) i++;
   else throw new SyntaxError(`unexpected byte at ${start}`);
   if (buf[i] === 0x2e) {
     i++;
@@ -216,7 +295,11 @@ function validScalar(buf: Buffer, start: number): number {
   return i;
 }
 
-const literals = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+/** Offset just past `word` at `start` (an ASCII literal), or a SyntaxError. */
+function literal(buf: Buffer, start: number, word: string): number {
+  for (let k = 0; k < word.length; k++) if (buf[start + k] !== word.charCodeAt(k)) throw new SyntaxError(`unexpected byte at ${start}`);
+  return start + word.length;
+}
 
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;

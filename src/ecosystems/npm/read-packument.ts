@@ -1,8 +1,8 @@
 import semver from 'semver';
 import { AirlockError } from '../../errors.js';
 import { digestsOf } from './integrity-digests.js';
-import { assertValidJson, objectMembers, type JsonMember } from './json-members.js';
-import { corgiVersionFields, installScripts, type NpmDist } from './npm-wire.js';
+import { indexJson, type IndexedMember, type JsonMember, type JsonShape } from './json-members.js';
+import { corgiVersionFields, installScripts } from './npm-wire.js';
 import { tarballFilename } from './tarball-url.js';
 
 /** One version of an upstream packument: what Airlock reads from it and where its bytes are. */
@@ -44,81 +44,161 @@ export interface UpstreamPackument {
 }
 
 /**
- * Reads an upstream packument. The document is validated as JSON first, so the byte scanner only
- * ever sees text a client's parser reads the same way; then only the small values Airlock needs
- * (`time`, `dist-tags`, each version's `dist`, `scripts`, `_npmUser`) are parsed, never the whole
- * 10 MB document. Where a key repeats, the last one counts, as in every JSON parser. Versions that
- * are not semver, or lack a `dist` object, are left out (logged).
+ * What `readPackument` indexes in its one pass over the document: each version object's members
+ * and the members of its `dist`, and the members of `time`. Everything else is only validated.
+ */
+const packumentShape: JsonShape = {
+  named: new Map<string, JsonShape>([
+    ['versions', { other: { named: new Map([['dist', {}]]) } }],
+    ['time', {}],
+  ]),
+};
+
+/**
+ * Reads an upstream packument. The document is validated as JSON in the same single pass that
+ * finds the byte positions of its versions, so the byte scanner only ever sees text a client's
+ * parser reads the same way; only the small values Airlock needs (each version's `dist` strings,
+ * `time`, `dist-tags`, `scripts`, `_npmUser`) are decoded, never the whole 10 MB document. Where a
+ * key repeats, the last one counts, as in every JSON parser. Versions that are not semver, or lack
+ * a `dist` object, are left out (logged).
  */
 export function readPackument(name: string, raw: Buffer, skipped: (message: string) => void): UpstreamPackument {
-  let members: JsonMember[];
+  let indexed: IndexedMember[];
   try {
-    assertValidJson(raw);
-    members = objectMembers(raw, 0);
+    indexed = indexJson(raw, packumentShape);
   } catch (err) {
     throw new AirlockError('EUPSTREAM', `npm upstream sent an unreadable packument for npm:${name}: ${(err as Error).message}`, { cause: err });
   }
-  const top = lastByKey(members);
-  const time = parseObject(raw, top.get('time')) ?? {};
-  const versionsMember = top.get('versions');
+  const top = lastByKey(indexed);
   const timeMember = top.get('time');
+  const timeMembers = timeMember?.members ?? [];
+  const time = lastByKey(timeMembers);
   const versions = new Map<string, UpstreamVersion>();
 
-  for (const member of versionsMember && raw[versionsMember.valueStart] === 0x7b ? objectMembers(raw, versionsMember.valueStart) : []) {
+  for (const member of top.get('versions')?.members ?? []) {
     const version = member.key;
     versions.delete(version); // a repeated key: the last one counts
-    const entry = raw[member.valueStart] === 0x7b && isWellFormedVersion(version) ? readVersion(name, raw, member, time) : null;
+    const entry = member.members && isWellFormedVersion(version) ? readVersion(name, raw, member, member.members, time) : null;
     if (entry) versions.set(version, entry);
     else skipped(`npm:${name}: skipping upstream version "${version.slice(0, 100)}": not a semver version with a dist object`);
   }
 
   const distTags: Record<string, string> = {};
   for (const [tag, version] of Object.entries(parseObject(raw, top.get('dist-tags')) ?? {})) if (typeof version === 'string') distTags[tag] = version;
+  const modified = time.get('modified');
 
   return {
     name,
     raw,
-    members,
+    // Kept with the packument: plain members, so the index of the versions is not kept with them.
+    members: indexed.map(plainMember),
     versions,
     byFilename: new Map([...versions.values()].map((v) => [v.filename, v])),
-    timeMembers: timeMember && raw[timeMember.valueStart] === 0x7b ? objectMembers(raw, timeMember.valueStart) : [],
+    timeMembers: timeMembers.map(plainMember),
     distTags,
-    modified: typeof time.modified === 'string' ? time.modified : null,
+    modified: modified ? stringValue(raw, modified) : null,
   };
 }
 
-function readVersion(name: string, raw: Buffer, member: JsonMember, time: Record<string, unknown>): UpstreamVersion | null {
+function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>): PackumentVersion | null {
   const version = member.key;
-  const fields = objectMembers(raw, member.valueStart);
   const last = lastByKey(fields);
-  const distField = last.get('dist');
-  const dist = parseObject(raw, distField) as NpmDist | null;
-  if (!dist || !distField) return null;
+  const dist = last.get('dist')?.members;
+  if (!dist) return null;
 
   const corgiRanges: number[] = [];
   for (const f of fields) if (corgiVersionFields.has(f.key) && last.get(f.key) === f) corgiRanges.push(f.keyStart, f.valueEnd);
   // Every tarball member of every dist object is rewritten, so no duplicate can point a client elsewhere.
   const tarballValues: number[] = [];
   for (const f of fields) {
-    if (f.key !== 'dist' || raw[f.valueStart] !== 0x7b) continue;
-    for (const d of objectMembers(raw, f.valueStart)) if (d.key === 'tarball') tarballValues.push(d.valueStart, d.valueEnd);
+    if (f.key !== 'dist' || !f.members) continue;
+    for (const d of f.members) if (d.key === 'tarball') tarballValues.push(d.valueStart, d.valueEnd);
   }
+  const distByKey = lastByKey(dist);
   const scripts = parseObject(raw, last.get('scripts')) ?? {};
   const npmUser = parseObject(raw, last.get('_npmUser'));
-  const published = typeof time[version] === 'string' ? new Date(time[version]) : null;
-  return {
+  const publishedMember = time.get(version);
+  const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
+  const published = publishedText !== null ? new Date(publishedText) : null;
+  const attestations = distByKey.get('attestations');
+  return new PackumentVersion(raw, distByKey.get('tarball'), distByKey.get('integrity'), distByKey.get('shasum'), {
     version,
-    member,
-    corgiRanges,
-    tarballValues,
+    member: plainMember(member),
+    // Exact-size copies: arrays grown by push keep spare capacity, per version.
+    corgiRanges: corgiRanges.slice(),
+    tarballValues: tarballValues.slice(),
     publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
-    listedTarball: dist.tarball,
     filename: tarballFilename(name, version),
-    digests: digestsOf(dist),
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
-    hasProvenance: !!dist.attestations,
+    hasProvenance: !!(attestations && jsonValue(raw, attestations)),
     addInstallScriptFlag: !last.has('hasInstallScript') && installScripts.some((s) => typeof scripts[s] === 'string'),
-  };
+  });
+}
+
+/**
+ * A version read from a packument. `listedTarball` and `digests` are decoded from the document's
+ * bytes when first asked for: most versions (old ones, trusted by age) never are, and a package
+ * in memory then keeps two byte offsets per field rather than its decoded strings.
+ */
+class PackumentVersion implements UpstreamVersion {
+  version: string;
+  member: JsonMember;
+  corgiRanges: number[];
+  tarballValues: number[];
+  publishedAt: Date | null;
+  filename: string;
+  publisher: string | null;
+  hasProvenance: boolean;
+  addInstallScriptFlag: boolean;
+  // Value ranges of `dist.tarball`, `dist.integrity` and `dist.shasum` (start -1 where absent):
+  // plain fields, not six small arrays per version.
+  private readonly tarballStart: number;
+  private readonly tarballEnd: number;
+  private readonly integrityStart: number;
+  private readonly integrityEnd: number;
+  private readonly shasumStart: number;
+  private readonly shasumEnd: number;
+  private decoded: Record<string, string> | null = null;
+
+  constructor(
+    private readonly raw: Buffer,
+    tarball: JsonMember | undefined,
+    integrity: JsonMember | undefined,
+    shasum: JsonMember | undefined,
+    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests'>,
+  ) {
+    this.version = fields.version;
+    this.member = fields.member;
+    this.corgiRanges = fields.corgiRanges;
+    this.tarballValues = fields.tarballValues;
+    this.publishedAt = fields.publishedAt;
+    this.filename = fields.filename;
+    this.publisher = fields.publisher;
+    this.hasProvenance = fields.hasProvenance;
+    this.addInstallScriptFlag = fields.addInstallScriptFlag;
+    this.tarballStart = tarball?.valueStart ?? -1;
+    this.tarballEnd = tarball?.valueEnd ?? -1;
+    this.integrityStart = integrity?.valueStart ?? -1;
+    this.integrityEnd = integrity?.valueEnd ?? -1;
+    this.shasumStart = shasum?.valueStart ?? -1;
+    this.shasumEnd = shasum?.valueEnd ?? -1;
+  }
+
+  get listedTarball(): unknown {
+    return jsonValue(this.raw, memberAt(this.tarballStart, this.tarballEnd));
+  }
+
+  get digests(): Record<string, string> {
+    this.decoded ??= digestsOf({
+      integrity: stringValue(this.raw, memberAt(this.integrityStart, this.integrityEnd)) ?? undefined,
+      shasum: stringValue(this.raw, memberAt(this.shasumStart, this.shasumEnd)) ?? undefined,
+    });
+    return this.decoded;
+  }
+}
+
+function memberAt(valueStart: number, valueEnd: number): JsonMember | undefined {
+  return valueStart < 0 ? undefined : { key: '', keyStart: valueStart, valueStart, valueEnd };
 }
 
 /** The member's value parsed, when it is an object (small values only: never the whole document). */
@@ -127,7 +207,26 @@ function parseObject(raw: Buffer, member: JsonMember | undefined): Record<string
   return JSON.parse(raw.toString('utf8', member.valueStart, member.valueEnd)) as Record<string, unknown>;
 }
 
-function lastByKey(members: JsonMember[]): Map<string, JsonMember> {
+/** The member's value when it is a string, decoded as `JSON.parse` would; else null. */
+function stringValue(raw: Buffer, member: JsonMember | undefined): string | null {
+  if (!member || raw[member.valueStart] !== 0x22) return null;
+  const text = raw.toString('utf8', member.valueStart + 1, member.valueEnd - 1);
+  // Without escapes the bytes between the quotes are the string (the document is valid JSON).
+  return text.includes('\\') ? (JSON.parse(raw.toString('utf8', member.valueStart, member.valueEnd)) as string) : text;
+}
+
+/** The member's value parsed (undefined when there is no such member). */
+function jsonValue(raw: Buffer, member: JsonMember | undefined): unknown {
+  if (!member) return undefined;
+  return raw[member.valueStart] === 0x22 ? stringValue(raw, member) : JSON.parse(raw.toString('utf8', member.valueStart, member.valueEnd));
+}
+
+/** The member's positions alone, without the index of its value. */
+function plainMember(m: JsonMember): JsonMember {
+  return { key: m.key, keyStart: m.keyStart, valueStart: m.valueStart, valueEnd: m.valueEnd };
+}
+
+function lastByKey<M extends JsonMember>(members: M[]): Map<string, M> {
   return new Map(members.map((m) => [m.key, m]));
 }
 
