@@ -43,6 +43,8 @@ export const defaultRenderBytes = 64 * 1024 * 1024;
  */
 export class RenderCache<K, V extends RenderStamp> {
   private readonly values: BoundedCache<K, V>;
+  /** Which cached value each document belongs to, so its gzip counts towards it. */
+  private readonly owners = new WeakMap<RenderedDocument, { key: K; value: V }>();
 
   constructor(options: RenderCacheOptions) {
     this.values = new BoundedCache(options);
@@ -59,20 +61,24 @@ export class RenderCache<K, V extends RenderStamp> {
     this.values.set(key, value, cost);
   }
 
-  /** Counts bytes added to a cached value after it was set (a variant rendered, a gzip computed). */
+  /** Counts bytes added to a cached value after it was set (lists it keeps). */
   grow(key: K, value: V, added: number): void {
     this.values.grow(key, value, added);
   }
 
-  /**
-   * The document gzipped, computed once (off the event loop) and shared by concurrent requests;
-   * its bytes count towards the value that holds it.
-   */
-  gzipped(key: K, value: V, doc: RenderedDocument): Buffer | Promise<Buffer> {
+  /** Counts a document rendered for a cached value (its body now, its gzip once computed). */
+  addDocument(key: K, value: V, doc: RenderedDocument): void {
+    this.owners.set(doc, { key, value });
+    this.values.grow(key, value, doc.body.length);
+  }
+
+  /** The document gzipped, computed once (off the event loop) and shared by concurrent requests. */
+  gzipped(doc: RenderedDocument): Buffer | Promise<Buffer> {
     if (doc.gzipped) return doc.gzipped;
     doc.gzipping ??= gzipAsync(doc.body).then((zipped) => {
       doc.gzipped = zipped;
-      this.grow(key, value, zipped.length);
+      const owner = this.owners.get(doc);
+      if (owner) this.values.grow(owner.key, owner.value, zipped.length);
       return zipped;
     });
     return doc.gzipping;

@@ -67,6 +67,34 @@ describe('a PyPI project Airlock already has, once the index TTL has passed', ()
     upstream.delayPages(0);
   });
 
+  it('keeps serving the last good page when upstream sends one it cannot read, and says so in the log', async () => {
+    upstream.replacePage('slow-index', '{"meta": {"api-version": "1.1"}, "files": "not a list"');
+    clock.advance('61s');
+    const asked = pageRequests('slow-index');
+    try {
+      expect((await page('slow-index')).versions).toEqual(['1.0.0']);
+      await expect.poll(() => airlock.logs.some((e) => String(e.msg).startsWith('pypi:slow-index: keeping the page checked at '))).toBe(true);
+      expect(pageRequests('slow-index')).toBe(asked + 1);
+      expect((await page('slow-index')).files.map((f) => f.yanked)).toEqual(['broken build']);
+    } finally {
+      upstream.replacePage('slow-index', null);
+    }
+  });
+
+  it('keeps serving the last page while upstream is unreachable, and says so in the log', async () => {
+    await upstream.stop();
+    try {
+      clock.advance('61s');
+      expect((await page('slow-index')).versions).toEqual(['1.0.0']);
+      await expect
+        .poll(() => airlock.logs.some((e) => String(e.msg).startsWith('pypi:slow-index: upstream unreachable, serving the page checked at ')))
+        .toBe(true);
+      expect((await page('slow-index')).versions).toEqual(['1.0.0']);
+    } finally {
+      await upstream.start();
+    }
+  });
+
   it('counts what it keeps in memory in bytes: the index its raw page and every file, the rendered pages their bodies and gzip', async () => {
     const gauge = async (metric: string) => {
       const text = await (await fetch(new URL('metrics', airlock.url))).text();

@@ -15,7 +15,6 @@ export interface RenderedPage extends RenderedDocument {
   policy: Policy;
   /** Clock time (ms) at which a held file's hold ends and the page must be rendered again. */
   validUntil: number;
-  key: string;
 }
 
 export interface PageCacheOptions {
@@ -58,15 +57,15 @@ export class PageCache {
       revision: snapshot.revision,
       policy,
       validUntil: visible.changesAt?.getTime() ?? Number.POSITIVE_INFINITY,
-      key,
     };
     // The page keeps its body, not the snapshot: it costs its bytes (and its gzip once computed).
-    this.pages.set(key, page, body.length);
+    this.pages.set(key, page, 0);
+    this.pages.addDocument(key, page, page);
     return page;
   }
 
   /** The page gzipped, computed once per rendered page. */
   gzipped(page: RenderedPage): Buffer | Promise<Buffer> {
-    return this.pages.gzipped(page.key, page, page);
+    return this.pages.gzipped(page);
   }
 }
