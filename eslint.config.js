@@ -3,6 +3,24 @@
 // type-checked ones (their `!` after an `expect(...).toBeDefined()` and loose response JSON are the
 // point of a test, not a risk); the browser JS and other plain JS get the rules that need no types.
 import tseslint from 'typescript-eslint';
+import { layeredImports } from './eslint/layered-imports.js';
+
+// src/'s layers, lowest first (the README lists them under Development). A file may import its own
+// module and any module of a lower layer; importing a module beside it in its layer, or above it,
+// fails the lint. Types that several layers share live in src/domain/, so nothing low reaches up.
+export const srcLayers = [
+  { base: ['errors.ts', 'must-exist.ts', 'clock.ts', 'duration.ts'] },
+  { domain: ['domain/'] },
+  { log: ['log/'], policy: ['policy/'] },
+  { config: ['config.ts'], metrics: ['metrics.ts'] },
+  { store: ['store/'], analyzer: ['analyzer/'], http: ['http/'] },
+  { quarantine: ['quarantine/'], upstream: ['upstream/'] },
+  { 'app-context': ['app-context.ts'] },
+  // What the ecosystem modules share; each ecosystem's wire formats stay in its own folder.
+  { ecosystems: ['ecosystems/'] },
+  { npm: ['ecosystems/npm/'], pypi: ['ecosystems/pypi/'], review: ['review/'] },
+  { app: ['app.ts', 'main.ts'], cli: ['cli/'] },
+];
 
 const shared = {
   // Numbers and booleans print the same way everywhere; nullable and object values still need a decision.
@@ -61,6 +79,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts', 'src/**/*.js', 'src/**/*.mjs'],
+    plugins: { airlock: { rules: { 'layered-imports': layeredImports } } },
+    rules: { 'airlock/layered-imports': ['error', { root: `${import.meta.dirname}/src`, layers: srcLayers }] },
   },
   {
     // Plain JS (the review page's browser modules, bin/, this file) has no types to check against.

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { analyzeRelease, createProfileCache, type ArtifactSource, type Finding, type ProfileCache } from '../src/analyzer/index.js';
+import { analyzeRelease, createProfileCache, type ArtifactSource, type ProfileCache } from '../src/analyzer/index.js';
+import type { Finding } from '../src/domain/finding.js';
 import { defaultCorpusDir, readCorpus, tarballPath } from '../scripts/fetch-npm-corpus.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

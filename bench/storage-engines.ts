@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import type { Decision } from '../src/quarantine/release.js';
+import type { Decision } from '../src/domain/decision.js';
 import type { BlobStore } from '../src/store/blob-store.js';
 import { FsBlobStore } from '../src/store/fs-blob-store.js';
 import { openSqlite } from '../src/store/open-sqlite.js';

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { releaseStates } from './quarantine/release.js';
-import { ecosystems } from './release-id.js';
-import type { ReleaseStore } from './store/release-store.js';
+import { releaseStates } from './domain/release-state.js';
+import { ecosystems } from './domain/ecosystem.js';
+import type { StateCount } from './domain/release-state.js';
 
 /** Prometheus metrics for one Airlock process, on its own registry (no global state). */
 export interface Metrics {
@@ -29,7 +29,7 @@ export interface Metrics {
  * `store`, when given, answers the release gauges at scrape time with one indexed count by state,
  * so nothing counts releases between scrapes.
  */
-export function createMetrics(store?: Pick<ReleaseStore, 'countByState'>): Metrics {
+export function createMetrics(store?: { countByState(): Promise<StateCount[]> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'airlock_process_' });
   return {

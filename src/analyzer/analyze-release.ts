@@ -7,8 +7,9 @@ import type { RuleContext } from './rule.js';
 import { allRules } from './rules/index.js';
 import { analysisError } from './rules/analysis-error.js';
 import { addedDependencies } from './rules/dependency-added.js';
-import { atLeast, compareSeverity } from './severity.js';
-import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus, Finding } from './types.js';
+import { atLeast, compareSeverity } from '../domain/severity.js';
+import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus } from './types.js';
+import type { Finding } from '../domain/finding.js';
 
 /**
  * Diffs what a candidate release can do against its baseline and returns findings and a

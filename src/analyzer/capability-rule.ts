@@ -1,7 +1,9 @@
 import type { CapabilityKind } from './file-profile.js';
 import { newCapabilities, type NewCapability, type NewCapabilityOptions } from './new-capabilities.js';
 import { findingOf, type Rule } from './rule.js';
-import type { Ecosystem, Finding, Severity } from './types.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Finding } from '../domain/finding.js';
+import type { Severity } from '../domain/severity.js';
 
 export interface CapabilityRuleSpec extends Partial<NewCapabilityOptions> {
   id: string;

@@ -1,4 +1,5 @@
-import type { ArchiveLimits, Severity } from './types.js';
+import type { ArchiveLimits } from './types.js';
+import type { Severity } from '../domain/severity.js';
 
 const MiB = 1024 * 1024;
 

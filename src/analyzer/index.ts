@@ -14,12 +14,9 @@ export type {
   ArchiveLimits,
   ArtifactSource,
   DependencyStatus,
-  Ecosystem,
-  Finding,
   ProfileCache,
   ReleaseMeta,
   RuleInfo,
-  Severity,
   Verdict,
 } from './types.js';
 export type { Capability, CapabilityKind, FileProfile } from './file-profile.js';

@@ -8,7 +8,8 @@ import type { ArtifactFile, ArtifactFormat, ArtifactView } from './artifact-view
 import { isMetadataFile, isNativeBinary, isTestPath, scanKindFromShebang, scanKindOf } from './classify-file.js';
 import { maxMetadataTextBytes } from './defaults.js';
 import { profileFile, type ScanKind } from './scan/profile-file.js';
-import type { ArchiveLimits, ArtifactSource, Ecosystem, ProfileCache } from './types.js';
+import type { ArchiveLimits, ArtifactSource, ProfileCache } from './types.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 const sniffBytes = 1024 * 1024;
 

@@ -1,6 +1,9 @@
 import type { ArtifactView } from './artifact-view.js';
 import type { ArtifactPair } from './pair-artifacts.js';
-import type { DependencyStatus, Ecosystem, Finding, ReleaseMeta, RuleInfo, Severity } from './types.js';
+import type { DependencyStatus, ReleaseMeta, RuleInfo } from './types.js';
+import type { Finding } from '../domain/finding.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Severity } from '../domain/severity.js';
 
 /** Everything a rule may look at for one release. */
 export interface RuleContext {

@@ -1,22 +1,7 @@
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Finding } from '../domain/finding.js';
+import type { Severity } from '../domain/severity.js';
 import type { FileProfile } from './file-profile.js';
-
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
-export type Ecosystem = 'npm' | 'pypi';
-
-/** One thing the analyzer reports about a release. */
-export interface Finding {
-  kind: string;
-  severity: Severity;
-  /** Path inside the artifact (without the `package/` or `name-version/` root), or null for release-level findings. */
-  path: string | null;
-  line: number | null;
-  /** One sentence naming the file. */
-  message: string;
-  /** A few lines of code around the finding, for the review page. */
-  evidence?: string;
-  /** Another release the finding is about (a new dependency's own release id), for linking. */
-  related?: string;
-}
 
 /** What the proxy knows about a dependency a candidate adds (see `AnalysisInput.dependencyStatus`). */
 export interface DependencyStatus {

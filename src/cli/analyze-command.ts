@@ -3,7 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CommandIo } from './command-io.js';
-import { analyzeRelease, type AnalysisResult, type Ecosystem, type ReleaseMeta } from '../analyzer/index.js';
+import { analyzeRelease, type AnalysisResult, type ReleaseMeta } from '../analyzer/index.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 
 const usage = 'Usage: airlock analyze [--previous FILE] --candidate FILE [--ecosystem npm|pypi] [--json] [--previous-meta FILE] [--candidate-meta FILE]';

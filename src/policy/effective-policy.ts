@@ -1,4 +1,4 @@
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { parsePattern, patternMatches, type Pattern } from './pattern.js';
 import type { EffectivePolicy, Policy, PolicySettings } from './policy.js';
 

@@ -3,13 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../duration.js';
 import {
   defaultPolicySettings,
-  severities,
   type Policy,
   type PolicyRule,
   type PolicySettings,
-  type Severity,
   type WebhookTarget,
 } from './policy.js';
+import { severities, type Severity } from '../domain/severity.js';
 import { parsePattern } from './pattern.js';
 
 export class PolicyError extends Error {

@@ -1,5 +1,5 @@
-import { canonicalName } from '../package-name.js';
-import type { Ecosystem } from '../release-id.js';
+import { canonicalName } from '../domain/package-name.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** A parsed policy pattern: `npm:*`, `npm:@acme/*`, `pypi:litellm`, `npm:left-pad@1.3.0`. */
 export interface Pattern {

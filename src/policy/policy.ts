@@ -1,7 +1,5 @@
-import type { Ecosystem } from '../release-id.js';
-
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
-export const severities: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Severity } from '../domain/severity.js';
 
 /** Settings that can be given globally, per ecosystem, or per package/scope/release rule. */
 export interface PolicySettings {

@@ -1,8 +1,8 @@
 import { mustExist } from '../must-exist.js';
 import { formatDuration } from '../duration.js';
 import { AirlockError, type ErrorCode } from '../errors.js';
-import { formatReleaseId } from '../release-id.js';
-import type { Release } from './release.js';
+import { formatReleaseId } from '../domain/release-id.js';
+import type { Release } from '../domain/release.js';
 
 /** Seconds a client is asked to wait before asking again (`Retry-After`): a typical analysis. */
 const retryAfterSeconds = 5;

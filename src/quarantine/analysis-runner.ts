@@ -1,17 +1,23 @@
 import PQueue from 'p-queue';
 import semver from 'semver';
 import type { AnalysisInput, AnalysisResult, DependencyStatus } from '../analyzer/index.js';
-import type { AppContext } from '../app-context.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import { errorStack, isAirlockError } from '../errors.js';
-import type { Severity } from '../policy/policy.js';
-import { formatReleaseId, type Ecosystem } from '../release-id.js';
-import type { Artifact } from '../store/release-store.js';
+import type { Severity } from '../domain/severity.js';
+import { formatReleaseId } from '../domain/release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { Logger } from '../log/create-logger.js';
+import type { Metrics } from '../metrics.js';
+import type { JobQueue } from '../store/job-queue.js';
+import type { Artifact, ReleaseStore } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
 import { AnalysisJobs, type AnalysisJobOutcome, type AnalysisTarget } from './analysis-jobs.js';
 import { AnalysisPool } from './analysis-pool.js';
 import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
-import type { AnalysisScheduler } from './quarantine.js';
-import type { Release, StoredFinding } from './release.js';
+import type { AnalysisScheduler, Quarantine } from './quarantine.js';
+import type { Release } from '../domain/release.js';
+import type { StoredFinding } from '../domain/finding.js';
 import { atOrAbove } from './release-status.js';
 
 export interface AnalysisRunnerOptions {
@@ -27,6 +33,21 @@ export interface AnalysisRunnerOptions {
   maxFetchAttempts?: number;
   /** How long a claimed analysis job is held without renewal (with `ctx.jobs`). @default 60s */
   leaseMs?: number;
+}
+
+/**
+ * What the runner uses of the app's context (`AppContext` has all of it), named here because the
+ * app's context is built on top of quarantine and so quarantine does not import it.
+ */
+export interface AnalysisRunnerContext {
+  config: Config;
+  store: ReleaseStore;
+  clock: Clock;
+  quarantine: Quarantine;
+  metrics: Metrics;
+  log: (message: string) => void;
+  logger: Logger;
+  jobs?: JobQueue;
 }
 
 /**
@@ -57,7 +78,7 @@ export class AnalysisRunner implements AnalysisScheduler {
   private closed = false;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly ctx: AnalysisRunnerContext,
     private readonly providers: Record<Ecosystem, ArtifactProvider>,
     private readonly options: AnalysisRunnerOptions = {},
   ) {

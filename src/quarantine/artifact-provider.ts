@@ -1,4 +1,4 @@
-import type { Release } from './release.js';
+import type { Release } from '../domain/release.js';
 
 /** One downloadable file of a release, opened as often as needed (the analyzer's input shape). */
 export interface ReleaseArtifact {

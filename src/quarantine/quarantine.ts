@@ -5,10 +5,12 @@ import type { Logger } from '../log/create-logger.js';
 import { AirlockError } from '../errors.js';
 import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.js';
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
-import { formatReleaseId, type Ecosystem } from '../release-id.js';
+import { formatReleaseId } from '../domain/release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import type { Artifact, InitialState, NewAuditEntry, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
-import type { Decision, Release, ReleaseFacts } from './release.js';
+import type { Decision } from '../domain/decision.js';
+import type { Release, ReleaseFacts } from '../domain/release.js';
 import { releaseStatus, type ReleaseStatus } from './release-status.js';
 
 /** Called for every release whose analysis should run; the analysis runner implements it. */

@@ -1,7 +1,11 @@
 import { formatDuration } from '../duration.js';
-import { severities, type EffectivePolicy, type Severity } from '../policy/policy.js';
-import { formatReleaseId } from '../release-id.js';
-import type { Decision, ReleaseFacts, ReleaseState, StoredFinding } from './release.js';
+import { severities, type Severity } from '../domain/severity.js';
+import type { EffectivePolicy } from '../policy/policy.js';
+import { formatReleaseId } from '../domain/release-id.js';
+import type { Decision } from '../domain/decision.js';
+import type { ReleaseFacts } from '../domain/release.js';
+import type { ReleaseState } from '../domain/release-state.js';
+import type { StoredFinding } from '../domain/finding.js';
 
 export interface ReleaseStatus {
   state: ReleaseState;

@@ -2,7 +2,7 @@ import type { ArtifactView } from '../analyzer/artifact-view.js';
 import { npmManifest } from '../analyzer/npm-manifest.js';
 import { pairArtifacts } from '../analyzer/pair-artifacts.js';
 import { entryPoints, pythonDependencies } from '../analyzer/python-metadata.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** Entries listed per group; a release touching more says how many were left out. */
 const maxListed = 200;

@@ -1,4 +1,4 @@
-import type { StoredFinding } from '../quarantine/release.js';
+import type { StoredFinding } from '../domain/finding.js';
 
 /** One line of a window: its number, the part shown, and whether text was cut on either side. */
 export interface WindowLine {

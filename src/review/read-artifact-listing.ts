@@ -7,7 +7,7 @@ import { isMetadataFile } from '../analyzer/classify-file.js';
 import { defaultLimits } from '../analyzer/index.js';
 import { artifactFormat } from '../analyzer/read-artifact.js';
 import type { ReleaseArtifact } from '../quarantine/artifact-provider.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { archiveKind, readAll, type ArchiveFile } from './archive-file.js';
 
 /** Files above this are listed with their size but not hashed or shown. */

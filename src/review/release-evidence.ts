@@ -1,8 +1,10 @@
 import { errorMessage } from '../errors.js';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider, ReleaseArtifact } from '../quarantine/artifact-provider.js';
-import type { Release, StoredFinding } from '../quarantine/release.js';
-import { formatReleaseId, type Ecosystem } from '../release-id.js';
+import type { Release } from '../domain/release.js';
+import type { StoredFinding } from '../domain/finding.js';
+import { formatReleaseId } from '../domain/release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { archiveKind, readArchiveFile, type ArchiveFile } from './archive-file.js';
 import { diffSummary, type DiffSummary } from './diff-summary.js';
 import { evidenceWindow, type EvidenceWindow } from './evidence-window.js';

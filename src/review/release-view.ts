@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
-import { severities, type Severity } from '../policy/policy.js';
-import type { Release, ReleaseState, StoredFinding } from '../quarantine/release.js';
+import { severities, type Severity } from '../domain/severity.js';
+import type { Release } from '../domain/release.js';
+import type { ReleaseState } from '../domain/release-state.js';
+import type { StoredFinding } from '../domain/finding.js';
 import type { ReleaseStatus } from '../quarantine/release-status.js';
-import { formatReleaseId } from '../release-id.js';
+import { formatReleaseId } from '../domain/release-id.js';
 import type { PageEvidence } from './release-evidence.js';
 
 export interface ReleaseSummary {

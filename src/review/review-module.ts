@@ -2,7 +2,7 @@ import { errorStack } from '../errors.js';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context.js';
 import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { auditRoutes } from './audit-routes.js';
 import { authenticate } from './authenticate.js';
 import { releaseRoutes } from './release-routes.js';

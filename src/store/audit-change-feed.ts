@@ -1,4 +1,5 @@
-import { parseReleaseId, type Ecosystem } from '../release-id.js';
+import { parseReleaseId } from '../domain/release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import type { ReleaseStore } from './release-store.js';
 
 export interface AuditChangeFeed {

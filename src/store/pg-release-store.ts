@@ -1,8 +1,11 @@
 import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
-import { severities } from '../policy/policy.js';
-import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import type { Ecosystem } from '../release-id.js';
+import { severities } from '../domain/severity.js';
+import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
+import type { Decision } from '../domain/decision.js';
+import type { ReleaseState, StateCount } from '../domain/release-state.js';
+import type { StoredFinding } from '../domain/finding.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import { migratePostgres } from './pg-migrate.js';
 import { pgReleaseMigrations } from './pg-release-migrations.js';
 import { pgTransaction } from './pg-transaction.js';
@@ -17,7 +20,6 @@ import type {
   ObservedRelease,
   ReleaseQuery,
   ReleaseStore,
-  StateCount,
   StateTransition,
   TrackedRelease,
 } from './release-store.js';

@@ -1,5 +1,8 @@
-import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import type { Ecosystem } from '../release-id.js';
+import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
+import type { Decision } from '../domain/decision.js';
+import type { ReleaseState, StateCount } from '../domain/release-state.js';
+import type { StoredFinding } from '../domain/finding.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** What an ecosystem learned about one release from upstream metadata. */
 export interface ObservedRelease {
@@ -125,13 +128,6 @@ export interface StateTransition {
 
 /** A new release's first recorded state (see `recordSeen`). */
 export type InitialState = Omit<StateTransition, 'releaseId' | 'revision'>;
-
-/** How many releases are recorded in one state. */
-export interface StateCount {
-  ecosystem: Ecosystem;
-  state: ReleaseState;
-  count: number;
-}
 
 /** A cached upstream document (packument, simple page), kept so Airlock works while upstream is down. */
 export interface CachedDocument {

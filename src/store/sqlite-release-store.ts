@@ -1,6 +1,9 @@
-import type { AnalysisState, Decision, Release, ReleaseFacts, ReleaseState, StoredFinding } from '../quarantine/release.js';
-import { severities } from '../policy/policy.js';
-import type { Ecosystem } from '../release-id.js';
+import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
+import type { Decision } from '../domain/decision.js';
+import type { ReleaseState, StateCount } from '../domain/release-state.js';
+import type { StoredFinding } from '../domain/finding.js';
+import { severities } from '../domain/severity.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';
@@ -15,7 +18,6 @@ import type {
   ObservedRelease,
   ReleaseQuery,
   ReleaseStore,
-  StateCount,
   StateTransition,
   TrackedRelease,
 } from './release-store.js';

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { Ecosystem } from '../release-id.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
 import type { CachedDocument, ReleaseStore } from '../store/release-store.js';
 import { BoundedCache } from './bounded-cache.js';
 import { SingleFlight } from './single-flight.js';

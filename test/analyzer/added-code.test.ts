@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeRelease, type AnalysisResult, type Finding } from '../../src/analyzer/index.js';
+import { analyzeRelease, type AnalysisResult } from '../../src/analyzer/index.js';
+import type { Finding } from '../../src/domain/finding.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildCase, type RuleCase } from './build-artifacts.js';
 import { npmBase, npmNext, wheelBase, wheelNext } from './cases/common.js';

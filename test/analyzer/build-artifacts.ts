@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ArtifactSource, Ecosystem, ReleaseMeta } from '../../src/analyzer/index.js';
+import type { ArtifactSource, ReleaseMeta } from '../../src/analyzer/index.js';
+import type { Ecosystem } from '../../src/domain/ecosystem.js';
 import { sha256Base64Url, tgzBuffer, zipBuffer, type ArchiveEntry } from '../helpers/build-archives.js';
 
 export type Files = Record<string, string | Buffer>;

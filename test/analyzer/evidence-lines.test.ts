@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeRelease, type Ecosystem, type Finding } from '../../src/analyzer/index.js';
+import { analyzeRelease } from '../../src/analyzer/index.js';
+import type { Finding } from '../../src/domain/finding.js';
+import type { Ecosystem } from '../../src/domain/ecosystem.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildCase, npm, sdist, type Files } from './build-artifacts.js';
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { effectivePolicy } from '../../src/policy/effective-policy.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
-import type { Decision, FileFacts, ReleaseFacts, StoredFinding } from '../../src/quarantine/release.js';
+import type { Decision } from '../../src/domain/decision.js';
+import type { FileFacts, ReleaseFacts } from '../../src/domain/release.js';
+import type { StoredFinding } from '../../src/domain/finding.js';
 import { releaseStatus } from '../../src/quarantine/release-status.js';
 
 const now = new Date('2026-11-20T12:00:00Z');

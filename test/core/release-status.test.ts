@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { effectivePolicy } from '../../src/policy/effective-policy.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
-import type { ReleaseFacts } from '../../src/quarantine/release.js';
+import type { ReleaseFacts } from '../../src/domain/release.js';
 import { releaseStatus } from '../../src/quarantine/release-status.js';
 
 const now = new Date('2026-11-20T12:00:00Z');

@@ -1,5 +1,5 @@
-import type { StoredFinding } from '../../src/quarantine/release.js';
-import type { Ecosystem } from '../../src/release-id.js';
+import type { StoredFinding } from '../../src/domain/finding.js';
+import type { Ecosystem } from '../../src/domain/ecosystem.js';
 import type { StartedAirlock } from '../helpers/start-airlock.js';
 
 export const adminToken = 'admin-token-for-tests-0123456789';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredFinding } from '../../src/quarantine/release.js';
+import type { StoredFinding } from '../../src/domain/finding.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { launchChromium } from './browser.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Decision } from '../../src/quarantine/release.js';
+import type { Decision } from '../../src/domain/decision.js';
 import type { NewAuditEntry, ObservedArtifact, ObservedRelease, ReleaseStore } from '../../src/store/release-store.js';
 import { storeEngines, type EngineDatabase } from './store-engines.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredFinding } from '../../src/quarantine/release.js';
+import type { StoredFinding } from '../../src/domain/finding.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
 import { migrateSqlite } from '../../src/store/sqlite-migrate.js';
 import { sqliteReleaseMigrations } from '../../src/store/sqlite-release-migrations.js';

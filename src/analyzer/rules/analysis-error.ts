@@ -1,5 +1,5 @@
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /**
  * Artifacts that could not be read completely (hostile or corrupt archives, caps exceeded).

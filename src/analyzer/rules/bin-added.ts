@@ -1,6 +1,6 @@
 import { lineOf, npmManifest } from '../npm-manifest.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** A new command on the user's PATH. */
 export const binAdded: Rule = {

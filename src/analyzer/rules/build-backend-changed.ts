@@ -1,6 +1,6 @@
 import { buildSystem, type BuildSystem } from '../python-metadata.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** Backends of the major build tools; moving between them is routine. */
 const wellKnown = new Set([

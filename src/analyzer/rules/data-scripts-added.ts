@@ -1,5 +1,5 @@
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 const dataDir = /^[^/]+\.data\/(scripts|data)\/(.+)$/;
 

@@ -1,7 +1,7 @@
 import { isNonRegistrySpec } from '../npm-manifest.js';
 import { isDirectReference } from '../python-metadata.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 import { declaredDependencies } from './dependency-added.js';
 
 /** A git/github/http/file dependency: code that bypasses the registry (and this quarantine). */

@@ -1,6 +1,6 @@
 import { entryPoints } from '../python-metadata.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** A new console script or plugin entry point (plugins are loaded by other programs). */
 export const entryPointAdded: Rule = {

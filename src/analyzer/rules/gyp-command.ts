@@ -1,6 +1,6 @@
 import { findingOf, type Rule } from '../rule.js';
 import { LineIndex } from '../scan/line-index.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** The include idioms of nan, node-addon-api and friends, and pkg-config queries. */
 const usualCommands = [

@@ -1,6 +1,6 @@
 import { installScripts, lineOf, npmManifest } from '../npm-manifest.js';
 import { findingOf, lineText, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** `preinstall`/`install`/`postinstall` where there was none: code that runs on every install. */
 export const installScriptAdded: Rule = {

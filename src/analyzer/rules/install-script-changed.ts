@@ -4,7 +4,7 @@ import { findingOf, lineText, type Rule } from '../rule.js';
 import type { CapabilityKind } from '../file-profile.js';
 import type { ArtifactView } from '../artifact-view.js';
 import type { Capability } from '../file-profile.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 const byKind = new Set<CapabilityKind>(['network', 'spawn', 'dynamic-code']);
 

@@ -1,6 +1,6 @@
 import { moveKey } from '../new-capabilities.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 const dirOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
 /** What kind of binary a path is, by extension (`.node`, `.so`…), or `executable`. */

@@ -1,5 +1,5 @@
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** A root binding.gyp makes npm run `node-gyp rebuild` on install, even without an install script. */
 export const nativeBuildAdded: Rule = {

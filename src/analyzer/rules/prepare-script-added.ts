@@ -1,6 +1,6 @@
 import { lineOf, npmManifest, prepareScripts } from '../npm-manifest.js';
 import { findingOf, lineText, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** `prepare` and friends run on git and local installs. */
 export const prepareScriptAdded: Rule = {

@@ -2,7 +2,7 @@ import type { ArtifactFile, ArtifactView } from '../artifact-view.js';
 import { findingOf, type Rule } from '../rule.js';
 import { pthImportLines } from '../scan/scan-python.js';
 import { isSetuptoolsPthLine } from '../setuptools-pth.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 /** Where a `.pth` lands in site-packages: the wheel root or a `*.data/purelib|platlib/` root. */
 function installedPth(view: ArtifactView, file: ArtifactFile): boolean {

@@ -2,7 +2,7 @@ import type { ArtifactView } from '../artifact-view.js';
 import type { Capability, CapabilityKind } from '../file-profile.js';
 import { lineOf } from '../npm-manifest.js';
 import { findingOf, lineText, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 const topLevelKinds: CapabilityKind[] = ['network', 'spawn', 'dynamic-code', 'decode-exec', 'secret'];
 /** On a first release only these are suspicious on their own (subprocess for a git version is common). */

@@ -1,6 +1,6 @@
 import type { ArtifactView } from '../artifact-view.js';
 import { findingOf, type Rule } from '../rule.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../../domain/finding.js';
 
 const hookNames = /^(?:sitecustomize|usercustomize)\.py$/;
 

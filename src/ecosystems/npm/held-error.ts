@@ -1,7 +1,7 @@
 import { AirlockError } from '../../errors.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
-import { formatReleaseId } from '../../release-id.js';
+import { formatReleaseId } from '../../domain/release-id.js';
 
 /**
  * The 403 for a held release's tarball. npm prints the reason phrase in its status line

@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import type { ArtifactProvider } from '../../quarantine/artifact-provider.js';
-import { formatReleaseId } from '../../release-id.js';
+import { formatReleaseId } from '../../domain/release-id.js';
 import type { NpmIndex } from './npm-index.js';
 import type { TarballFetcher } from './tarball-fetcher.js';
 

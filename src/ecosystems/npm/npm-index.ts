@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
 import { resolveUpstreamUrl } from '../../http/resolve-upstream-url.js';
 import { SingleFlight } from '../../upstream/single-flight.js';

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app-context.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { Artifact } from '../../store/release-store.js';
 import { ArtifactFetcher, type StoredArtifact } from '../../upstream/artifact-fetcher.js';
 import type { UpstreamClient } from '../../upstream/upstream-client.js';

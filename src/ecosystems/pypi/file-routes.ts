@@ -3,10 +3,10 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { Artifact } from '../../store/release-store.js';
 import { formatInstant, type ReleaseStatus } from '../../quarantine/release-status.js';
-import { formatReleaseId } from '../../release-id.js';
+import { formatReleaseId } from '../../domain/release-id.js';
 import type { FileFetcher } from './file-fetcher.js';
 import { fileStatus } from './file-status.js';
 import { normalizeVersion } from './pep440-version.js';

@@ -1,6 +1,6 @@
 import { artifactDigest } from '../../quarantine/artifact-digest.js';
 import type { Quarantine } from '../../quarantine/quarantine.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { ReleaseStatus } from '../../quarantine/release-status.js';
 import type { Artifact } from '../../store/release-store.js';
 

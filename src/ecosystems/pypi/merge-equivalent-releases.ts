@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
-import type { Release } from '../../quarantine/release.js';
-import { formatReleaseId } from '../../release-id.js';
+import type { Release } from '../../domain/release.js';
+import { formatReleaseId } from '../../domain/release-id.js';
 import { canonicalVersion } from './pep440-version.js';
 
 /**

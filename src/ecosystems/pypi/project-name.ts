@@ -1,4 +1,4 @@
-import { canonicalName } from '../../package-name.js';
+import { canonicalName } from '../../domain/package-name.js';
 
 /** PEP 508 project names: ASCII letters and digits, with `.`, `_`, `-` inside. */
 const validName = /^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$/i;

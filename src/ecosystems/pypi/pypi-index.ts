@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
-import type { Release } from '../../quarantine/release.js';
+import type { Release } from '../../domain/release.js';
 import type { Artifact, ObservedRelease } from '../../store/release-store.js';
 import type { UpstreamClient } from '../../upstream/upstream-client.js';
 import { UpstreamIndex } from '../../upstream/upstream-index.js';

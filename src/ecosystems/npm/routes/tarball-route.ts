@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../../../app-context.js';
 import { AirlockError } from '../../../errors.js';
-import type { Release } from '../../../quarantine/release.js';
+import type { Release } from '../../../domain/release.js';
 import { analysisPendingError } from '../../../quarantine/analysis-pending-error.js';
 import { heldError, waitsOnAnalysisOnly } from '../held-error.js';
 import type { NpmIndex } from '../npm-index.js';

@@ -1,22 +1,6 @@
-import type { Severity } from '../policy/policy.js';
-import type { Ecosystem } from '../release-id.js';
-
-/** A finding as stored with a release (same shape as the analyzer's). */
-export interface StoredFinding {
-  kind: string;
-  severity: Severity;
-  path: string | null;
-  line: number | null;
-  message: string;
-  evidence?: string;
-  /** Another release the finding is about (a new dependency's release id), for the review page to link. */
-  related?: string;
-  /**
-   * The file this finding came from, when that file was added to the release after the release
-   * itself was seen (and so analyzed on its own); absent for the release's own analysis.
-   */
-  artifact?: { filename: string; digest: string };
-}
+import type { Decision } from './decision.js';
+import type { Ecosystem } from './ecosystem.js';
+import type { StoredFinding } from './finding.js';
 
 /**
  * Where a release's analysis stands.
@@ -25,21 +9,6 @@ export interface StoredFinding {
  * - `done`: findings recorded (an unreadable artifact is an `analysis-error` finding, not a state).
  */
 export type AnalysisState = 'pending' | 'skipped' | 'done';
-
-export type DecisionAction = 'approve' | 'reject' | 'revoke';
-
-export interface Decision {
-  action: DecisionAction;
-  reason: string;
-  actor: string;
-  role: string;
-  decidedAt: Date;
-  /**
-   * The artifacts the decision was made on (`artifactDigest`), recorded when it is made: an
-   * approval covers these files only, so a file upstream adds later is not approved with them.
-   */
-  digests?: string[];
-}
 
 /** The facts Airlock records about one release. Its state is derived from them by `releaseStatus`. */
 export interface Release {
@@ -98,6 +67,3 @@ export type ReleaseFacts = Pick<
   'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'analysis' | 'findings' | 'decision' | 'withdrawnAt'
 > &
   Partial<Pick<Release, 'clockFloorAt'>> & { file?: FileFacts };
-
-export type ReleaseState = 'quarantined' | 'awaiting-review' | 'released' | 'approved' | 'rejected' | 'withdrawn';
-export const releaseStates: readonly ReleaseState[] = ['quarantined', 'awaiting-review', 'released', 'approved', 'rejected', 'withdrawn'];

@@ -1,7 +1,5 @@
-import { AirlockError } from './errors.js';
-
-export type Ecosystem = 'npm' | 'pypi';
-export const ecosystems: readonly Ecosystem[] = ['npm', 'pypi'];
+import { AirlockError } from '../errors.js';
+import type { Ecosystem } from './ecosystem.js';
 
 export interface ReleaseId {
   ecosystem: Ecosystem;

@@ -1,4 +1,4 @@
-import type { Ecosystem } from './release-id.js';
+import type { Ecosystem } from './ecosystem.js';
 
 /**
  * The canonical spelling of a package name, used as the key in the store and in policy matching.

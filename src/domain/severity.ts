@@ -1,4 +1,10 @@
-import type { Severity } from './types.js';
+/**
+ * How much a finding matters. `critical`/`high`: a reviewer must decide; `medium`: shown, and may
+ * lengthen the hold by policy; `low`: shown only.
+ */
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+/** Most severe first. */
+export const severities: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 
 const rank: Record<Severity, number> = { critical: 3, high: 2, medium: 1, low: 0 };
 
