@@ -80,6 +80,12 @@ export interface Config {
    * still has and no reviewer approved) are evicted. Null: unbounded. @default null
    */
   cacheMaxBytes: number | null;
+  /**
+   * Memory the npm packument index may take (parsed packuments of recently read packages); past it
+   * the least recently refreshed are dropped, and read again from the store when next needed.
+   * Their rendered documents and stored tarballs keep being served without that. @default 96 MiB
+   */
+  indexMemoryBytes: number;
 }
 
 /** `AIRLOCK_BLOB_STORE`: `file`, or `s3://bucket/prefix`. */
@@ -124,6 +130,7 @@ const settings = {
   authFailureWindowMs: ['AIRLOCK_AUTH_FAILURE_WINDOW', 'authFailureWindow'],
   trustProxy: ['AIRLOCK_TRUST_PROXY', 'trustProxy'],
   cacheMaxBytes: ['AIRLOCK_CACHE_MAX', 'cacheMax'],
+  indexMemoryBytes: ['AIRLOCK_INDEX_MEMORY', 'indexMemory'],
 } as const satisfies Record<keyof Config, readonly [string, string]>;
 
 export const settingsTable = settings;
@@ -285,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authFailureWindowMs: duration('authFailureWindowMs', 60_000),
     trustProxy: trustProxy(raw('trustProxy'), problems),
     cacheMaxBytes: byteSize(raw('cacheMaxBytes'), problems),
+    indexMemoryBytes: byteSize(raw('indexMemoryBytes'), problems) ?? 96 * 1024 * 1024,
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)

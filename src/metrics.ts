@@ -23,6 +23,11 @@ export interface Metrics {
   indexBytes: Gauge<'upstream'>;
   /** Estimated heap bytes of the rendered index documents each ecosystem keeps (bounded by bytes). */
   renderBytes: Gauge<'upstream'>;
+  /**
+   * Index documents read into memory, by ecosystem and source (`upstream`: a new document;
+   * `store`: one dropped from memory and read back). Many `store` reads say AIRLOCK_INDEX_MEMORY is small.
+   */
+  indexReads: Counter<'ecosystem' | 'source'>;
 }
 
 /**
@@ -92,6 +97,12 @@ export function createMetrics(store?: { countByState(): Promise<StateCount[]> })
     cacheStoredBytes: new Gauge({
       name: 'airlock_artifact_cache_bytes',
       help: 'Bytes of artifacts kept in blob storage (each distinct blob once), as last counted.',
+      registers: [registry],
+    }),
+    indexReads: new Counter({
+      name: 'airlock_index_reads_total',
+      help: 'Index documents (npm packuments, PyPI pages) read into memory, by ecosystem and source (upstream, store).',
+      labelNames: ['ecosystem', 'source'],
       registers: [registry],
     }),
     cacheEvictions: new Counter({

@@ -15,6 +15,10 @@ export const migrationLockKey = 0x6169726c6f636b00n;
  */
 export async function migratePostgres(pool: pg.Pool, track: string, migrations: readonly Migration[], now = new Date()): Promise<number[]> {
   checkMigrations(track, migrations);
+  // A replica starting on a schema already up to date (every start but the first after an
+  // upgrade) needs one read, not a locked transaction: versions only grow, and one that moved
+  // past this Airlock is refused below as it is here.
+  if ((await appliedVersion(pool, track)) === migrations.length) return [];
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -50,5 +54,16 @@ export async function migratePostgres(pool: pg.Pool, track: string, migrations: 
     throw err;
   } finally {
     client.release();
+  }
+}
+
+/** The track's latest applied version, read without the lock; null before the first migration made the table. */
+async function appliedVersion(pool: pg.Pool, track: string): Promise<number | null> {
+  try {
+    const { rows } = await pool.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE track = $1', [track]);
+    return rows[0]?.v ?? 0;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '42P01') return null; // undefined_table: a new database
+    throw err;
   }
 }

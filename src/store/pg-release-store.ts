@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
@@ -163,6 +164,65 @@ function toAudit(row: AuditRow): AuditEntry {
   return { ...row, id: Number(row.id) };
 }
 
+/**
+ * The columns a release row is read with, named rather than `*`: the statements are prepared once
+ * per connection, and a prepared `SELECT *` fails ("cached plan must not change result type") on
+ * every replica still running when a newer one adds a column in its migration.
+ */
+const releaseColumns = `id, ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, findings, analyzed_at,
+  baseline_version, decision, withdrawn_at, meta, file_findings, state, hold_until, next_change_at, revision, risk_rank`;
+const artifactColumns = 'id, release_id, filename, url, digests, size, published_at, first_seen_at, clock_floor_at, blob_key, analysis, findings, analyzed_at';
+const auditColumns = 'id, at, actor, role, action, subject, reason, detail';
+
+/**
+ * A query prepared by name: the server parses and plans it once per connection, and each later
+ * call sends only its parameters. The name comes from the text, so every distinct statement
+ * (including each shape of a filtered listing, a small fixed set) is prepared once.
+ */
+function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
+  return { name: `airlock_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text, values };
+}
+
+/**
+ * The end of a state change written as one statement (one round trip, atomic without BEGIN and
+ * COMMIT): appends the rows of the statement's `audit_entries` CTE (at, actor, role, action,
+ * subject, reason, detail, n), in `n` order, under the audit-order lock. The lock is taken only
+ * once every CTE named in `after` (the statement's row writes) has run to its end, which the
+ * counts over them force, so that, as in insertAudit, holding the lock never waits on a row; and
+ * only when there is an entry to append.
+ */
+function appendAuditCtes(after: string[], lockKeyParam: string): string {
+  const writes = after.map((cte) => `(SELECT count(*) FROM ${cte}) AS ${cte}_done, `).join('');
+  return `audit_lock AS (
+     SELECT pg_advisory_xact_lock(${lockKeyParam}::bigint) FROM ${writes}(SELECT count(*) AS n FROM audit_entries) AS e WHERE e.n > 0
+   ),
+   appended AS (
+     INSERT INTO audit (at, actor, role, action, subject, reason, detail)
+     SELECT at, actor, role, action, subject, reason, detail FROM audit_entries, audit_lock ORDER BY n
+     RETURNING id
+   )`;
+}
+
+/** Audit entries as the parameter arrays `unnest` reads: at, actor, role, action, subject, reason, detail. */
+function auditArrays(entries: NewAuditEntry[]): unknown[] {
+  return [
+    entries.map((e) => e.at),
+    entries.map((e) => e.actor),
+    entries.map((e) => e.role),
+    entries.map((e) => e.action),
+    entries.map((e) => e.subject),
+    entries.map((e) => e.reason),
+    entries.map((e) => JSON.stringify(e.detail)),
+  ];
+}
+
+/** `unnest` of audit arrays at parameters $first…$first+6, as e(at, actor, role, action, subject, reason, detail, n). */
+function auditUnnest(first: number, alias = 'e'): string {
+  const p = (i: number) => `$${first + i}`;
+  return `unnest(${p(0)}::timestamptz[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::jsonb[])
+       WITH ORDINALITY AS ${alias}(at, actor, role, action, subject, reason, detail, n)`;
+}
+
 /** Appends audit entries in order inside `client`'s transaction, under the audit-order lock. */
 export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[]): Promise<number[]> {
   if (entries.length === 0) return [];
@@ -170,30 +230,115 @@ export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO audit (at, actor, role, action, subject, reason, detail)
      SELECT at, actor, role, action, subject, reason, detail
-     FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-       WITH ORDINALITY AS e(at, actor, role, action, subject, reason, detail, n)
+     FROM ${auditUnnest(1)}
      ORDER BY n
      RETURNING id`,
-    [
-      entries.map((e) => e.at),
-      entries.map((e) => e.actor),
-      entries.map((e) => e.role),
-      entries.map((e) => e.action),
-      entries.map((e) => e.subject),
-      entries.map((e) => e.reason),
-      entries.map((e) => JSON.stringify(e.detail)),
-    ],
+    auditArrays(entries),
   );
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
-/** One row of the decision history, with the artifact digests it was made on. */
-async function insertDecision(client: pg.PoolClient, releaseId: number, decision: Decision): Promise<void> {
-  await client.query(
-    'INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [releaseId, decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt, decision.digests ? JSON.stringify(decision.digests) : null],
-  );
+const byPackageSql = `SELECT ${releaseColumns} FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id`;
+
+/**
+ * recordSeen's writes in one statement. The snapshot all its parts read is the one from before
+ * it, so the package's rows are those read (`known`) with the ones it filled or inserted put in.
+ * A publish time learned after first sight never starts the clock before first sight.
+ */
+const recordSeenSql = `
+  WITH filled AS (
+    UPDATE releases r SET published_at = f.p, meta = f.m,
+      clock_floor_at = GREATEST(COALESCE(r.clock_floor_at, r.first_seen_at), r.first_seen_at), ${factChanged}
+    FROM unnest($12::int[], $13::timestamptz[], $14::jsonb[]) AS f(id, p, m)
+    WHERE r.id = f.id AND r.published_at IS NULL
+    RETURNING ${releaseColumns.replace(/(\w+)/g, 'r.$1')}
+  ),
+  added AS (
+    INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+    SELECT $1::text, $2::text, v, p, $3::timestamptz, $4::timestamptz, a, m, st, hu, nc
+    FROM unnest($5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[]) AS o(v, p, a, m, st, hu, nc)
+    ON CONFLICT (ecosystem, name, version) DO NOTHING
+    RETURNING ${releaseColumns}
+  ),
+  audit_entries AS (
+    SELECT e.at, e.actor, e.role, e.action, e.subject, e.reason, e.detail, e.n
+    FROM unnest($15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::jsonb[])
+        WITH ORDINALITY AS e(version, at, actor, role, action, subject, reason, detail, n)
+      JOIN added ON added.version = e.version
+    UNION ALL
+    SELECT c.at, c.actor, c.role, c.action, c.subject, c.reason, c.detail, 1000000000 + c.n
+    FROM ${auditUnnest(23, 'c')}
+    WHERE EXISTS (SELECT 1 FROM added)
+  ),
+  ${appendAuditCtes(['filled', 'added'], '$30')}
+  SELECT * FROM (
+    SELECT ${releaseColumns}, 'added' AS source FROM added
+    UNION ALL SELECT ${releaseColumns}, 'filled' AS source FROM filled
+    UNION ALL SELECT ${releaseColumns}, 'known' AS source FROM releases
+      WHERE ecosystem = $1 AND name = $2 AND id NOT IN (SELECT id FROM filled)
+  ) AS package ORDER BY id`;
+
+/** A decision's history row values, at the parameters a statement reads them from. */
+function decisionValues(decision: Decision): unknown[] {
+  return [decision.action, decision.reason, decision.actor, decision.role, decision.decidedAt, decision.digests ? JSON.stringify(decision.digests) : null];
 }
+
+/** $1 decision, $2 release id, $3…$8 its history row (the digests it was made on). */
+const recordDecisionSql = `
+  WITH decided AS (UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2 RETURNING id)
+  INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests)
+  VALUES ($2, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::jsonb)`;
+
+/** $1 decision, $2 release id, $3…$5 the decision it must still have, $6…$11 its history row, $12…$18 audit entry, $19 lock key. */
+const decideIfSql = `
+  WITH decided AS (
+    UPDATE releases SET decision = $1, ${factChanged}
+    WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
+      ELSE decision->>'action' = $3 AND decision->>'actor' = $4::text AND decision->>'decidedAt' = $5::text END
+    RETURNING id
+  ),
+  history AS (
+    INSERT INTO decisions (release_id, action, reason, actor, role, decided_at, digests)
+    SELECT id, $6::text, $7::text, $8::text, $9::text, $10::timestamptz, $11::jsonb FROM decided
+    RETURNING id
+  ),
+  audit_entries AS (SELECT * FROM ${auditUnnest(12)} WHERE EXISTS (SELECT 1 FROM decided)),
+  ${appendAuditCtes(['decided', 'history'], '$19')}
+  SELECT count(*)::int AS decided FROM decided`;
+
+/** $1 findings, $2 baseline, $3 analyzed at, $4 risk rank, $5 release id, $6…$12 audit entry, $13 lock key. */
+const saveAnalysisIfPendingSql = `
+  WITH saved AS (
+    UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged}
+    WHERE id = $5 AND analysis = 'pending'
+    RETURNING id
+  ),
+  audit_entries AS (SELECT * FROM ${auditUnnest(6)} WHERE EXISTS (SELECT 1 FROM saved)),
+  ${appendAuditCtes(['saved'], '$13')}
+  SELECT count(*)::int AS saved FROM saved`;
+
+/** $1…$5 the transitions (release, revision read at, state, hold end, next change), $6 each entry's transition (1-based), $7…$13 entries, $14 lock key. */
+const applyTransitionsSql = `
+  WITH moved AS (
+    UPDATE releases r SET state = t.state, hold_until = t.hold_until, next_change_at = t.next_change_at, revision = r.revision + 1
+    FROM unnest($1::int[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[]) WITH ORDINALITY AS t(id, revision, state, hold_until, next_change_at, n)
+    WHERE r.id = t.id AND r.revision = t.revision
+    RETURNING r.id, t.n
+  ),
+  audit_entries AS (
+    SELECT e.at, e.actor, e.role, e.action, e.subject, e.reason, e.detail, e.t AS n
+    FROM unnest($6::bigint[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[])
+      AS e(t, at, actor, role, action, subject, reason, detail)
+      JOIN moved ON moved.n = e.t
+  ),
+  ${appendAuditCtes(['moved'], '$14')}
+  SELECT id FROM moved`;
+
+/** $1…$7 entries, $8 lock key. */
+const appendAuditSql = `
+  WITH audit_entries AS (SELECT * FROM ${auditUnnest(1)}),
+  ${appendAuditCtes([], '$8')}
+  SELECT id FROM appended`;
 
 /**
  * Releases, artifacts, decisions, the audit log and cached documents in PostgreSQL, for several
@@ -206,6 +351,11 @@ export class PgReleaseStore implements ReleaseStore {
     private readonly pool: pg.Pool,
     private readonly ownsPool: boolean,
   ) {}
+
+  /** A statement prepared by name on whichever pooled connection runs it (see `prepared`). */
+  private q<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(prepared(text, values));
+  }
 
   /** Migrates the schema (once, under a lock) and returns the store. `ownsPool`: close() ends the pool. */
   static async open(pool: pg.Pool, options: { ownsPool?: boolean } = {}): Promise<PgReleaseStore> {
@@ -223,98 +373,81 @@ export class PgReleaseStore implements ReleaseStore {
     closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
     // Most reads of a package find nothing new: answer those with one query, no transaction.
-    const known = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
-    const byVersion = new Map(known.rows.map((r) => [r.version, r]));
-    if (observed.every((o) => { const row = byVersion.get(o.version); return row !== undefined && (row.published_at !== null || !o.publishedAt); }))
-      return { releases: known.rows.map(toRelease), added: [] };
-    return pgTransaction(this.pool, async (client) => {
-      const byPackage = () =>
-        client.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id', [ecosystem, name]);
-      const existing = new Map((await byPackage()).rows.map((r) => [r.version, r]));
-      // A release new to a package Airlock had already read was not there at the last read that
-      // added anything, so its clock cannot start before that read, whatever date upstream gives.
-      // (Rows first seen at this same instant came with this same read.)
-      let lastRead: Date | null = null;
-      for (const r of existing.values()) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
-      const fresh = new Map<string, ObservedRelease>();
-      let changed = false;
-      for (const o of observed) {
-        const row = existing.get(o.version);
-        if (!row) fresh.set(o.version, o);
-        else if (row.published_at === null && o.publishedAt) {
-          // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
-          // A publish time learned after first sight never starts the clock before first sight.
-          await client.query(
-            `UPDATE releases SET published_at = $1, meta = $2,
-               clock_floor_at = GREATEST(COALESCE(clock_floor_at, first_seen_at), first_seen_at), ${factChanged}
-             WHERE id = $3 AND published_at IS NULL`,
-            [
-              o.publishedAt,
-              JSON.stringify(o.meta ?? row.meta),
-              row.id,
-            ],
-          );
-          changed = true;
-        }
-      }
-      let addedIds = new Set<number>();
-      if (fresh.size > 0) {
-        const list = [...fresh.values()].map((o) => {
-          const facts: ReleaseFacts = {
-            ecosystem,
-            name,
-            version: o.version,
-            publishedAt: o.publishedAt,
-            firstSeenAt: now,
-            clockFloorAt: lastRead,
-            analysis: initialAnalysis(o),
-            findings: [],
-            decision: null,
-            withdrawnAt: null,
-          };
-          return { o, facts, initial: initialState?.(facts) };
-        });
-        // ON CONFLICT: another replica may be recording the same package right now; its rows win
-        // and only the rows this statement inserted are "added" here, so "discovered" is written once.
-        const inserted = await client.query<{ id: number; version: string }>(
-          `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
-           SELECT $1::text, $2::text, v, p, $3::timestamptz, $8::timestamptz, a, m, st, hu, nc
-           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[]) AS o(v, p, a, m, st, hu, nc)
-           ON CONFLICT (ecosystem, name, version) DO NOTHING
-           RETURNING id, version`,
-          [
-            ecosystem,
-            name,
-            now,
-            list.map((x) => x.o.version),
-            list.map((x) => x.o.publishedAt),
-            list.map((x) => x.facts.analysis),
-            list.map((x) => JSON.stringify(x.o.meta ?? {})),
-            lastRead,
-            list.map((x) => x.initial?.state ?? null),
-            list.map((x) => x.initial?.holdUntil ?? null),
-            // Without a first state it is due at once, so the sweeper records one.
-            list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow)),
-          ],
-        );
-        addedIds = new Set(inserted.rows.map((r) => r.id));
-        const insertedVersions = new Set(inserted.rows.map((r) => r.version));
-        // The first state's audit entries, only for rows this call inserted, in observed order.
-        const audits = list.flatMap((x) => (insertedVersions.has(x.o.version) && x.initial?.audit ? [x.initial.audit] : []));
-        await insertAudit(client, audits);
-        // Entries about the whole read (releases trusted by age), only when this call inserted rows.
-        const closing = inserted.rows.length > 0 ? (closingAudit?.() ?? []) : [];
-        if (closing.length > 0) await insertAudit(client, closing);
-        changed = true;
-      }
-      const rows = changed ? (await byPackage()).rows : [...existing.values()];
-      const releases = rows.map(toRelease);
-      return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
+    const known = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
+    const existing = new Map(known.map((r) => [r.version, r]));
+    // A release new to a package Airlock had already read was not there at the last read that
+    // added anything, so its clock cannot start before that read, whatever date upstream gives.
+    // (Rows first seen at this same instant came with this same read.)
+    let lastRead: Date | null = null;
+    for (const r of known) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
+    const fresh = new Map<string, ObservedRelease>();
+    // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
+    const fills: { row: ReleaseRow; o: ObservedRelease & { publishedAt: Date } }[] = [];
+    for (const o of observed) {
+      const row = existing.get(o.version);
+      if (!row) fresh.set(o.version, o);
+      else if (row.published_at === null && o.publishedAt) fills.push({ row, o: { ...o, publishedAt: o.publishedAt } });
+    }
+    if (fresh.size === 0 && fills.length === 0) return { releases: known.map(toRelease), added: [] };
+
+    const list = [...fresh.values()].map((o) => {
+      const facts: ReleaseFacts = {
+        ecosystem,
+        name,
+        version: o.version,
+        publishedAt: o.publishedAt,
+        firstSeenAt: now,
+        clockFloorAt: lastRead,
+        analysis: initialAnalysis(o),
+        findings: [],
+        decision: null,
+        withdrawnAt: null,
+      };
+      return { o, facts, initial: initialState?.(facts) };
     });
+    const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.o.version, entry: x.initial.audit }] : []));
+    // Entries about the whole read (releases trusted by age); written only when this call inserts rows.
+    const closing = list.length > 0 ? (closingAudit?.() ?? []) : [];
+    // One statement, so one round trip and atomic without a transaction: the publish times learned
+    // late, the new rows, their first states' audit entries and the read's closing entries. ON
+    // CONFLICT: another replica may be recording the same package right now; its rows win and only
+    // the rows this statement inserted are "added" here, so "discovered" is written once.
+    const { rows } = await this.q<ReleaseRow & { source: 'added' | 'filled' | 'known' }>(
+      recordSeenSql, [
+        ecosystem,
+        name,
+        now,
+        lastRead,
+        list.map((x) => x.o.version),
+        list.map((x) => x.o.publishedAt),
+        list.map((x) => x.facts.analysis),
+        list.map((x) => JSON.stringify(x.o.meta ?? {})),
+        list.map((x) => x.initial?.state ?? null),
+        list.map((x) => x.initial?.holdUntil ?? null),
+        // Without a first state it is due at once, so the sweeper records one.
+        list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow)),
+        fills.map((f) => f.row.id),
+        fills.map((f) => f.o.publishedAt),
+        fills.map((f) => JSON.stringify(f.o.meta ?? f.row.meta)),
+        firstAudits.map((a) => a.version),
+        ...auditArrays(firstAudits.map((a) => a.entry)),
+        ...auditArrays(closing),
+        auditOrderLockKey.toString(),
+      ],
+    );
+    const addedIds = new Set(rows.filter((r) => r.source === 'added').map((r) => r.id));
+    const filled = rows.filter((r) => r.source === 'filled').length;
+    // The statement's rows are the package as it was when the statement started, with what it
+    // wrote. A row another replica wrote meanwhile (a version both inserted, a time both learned)
+    // is read again here, rarely: the answer lists every stored release of the package.
+    const complete = addedIds.size === list.length && filled === fills.length;
+    const all = complete ? rows : (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
+    const releases = all.map(toRelease);
+    return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
   }
 
   async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
-    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE ecosystem = $1 AND name = $2 AND version = $3', [
+    const { rows } = await this.q<ReleaseRow>(`SELECT ${releaseColumns} FROM releases WHERE ecosystem = $1 AND name = $2 AND version = $3`, [
       ecosystem,
       name,
       version,
@@ -323,7 +456,7 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async getReleaseById(id: number): Promise<Release | null> {
-    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE id = $1', [id]);
+    const { rows } = await this.q<ReleaseRow>(`SELECT ${releaseColumns} FROM releases WHERE id = $1`, [id]);
     return rows[0] ? toRelease(rows[0]) : null;
   }
 
@@ -331,20 +464,20 @@ export class PgReleaseStore implements ReleaseStore {
     const params: unknown[] = [];
     const where = releaseFilter(query, params);
     params.push(query.limit ?? null, query.offset ?? 0);
-    const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT $${params.length - 1} OFFSET $${params.length}`;
-    return (await this.pool.query<ReleaseRow>(sql, params)).rows.map(toRelease);
+    const sql = `SELECT ${releaseColumns} FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return (await this.q<ReleaseRow>(sql, params)).rows.map(toRelease);
   }
 
   async countReleases(query: ReleaseQuery = {}): Promise<number> {
     const params: unknown[] = [];
     const where = releaseFilter(query, params);
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
+    const { rows } = await this.q<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
     return Number(rows[0]?.n ?? 0);
   }
 
   async listPackages(ecosystem: Ecosystem, page: { after?: string; limit?: number } = {}): Promise<string[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<{ name: string }>(
+    const { rows } = await this.q<{ name: string }>(
       'SELECT DISTINCT name COLLATE "C" AS name FROM releases WHERE ecosystem = $1 AND name COLLATE "C" > $2 ORDER BY 1 LIMIT $3',
       [ecosystem, page.after ?? '', page.limit ?? null],
     );
@@ -352,38 +485,39 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
-    const { rows } = await this.pool.query<ReleaseRow>('SELECT * FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2', [now, limit]);
+    const { rows } = await this.q<ReleaseRow>(`SELECT ${releaseColumns} FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2`, [now, limit]);
     return rows.map(toTracked);
   }
 
   async applyTransitions(transitions: StateTransition[]): Promise<number[]> {
     if (transitions.length === 0) return [];
-    return pgTransaction(this.pool, async (client) => {
-      const applied: number[] = [];
-      const audits: NewAuditEntry[] = [];
-      for (const t of transitions) {
-        // Conditional on the revision it was read at: a second sweeper (another replica) finds the
-        // row changed and writes nothing, so each transition and its audit entry happen once.
-        const updated = await client.query(
-          'UPDATE releases SET state = $1, hold_until = $2, next_change_at = $3, revision = revision + 1 WHERE id = $4 AND revision = $5',
-          [t.state, t.holdUntil, t.nextChangeAt, t.releaseId, t.revision],
-        );
-        if (updated.rowCount === 0) continue;
-        if (t.audit) audits.push(t.audit);
-        applied.push(t.releaseId);
-      }
-      await insertAudit(client, audits);
-      return applied;
-    });
+    // One statement for the whole batch. Each row is conditional on the revision it was read at:
+    // a second sweeper (another replica) finds the row changed and writes nothing, so each
+    // transition and its audit entry happen once. A batch names each release once.
+    const audited = transitions.flatMap((t, n) => (t.audit ? [{ n: n + 1, entry: t.audit }] : []));
+    const { rows } = await this.q<{ id: number }>(
+      applyTransitionsSql, [
+        transitions.map((t) => t.releaseId),
+        transitions.map((t) => t.revision),
+        transitions.map((t) => t.state),
+        transitions.map((t) => t.holdUntil),
+        transitions.map((t) => t.nextChangeAt),
+        audited.map((a) => a.n),
+        ...auditArrays(audited.map((a) => a.entry)),
+        auditOrderLockKey.toString(),
+      ],
+    );
+    const applied = new Set(rows.map((r) => r.id));
+    return transitions.map((t) => t.releaseId).filter((id) => applied.has(id));
   }
 
   async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
-    const { rowCount } = await this.pool.query(`UPDATE releases SET ${factChanged} WHERE ecosystem = $1 AND name = $2`, [ecosystem, name]);
+    const { rowCount } = await this.q(`UPDATE releases SET ${factChanged} WHERE ecosystem = $1 AND name = $2`, [ecosystem, name]);
     return rowCount ?? 0;
   }
 
   async countByState(): Promise<StateCount[]> {
-    const { rows } = await this.pool.query<{ ecosystem: Ecosystem; state: ReleaseState; count: string }>(
+    const { rows } = await this.q<{ ecosystem: Ecosystem; state: ReleaseState; count: string }>(
       'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
     );
     return rows.map((r) => ({ ecosystem: r.ecosystem, state: r.state, count: Number(r.count) }));
@@ -393,7 +527,7 @@ export class PgReleaseStore implements ReleaseStore {
     releaseId: number,
     result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
   ): Promise<void> {
-    await this.pool.query(
+    await this.q(
       `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged} WHERE id = $5`,
       [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
     );
@@ -404,51 +538,53 @@ export class PgReleaseStore implements ReleaseStore {
     result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date },
     audit: NewAuditEntry,
   ): Promise<boolean> {
-    return pgTransaction(this.pool, async (client) => {
-      // A second replica's UPDATE waits for this one's commit, then finds the analysis done.
-      const saved = await client.query(
-        `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged}
-         WHERE id = $5 AND analysis = 'pending'`,
-        [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
-      );
-      if (saved.rowCount === 0) return false;
-      await insertAudit(client, [audit]);
-      return true;
-    });
+    // One statement: a second replica's UPDATE waits for this one's commit, then finds the analysis done.
+    const { rows } = await this.q<{ saved: number }>(
+      saveAnalysisIfPendingSql, [
+        JSON.stringify(result.findings),
+        result.baselineVersion,
+        result.analyzedAt,
+        riskRank(result.findings),
+        releaseId,
+        ...auditArrays([audit]),
+        auditOrderLockKey.toString(),
+      ],
+    );
+    return (rows[0]?.saved ?? 0) > 0;
   }
 
   async resetAnalysis(releaseId: number): Promise<void> {
-    await this.pool.query(
+    await this.q(
       `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, ${factChanged} WHERE id = $1`,
       [releaseId],
     );
   }
 
   async recordDecision(releaseId: number, decision: Decision): Promise<void> {
-    await pgTransaction(this.pool, async (client) => {
-      await insertDecision(client, releaseId, decision);
-      await client.query(`UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2`, [JSON.stringify(decision), releaseId]);
-    });
+    await this.q(recordDecisionSql, [JSON.stringify(decision), releaseId, ...decisionValues(decision)]);
   }
 
   async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
-    return pgTransaction(this.pool, async (client) => {
-      // Compare-and-set in one statement: a concurrent decider's UPDATE waits for this one's
-      // commit, then finds the decision changed and updates nothing.
-      const updated = await client.query(
-        `UPDATE releases SET decision = $1, ${factChanged} WHERE id = $2 AND CASE WHEN $3::text IS NULL THEN decision IS NULL
-           ELSE decision->>'action' = $3 AND decision->>'actor' = $4 AND decision->>'decidedAt' = $5 END`,
-        [JSON.stringify(decision), releaseId, previous?.action ?? null, previous?.actor ?? null, previous?.decidedAt.toISOString() ?? null],
-      );
-      if (updated.rowCount === 0) return false;
-      await insertDecision(client, releaseId, decision);
-      await insertAudit(client, [audit]);
-      return true;
-    });
+    // Compare-and-set, the decision's history row and its audit entry in one statement: a
+    // concurrent decider's UPDATE waits for this one's commit, then finds the decision changed and
+    // writes nothing, neither history nor audit.
+    const { rows } = await this.q<{ decided: number }>(
+      decideIfSql, [
+        JSON.stringify(decision),
+        releaseId,
+        previous?.action ?? null,
+        previous?.actor ?? null,
+        previous?.decidedAt.toISOString() ?? null,
+        ...decisionValues(decision),
+        ...auditArrays([audit]),
+        auditOrderLockKey.toString(),
+      ],
+    );
+    return (rows[0]?.decided ?? 0) > 0;
   }
 
   async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
-    await this.pool.query(`UPDATE releases SET withdrawn_at = $1, ${factChanged} WHERE id = $2`, [at, releaseId]);
+    await this.q(`UPDATE releases SET withdrawn_at = $1, ${factChanged} WHERE id = $2`, [at, releaseId]);
   }
 
   async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
@@ -463,8 +599,8 @@ export class PgReleaseStore implements ReleaseStore {
     for (const { releaseId, artifacts } of entries) for (const a of artifacts) rows.set(`${releaseId}\0${a.filename}`, { releaseId, a });
     if (rows.size === 0) return;
     const list = [...rows.values()];
-    await pgTransaction(this.pool, (client) =>
-      client.query(
+    // One statement, atomic on its own: no transaction around it.
+    await this.q(
         // A file new to a release that already had files gets its own analysis ('pending'); files
         // recorded together with a release's first are its first (the subqueries see the table as
         // it was before this statement). The clock floor of a file new to a known release is the
@@ -478,7 +614,9 @@ export class PgReleaseStore implements ReleaseStore {
            clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
              THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
              ELSE artifacts.clock_floor_at END,
-           published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+           published_at = COALESCE(artifacts.published_at, excluded.published_at)
+         -- A file read again unchanged (every read of a known package) writes no new row version.
+         WHERE artifacts.url IS DISTINCT FROM excluded.url OR (artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL)`,
         [
           now,
           list.map((x) => x.releaseId),
@@ -488,24 +626,23 @@ export class PgReleaseStore implements ReleaseStore {
           list.map((x) => x.a.size),
           list.map((x) => x.a.publishedAt),
         ],
-      ),
     );
   }
 
   async listArtifacts(releaseId: number): Promise<Artifact[]> {
-    const { rows } = await this.pool.query<ArtifactRow>('SELECT * FROM artifacts WHERE release_id = $1 ORDER BY filename COLLATE "C"', [
+    const { rows } = await this.q<ArtifactRow>(`SELECT ${artifactColumns} FROM artifacts WHERE release_id = $1 ORDER BY filename COLLATE "C"`, [
       releaseId,
     ]);
     return rows.map(toArtifact);
   }
 
   async setArtifactBlob(artifactId: number, blobKey: string, size?: number): Promise<void> {
-    await this.pool.query('UPDATE artifacts SET blob_key = $1, stored_size = COALESCE($2, stored_size) WHERE id = $3', [blobKey, size ?? null, artifactId]);
+    await this.q('UPDATE artifacts SET blob_key = $1, stored_size = COALESCE($2, stored_size) WHERE id = $3', [blobKey, size ?? null, artifactId]);
   }
 
   async markArtifactsServed(artifactIds: number[], servedAt: Date): Promise<void> {
     if (artifactIds.length === 0) return;
-    await this.pool.query(
+    await this.q(
       'UPDATE artifacts SET last_served_at = GREATEST(COALESCE(last_served_at, $1), $1) WHERE id = ANY($2::int[])',
       [servedAt, artifactIds],
     );
@@ -513,7 +650,7 @@ export class PgReleaseStore implements ReleaseStore {
 
   async storedArtifactBytes(): Promise<number> {
     // Over the partial index on stored artifacts only; a blob several artifacts share counts once.
-    const { rows } = await this.pool.query<{ n: string | null }>(
+    const { rows } = await this.q<{ n: string | null }>(
       'SELECT SUM(n) AS n FROM (SELECT MAX(COALESCE(stored_size, size, 0)) AS n FROM artifacts WHERE blob_key IS NOT NULL GROUP BY blob_key) s',
     );
     return Number(rows[0]?.n ?? 0);
@@ -521,7 +658,7 @@ export class PgReleaseStore implements ReleaseStore {
 
   async listEvictableArtifacts(limit: number): Promise<{ artifactId: number; blobKey: string; size: number }[]> {
     // Least recently served first; kept artifacts (withdrawn upstream, approved) are skipped.
-    const { rows } = await this.pool.query<{ artifact_id: number; blob_key: string; size: string }>(
+    const { rows } = await this.q<{ artifact_id: number; blob_key: string; size: string }>(
       `SELECT a.id AS artifact_id, a.blob_key, COALESCE(a.stored_size, a.size, 0) AS size
        FROM artifacts a JOIN releases r ON r.id = a.release_id
        WHERE a.blob_key IS NOT NULL AND r.withdrawn_at IS NULL
@@ -533,17 +670,22 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async evictArtifact(artifactId: number, blobKey: string): Promise<{ evicted: boolean; blobStillReferenced: boolean }> {
-    return pgTransaction(this.pool, async (client) => {
-      const cleared = await client.query('UPDATE artifacts SET blob_key = NULL, stored_size = NULL WHERE id = $1 AND blob_key = $2', [artifactId, blobKey]);
-      const still = await client.query('SELECT 1 FROM artifacts WHERE blob_key = $1 LIMIT 1', [blobKey]);
-      return { evicted: (cleared.rowCount ?? 0) > 0, blobStillReferenced: still.rows.length > 0 };
-    });
+    // One statement: its read of other references sees the table as it was before the clear,
+    // so it leaves out the artifact being cleared.
+    const { rows } = await this.q<{ evicted: boolean; referenced: boolean }>(
+      `WITH cleared AS (UPDATE artifacts SET blob_key = NULL, stored_size = NULL WHERE id = $1 AND blob_key = $2 RETURNING id)
+       SELECT EXISTS (SELECT 1 FROM cleared) AS evicted,
+         EXISTS (SELECT 1 FROM artifacts WHERE blob_key = $2 AND id <> $1) AS referenced`,
+      [artifactId, blobKey],
+    );
+    const row = mustExist(rows[0], 'the answer of an eviction');
+    return { evicted: row.evicted, blobStillReferenced: row.referenced };
   }
 
   async listArtifactsPendingAnalysis(releaseIds?: number[]): Promise<Artifact[]> {
     const { rows } = releaseIds
-      ? await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id = ANY($1::int[]) ORDER BY id", [releaseIds])
-      : await this.pool.query<ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id");
+      ? await this.q<ArtifactRow>(`SELECT ${artifactColumns} FROM artifacts WHERE analysis = 'pending' AND release_id = ANY($1::int[]) ORDER BY id`, [releaseIds])
+      : await this.q<ArtifactRow>(`SELECT ${artifactColumns} FROM artifacts WHERE analysis = 'pending' ORDER BY id`);
     return rows.map(toArtifact);
   }
 
@@ -600,20 +742,25 @@ export class PgReleaseStore implements ReleaseStore {
          FROM artifacts a, jsonb_array_elements(a.findings) WITH ORDINALITY AS f(f, n)
          WHERE a.release_id = releases.id AND a.analysis = 'done'
        ), '[]'::jsonb)
-       WHERE id = $1 RETURNING *`,
+       WHERE id = $1 RETURNING ${releaseColumns}`,
       [releaseId],
     );
     if (rows[0]) await client.query(`UPDATE releases SET risk_rank = $1, ${factChanged} WHERE id = $2`, [riskRank(toRelease(rows[0]).findings), releaseId]);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const [id] = await pgTransaction(this.pool, (client) => insertAudit(client, [entry]));
+    const [id] = await this.appendAuditRows([entry]);
     return { ...entry, id: mustExist(id, 'the id of the audit entry just inserted') };
   }
 
   async appendAuditEntries(entries: NewAuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await pgTransaction(this.pool, (client) => insertAudit(client, entries));
+    if (entries.length > 0) await this.appendAuditRows(entries);
+  }
+
+  /** Appends entries in one statement (atomic on its own), under the audit-order lock, returning their ids in order. */
+  private async appendAuditRows(entries: NewAuditEntry[]): Promise<number[]> {
+    const { rows } = await this.q<{ id: string }>(appendAuditSql, [...auditArrays(entries), auditOrderLockKey.toString()]);
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -626,12 +773,12 @@ export class PgReleaseStore implements ReleaseStore {
     if (query.beforeId !== undefined) where.push(`id < ${param(query.beforeId)}`);
     if (query.afterId !== undefined) where.push(`id > ${param(query.afterId)}`);
     const order = query.order === 'oldest' ? 'ASC' : 'DESC';
-    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${param(query.limit ?? 100)}`;
-    return (await this.pool.query<AuditRow>(sql, params)).rows.map(toAudit);
+    const sql = `SELECT ${auditColumns} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${param(query.limit ?? 100)}`;
+    return (await this.q<AuditRow>(sql, params)).rows.map(toAudit);
   }
 
   async getDocument(key: string): Promise<CachedDocument | null> {
-    const { rows } = await this.pool.query<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
+    const { rows } = await this.q<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
       'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = $1',
       [key],
     );
@@ -640,7 +787,7 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async putDocument(key: string, doc: CachedDocument): Promise<void> {
-    await this.pool.query(
+    await this.q(
       `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
          last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,

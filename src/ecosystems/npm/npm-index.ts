@@ -12,14 +12,12 @@ import { printable } from './package-name.js';
 import { readPackument, type UpstreamPackument, type UpstreamVersion } from './read-packument.js';
 import { upstreamTarballUrl } from './tarball-url.js';
 
-/** Packages kept in memory; beyond this (or `maxBytes`) the least recently refreshed are dropped. */
-const maxPackages = 5000;
 /**
- * What the packages kept in memory may cost, by `entryCost`; a dropped package is read again from
- * the store or upstream. Counting only the raw bytes let 2,000 packages of 200 versions take over
- * 1 GB: the parsed index and the releases of a version cost several times its bytes.
+ * Packages kept in memory; beyond this, or past `indexMemoryBytes` by `entryCost` (counting only the
+ * raw bytes let 2,000 packages of 200 versions take over 1 GB: the parsed index and the releases of
+ * a version cost several times its bytes), the least recently refreshed are dropped.
  */
-const maxBytes = 96 * 1024 * 1024;
+const maxPackages = 5000;
 /**
  * Heap bytes one version costs beyond the raw document: its UpstreamVersion (byte ranges, digests,
  * dates, file name), its `time` member and its stored Release, measured with a heap snapshot
@@ -28,6 +26,8 @@ const maxBytes = 96 * 1024 * 1024;
 const versionCost = 2048;
 /** Artifact rows kept in memory. */
 const maxArtifacts = 100_000;
+/** Shelved packages remembered (a few dozen bytes each); past it the shelf starts over. */
+const maxShelved = 200_000;
 
 /** What Airlock knows of one package: upstream's current packument and the stored releases of its versions. */
 export interface PackageSnapshot {
@@ -49,6 +49,20 @@ interface PackageEntry {
   /** Upstream's validators for the document in `snapshot`, for the next conditional request. */
   etag: string | null;
   lastModified: string | null;
+  /** When upstream sent the document in `snapshot` (its identity in the store); 0 without one. */
+  fetchedAt: number;
+}
+
+/**
+ * What stays of a package once it is dropped from memory: enough to know that its rendered
+ * documents still describe it (same upstream document, same releases, checked within a TTL), so a
+ * warm request is served without reading and parsing the document again.
+ */
+interface Shelved {
+  revision: number;
+  checkedAt: number;
+  releasesAt: number;
+  fetchedAt: number;
 }
 
 /** What an entry costs in memory, roughly: its raw document plus what each version adds once parsed. */
@@ -72,6 +86,8 @@ export class NpmIndex {
   private readonly artifacts = new Map<number, Artifact>();
   /** What each installed entry was counted at (an entry replaced by a reload keeps its count). */
   private readonly costs = new WeakMap<PackageEntry, number>();
+  /** Every package read, in memory or dropped: its current revision and when upstream was last asked. */
+  private readonly shelved = new Map<string, Shelved>();
   private bytes = 0;
   private revisions = 0;
 
@@ -101,6 +117,25 @@ export class NpmIndex {
     }
     if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry, entry.snapshot);
     return entry.snapshot;
+  }
+
+  /** Whether the package is in memory now (its packument parsed). */
+  inMemory(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /**
+   * The revision of the package as last read, when it is still current: upstream was asked within
+   * a TTL, and no quarantine change happened since. Null otherwise (the caller reads the package).
+   * Costs a map lookup whether or not the package is still in memory, so documents rendered for
+   * that revision can be served without the package.
+   */
+  currentRevision(name: string): number | null {
+    this.ctx.quarantine.refuseInternal('npm', name);
+    const shelf = this.shelved.get(name);
+    if (!shelf) return null;
+    const fresh = this.ctx.clock.now().getTime() - shelf.checkedAt < this.ctx.config.indexTtlMs;
+    return fresh && shelf.releasesAt === (this.changes.get(name) ?? 0) ? shelf.revision : null;
   }
 
   /**
@@ -167,6 +202,7 @@ export class NpmIndex {
         const reloaded = { ...entry, snapshot, releasesAt: seen };
         this.costs.set(reloaded, this.costs.get(entry) ?? 0);
         this.entries.set(name, reloaded);
+        this.shelve(name, reloaded);
       }
       return snapshot;
     });
@@ -184,7 +220,7 @@ export class NpmIndex {
     // rebuilt from it: asking upstream again would only make the client wait (a tarball request
     // right after its packument, once the package was evicted meanwhile).
     if (!previous && stored && checkedAt - stored.fetchedAt.getTime() < this.ctx.config.indexTtlMs) {
-      return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime()));
+      return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime(), { recorded: true }));
     }
     const started = process.hrtime.bigint();
     let result;
@@ -210,7 +246,7 @@ export class NpmIndex {
       this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'not-found' });
       const known = await this.ctx.store.listReleases({ ecosystem: 'npm', name });
       if (known.length > 0) await this.ctx.quarantine.reconcileWithdrawn('npm', name, known, new Set());
-      return this.install(name, { snapshot: null, checkedAt, releasesAt: 0, etag: null, lastModified: null });
+      return this.install(name, { snapshot: null, checkedAt, releasesAt: 0, etag: null, lastModified: null, fetchedAt: 0 });
     }
     // An upstream without validators answers 200 with the same bytes: that is a 304 too.
     const current = previous?.snapshot?.packument.raw ?? stored?.body;
@@ -218,7 +254,7 @@ export class NpmIndex {
       this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'not-modified' });
       if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
       if (!stored) throw new AirlockError('EUPSTREAM', `npm upstream answered 304 for ${name} to an unconditional request`);
-      return this.install(name, await this.ingest(name, stored, checkedAt));
+      return this.install(name, await this.ingest(name, stored, checkedAt, { recorded: true }));
     }
     this.ctx.metrics.upstreamRequests.inc({ upstream: 'npm', outcome: 'ok' });
     const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
@@ -243,8 +279,9 @@ export class NpmIndex {
     const cost = entryCost(entry);
     this.costs.set(entry, cost);
     this.bytes += cost;
+    this.shelve(name, entry);
     // Least recently refreshed first; an evicted package is read again from the store or upstream.
-    while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > maxBytes)) {
+    while (this.entries.size > 1 && (this.entries.size > maxPackages || this.bytes > this.ctx.config.indexMemoryBytes)) {
       const first = this.entries.entries().next();
       if (first.done) break;
       const [oldest, evicted] = first.value;
@@ -254,21 +291,46 @@ export class NpmIndex {
     return entry;
   }
 
+  private shelve(name: string, entry: PackageEntry): void {
+    if (!entry.snapshot) {
+      this.shelved.delete(name);
+      return;
+    }
+    if (this.shelved.size >= maxShelved && !this.shelved.has(name)) this.shelved.clear();
+    this.shelved.set(name, { revision: entry.snapshot.revision, checkedAt: entry.checkedAt, releasesAt: entry.releasesAt, fetchedAt: entry.fetchedAt });
+  }
+
   /**
    * Records an upstream packument: one observed release per version (published at `time[version]`),
    * its tarball as an artifact with the digests from `dist`, withdrawals of versions that are gone.
-   * Reading comes first, so an unreadable document changes nothing.
+   * Reading comes first, so an unreadable document changes nothing. A document the store already
+   * holds (`recorded`: read again after the package left memory, or confirmed by a 304) was
+   * recorded when it arrived: its releases are only read back, and the package keeps its revision
+   * when nothing changed since, so documents rendered from it stay valid.
    */
-  private async ingest(name: string, doc: CachedDocument, checkedAt: number): Promise<PackageEntry> {
+  private async ingest(name: string, doc: CachedDocument, checkedAt: number, { recorded = false } = {}): Promise<PackageEntry> {
     const packument = readPackument(name, doc.body, (message) => this.ctx.log(message));
+    this.ctx.metrics.indexReads.inc({ ecosystem: 'npm', source: recorded ? 'store' : 'upstream' });
+    const fetchedAt = doc.fetchedAt.getTime();
+    if (recorded) {
+      const releasesAt = this.changes.get(name) ?? 0;
+      const releaseOf = byVersion(await this.ctx.store.listReleases({ ecosystem: 'npm', name }));
+      // Every version must have its row (it does unless the store was changed underneath): else record it as new.
+      if ([...packument.versions.keys()].every((v) => releaseOf.has(v))) {
+        const shelf = this.shelved.get(name);
+        const same = shelf && shelf.fetchedAt === fetchedAt && shelf.releasesAt === releasesAt;
+        const revision = same ? shelf.revision : ++this.revisions;
+        return { snapshot: { name, packument, releases: releaseOf, revision }, checkedAt, releasesAt, etag: doc.etag, lastModified: doc.lastModified, fetchedAt };
+      }
+    }
     const observed: ObservedRelease[] = [...packument.versions.values()].map((v) => ({
       version: v.version,
       publishedAt: v.publishedAt,
       meta: { publisher: v.publisher, hasProvenance: v.hasProvenance },
     }));
-    const releasesAt = this.changes.get(name) ?? 0;
+    let releasesAt = this.changes.get(name) ?? 0;
     const releases = await this.ctx.quarantine.observe('npm', name, observed);
-    const releaseOf = byVersion(releases);
+    let releaseOf = byVersion(releases);
     // Releases waiting for analysis get their artifact now (the analyzer and reviewers need it);
     // the rest, often thousands of old versions, when first downloaded.
     for (const v of packument.versions.values()) {
@@ -276,12 +338,21 @@ export class NpmIndex {
       if (release?.analysis === 'pending' && !this.artifacts.has(release.id)) await this.record(release, v);
     }
     await this.ctx.quarantine.reconcileWithdrawn('npm', name, releases, new Set(packument.versions.keys()));
+    // Recording new releases is itself a change of the package (the review queue hears of it), and
+    // another change may have come meanwhile: read the releases once more now, rather than have
+    // the next request find the snapshot out of date (and the rendered documents with it).
+    const seen = this.changes.get(name) ?? 0;
+    if (seen !== releasesAt) {
+      releaseOf = byVersion(await this.ctx.store.listReleases({ ecosystem: 'npm', name }));
+      releasesAt = seen;
+    }
     return {
       snapshot: { name, packument, releases: releaseOf, revision: ++this.revisions },
       checkedAt,
       releasesAt,
       etag: doc.etag,
       lastModified: doc.lastModified,
+      fetchedAt,
     };
   }
 }

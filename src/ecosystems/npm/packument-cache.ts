@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import type { AppContext } from '../../app-context.js';
 import type { Policy } from '../../policy/policy.js';
 import { recomputeDistTags } from './dist-tags.js';
@@ -10,15 +10,21 @@ import { publicTarballUrl } from './tarball-url.js';
 import { visibleVersions } from './visible-versions.js';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 export type Variant = 'full' | 'corgi';
 
 /** Heap bytes a version costs a view (its entry in `visible`, `visibleSet` or `held`), roughly. */
 const viewCostPerVersion = 160;
 
-/** A rendered packument: its bytes, their strong ETag, and their gzip once computed. */
+/**
+ * A rendered packument: its strong ETag and its bytes, kept gzipped once compressed (npm, pnpm and
+ * yarn all ask for gzip; the few identity requests are inflated on the way out), so the rendered
+ * documents of a large app fit in the cache several times over.
+ */
 export interface RenderedPackument {
-  body: Buffer;
+  /** The identity bytes until they are compressed; null after. */
+  body: Buffer | null;
   /** Over the filtered body: releasing or holding a version changes it, so a 304 is never stale. */
   etag: string;
   gzipped: Buffer | null;
@@ -90,6 +96,17 @@ export class PackumentCache {
     return view;
   }
 
+  /**
+   * The document already rendered for this revision of the package, while still valid (same
+   * policy, no hold ended since); null when it must be rendered from the package.
+   */
+  rendered(name: string, revision: number, variant: Variant): RenderedPackument | null {
+    const cached = this.views.get(name);
+    if (!cached || cached.revision !== revision || cached.policy !== this.ctx.policy()) return null;
+    if (this.ctx.clock.now().getTime() >= cached.validUntil) return null;
+    return cached.documents[variant] ?? null;
+  }
+
   /** The rendered document of one variant. */
   document(snapshot: PackageSnapshot, variant: Variant): RenderedPackument {
     const view = this.view(snapshot);
@@ -104,17 +121,31 @@ export class PackumentCache {
     };
     view.documents[variant] = doc;
     this.account(view, body.length);
+    // Compressed at once (off the event loop): the identity bytes are let go when it is done.
+    doc.gzipping = gzipAsync(body).then((zipped) => {
+      doc.gzipped = zipped;
+      doc.body = null;
+      // Counted again only while the view is still cached (an evicted one is no longer counted).
+      if (this.views.get(snapshot.name) === view) this.account(view, zipped.length - body.length);
+      return zipped;
+    });
+    doc.gzipping.catch((err: unknown) => this.ctx.log(`npm:${snapshot.name}: could not compress the packument: ${(err as Error).message}`));
     return doc;
   }
 
   /** The document gzipped, computed once (off the event loop) and shared by concurrent requests. */
   gzipped(doc: RenderedPackument): Buffer | Promise<Buffer> {
     if (doc.gzipped) return doc.gzipped;
-    doc.gzipping ??= gzipAsync(doc.body).then((zipped) => {
-      doc.gzipped = zipped;
-      return zipped;
-    });
+    if (doc.gzipping) return doc.gzipping;
+    const body = doc.body ?? Buffer.alloc(0);
+    doc.gzipping = gzipAsync(body).then((zipped) => (doc.gzipped = zipped));
     return doc.gzipping;
+  }
+
+  /** The document's identity bytes: as rendered, or inflated from the gzip kept. */
+  async identity(doc: RenderedPackument): Promise<Buffer> {
+    if (doc.body) return doc.body;
+    return gunzipAsync(doc.gzipped ?? (await this.gzipped(doc)));
   }
 
   private replace(name: string, view: PackageView): void {

@@ -12,16 +12,20 @@ import { sendDocument } from './send-document.js';
  * header asks, from the rendered cache.
  */
 export async function packumentRoute(req: Request, res: Response, name: string, index: NpmIndex, cache: PackumentCache): Promise<void> {
-  const snapshot = await settledPackage(index, name);
   const corgi = wantsCorgi(req.headers.accept);
-  const doc = cache.document(snapshot, corgi ? 'corgi' : 'full');
+  const variant = corgi ? 'corgi' : 'full';
+  // Warm: the document rendered for the package as it still is, whether or not the package is
+  // still in memory. It was rendered after the first-sight wait, and any change since (upstream,
+  // quarantine, a hold ending, the policy) makes it unusable, so this answers what the long way would.
+  const revision = index.currentRevision(name);
+  const doc = (revision !== null ? cache.rendered(name, revision, variant) : null) ?? cache.document(await settledPackage(index, name), variant);
   const contentType = corgi ? corgiType : fullType;
-  let gzipped: Buffer | null = null;
   if (acceptsGzip(req)) {
     const zipped = cache.gzipped(doc);
-    gzipped = zipped instanceof Buffer ? zipped : await zipped;
+    sendDocument(req, res, { body: null, etag: doc.etag, contentType, gzipped: zipped instanceof Buffer ? zipped : await zipped });
+  } else {
+    sendDocument(req, res, { body: await cache.identity(doc), etag: doc.etag, contentType });
   }
-  sendDocument(req, res, { body: doc.body, etag: doc.etag, contentType, gzipped });
 }
 
 /** The package's snapshot after the analyses of releases it would show (bounded wait; see `NpmIndex.settle`). */

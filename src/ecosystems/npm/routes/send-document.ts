@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 export const documentMaxAgeSeconds = 30;
 
 export interface DocumentBody {
-  body: Buffer;
+  /** The identity bytes; null only when `gzipped` is given. */
+  body: Buffer | null;
   /** Strong ETag of `body`; the gzip form gets its own. */
   etag: string;
   contentType: string;
@@ -31,7 +32,7 @@ export function sendDocument(req: Request, res: Response, doc: DocumentBody): vo
     res.end();
     return;
   }
-  const body = gzipped ?? doc.body;
+  const body = gzipped ?? doc.body ?? Buffer.alloc(0);
   if (gzipped) headers['Content-Encoding'] = 'gzip';
   headers['Content-Length'] = String(body.length);
   // One writeHead with every header: the cheapest way through Node's HTTP layer on the hot path.

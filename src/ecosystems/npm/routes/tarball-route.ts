@@ -8,6 +8,7 @@ import { heldError, waitsOnAnalysisOnly } from '../held-error.js';
 import type { NpmIndex } from '../npm-index.js';
 import { unscopedName } from '../package-name.js';
 import type { PackumentCache } from '../packument-cache.js';
+import type { Artifact } from '../../../store/release-store.js';
 import type { StoredTarball, TarballFetcher } from '../tarball-fetcher.js';
 import type { TarballMemory } from '../tarball-memory.js';
 import { requirePackage } from './packument-route.js';
@@ -26,7 +27,10 @@ export interface TarballDeps {
  * bytes are verified before they are stored, and served from disk (small, hot ones from memory).
  */
 export async function tarballRoute(req: Request, res: Response, name: string, filename: string, deps: TarballDeps): Promise<void> {
-  const { ctx, index, fetcher } = deps;
+  const { ctx, index } = deps;
+  // Warm, with the package no longer in memory: the release and its stored tarball are in the
+  // store, so a lockfile install does not read and parse the whole packument again per tarball.
+  if (!index.inMemory(name) && index.currentRevision(name) !== null && (await serveRecorded(req, res, name, filename, deps))) return;
   const snapshot = await requirePackage(index, name);
   const upstream = snapshot.packument.byFilename.get(filename);
   let release: Release | null | undefined = upstream ? snapshot.releases.get(upstream.version) : null;
@@ -54,6 +58,26 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
   // A visible release gone upstream is still served when its verified tarball is stored.
   const artifact = await index.artifactOf(release, upstream);
   if (!artifact) throw new AirlockError('ENOTFOUND', `npm:${name}@${release.version} has no recorded tarball`, { subject: `npm:${name}` });
+  await serveTarball(req, res, release, artifact, deps);
+}
+
+/**
+ * Serves a visible release's tarball straight from what the store recorded of it (release row,
+ * artifact with its digests); false when something is missing or the release is not visible
+ * now, and the caller takes the long way (which also says why a held release is refused).
+ */
+async function serveRecorded(req: Request, res: Response, name: string, filename: string, deps: TarballDeps): Promise<boolean> {
+  const version = versionOfFilename(name, filename);
+  const release = version ? await deps.ctx.store.getRelease('npm', name, version) : null;
+  if (!release || !deps.ctx.quarantine.status(release).visible) return false;
+  const artifact = await deps.index.artifactOf(release);
+  if (!artifact || artifact.filename !== filename || Object.keys(artifact.digests).length === 0) return false;
+  await serveTarball(req, res, release, artifact, deps);
+  return true;
+}
+
+async function serveTarball(req: Request, res: Response, release: Release, artifact: Artifact, deps: TarballDeps): Promise<void> {
+  const { ctx, fetcher } = deps;
   let stored = await fetcher.ensure(release, artifact);
   ctx.artifactCache?.markServed(artifact.id);
   const etag = `"${stored.key}"`;

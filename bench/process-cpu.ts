@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** CPU time (user + system) a process has used so far, in ms (from /proc, in 1/100 s ticks). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Waits (at most `limitMs`) until every process uses less than 5% of a core over half a second:
+ * a server still finishing the last run's work (background analyses, requests the load generator
+ * gave up on) would otherwise take CPU from the next run. Says how long it waited and whether
+ * they did idle.
+ */
+export async function waitUntilIdle(pids: number[], limitMs = 120_000): Promise<{ waitedMs: number; idle: boolean }> {
+  const started = Date.now();
+  let before = pids.map(processCpuMs);
+  while (Date.now() - started < limitMs) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = pids.map(processCpuMs);
+    if (now.every((ms, i) => ms - before[i]! <= 25)) return { waitedMs: Date.now() - started, idle: true };
+    before = now;
+  }
+  return { waitedMs: Date.now() - started, idle: false };
+}
+
+function statFields(pid: number | string): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return null; // the process ended while we looked
+  }
+}
+
+/**
+ * CPU ms a whole PostgreSQL cluster has used so far, found by its port: the postmaster, the
+ * backends that have ended (the postmaster reaped them, so they are in its children's time) and
+ * those still running. A backend per pooled connection comes and goes, so summing live backends
+ * alone would lose the ones that ended during a run.
+ */
+export function clusterCpuMs(port: number): number {
+  const ids = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  const postmaster = ids.find((id) => {
+    try {
+      const args = readFileSync(`/proc/${id}/cmdline`, 'utf8').split('\0');
+      return path.basename(args[0] ?? '') === 'postgres' && args.includes('-p') && args[args.indexOf('-p') + 1] === String(port);
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return 0;
+  const own = statFields(postmaster);
+  if (!own) return 0;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const id of ids) {
+    const f = statFields(id);
+    if (f && f[1] === postmaster) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks * 10;
+}
