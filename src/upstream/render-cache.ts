@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import { BoundedCache } from './bounded-cache.js';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** What a rendered value was computed for: it is reused only while all three still hold. */
 export interface RenderStamp {
@@ -17,7 +18,8 @@ export interface RenderStamp {
 
 /** One rendered document: its bytes, their strong ETag, and their gzip once computed. */
 export interface RenderedDocument {
-  body: Buffer;
+  /** The identity bytes; null once compressed when the cache keeps only the gzip (`gzipOnly`). */
+  body: Buffer | null;
   /** Over the filtered body: releasing, holding or yanking anything changes it, so a 304 is never stale. */
   etag: string;
   gzipped: Buffer | null;
@@ -29,6 +31,14 @@ export interface RenderCacheOptions {
   maxBytes: number;
   /** Told the new total after every change, for a gauge. */
   onBytes?: (bytes: number) => void;
+  /**
+   * Compress every document as soon as it is rendered and keep only the gzip (clients that all ask
+   * for gzip, like npm, pnpm and yarn; the few identity requests are inflated on the way out), so
+   * several times as many documents fit. @default false
+   */
+  gzipOnly?: boolean;
+  /** Where a failed compression is told. */
+  log?: (message: string) => void;
 }
 
 /** The default budget of one ecosystem's rendered documents. */
@@ -46,7 +56,7 @@ export class RenderCache<K, V extends RenderStamp> {
   /** Which cached value each document belongs to, so its gzip counts towards it. */
   private readonly owners = new WeakMap<RenderedDocument, { key: K; value: V }>();
 
-  constructor(options: RenderCacheOptions) {
+  constructor(private readonly options: RenderCacheOptions) {
     this.values = new BoundedCache(options);
   }
 
@@ -69,19 +79,38 @@ export class RenderCache<K, V extends RenderStamp> {
   /** Counts a document rendered for a cached value (its body now, its gzip once computed). */
   addDocument(key: K, value: V, doc: RenderedDocument): void {
     this.owners.set(doc, { key, value });
-    this.values.grow(key, value, doc.body.length);
+    const body = doc.body;
+    if (!body) return;
+    this.values.grow(key, value, body.length);
+    if (!this.options.gzipOnly) return;
+    // Compressed at once (off the event loop): the identity bytes are let go when it is done, and
+    // counted again only while the value is still cached (an evicted one is no longer counted).
+    doc.gzipping = gzipAsync(body).then((zipped) => {
+      doc.gzipped = zipped;
+      doc.body = null;
+      this.values.grow(key, value, zipped.length - body.length);
+      return zipped;
+    });
+    doc.gzipping.catch((err: unknown) => this.options.log?.(`could not compress a rendered document of ${String(key)}: ${(err as Error).message}`));
   }
 
   /** The document gzipped, computed once (off the event loop) and shared by concurrent requests. */
   gzipped(doc: RenderedDocument): Buffer | Promise<Buffer> {
     if (doc.gzipped) return doc.gzipped;
-    doc.gzipping ??= gzipAsync(doc.body).then((zipped) => {
+    if (doc.gzipping) return doc.gzipping;
+    doc.gzipping = gzipAsync(doc.body ?? Buffer.alloc(0)).then((zipped) => {
       doc.gzipped = zipped;
       const owner = this.owners.get(doc);
       if (owner) this.values.grow(owner.key, owner.value, zipped.length);
       return zipped;
     });
     return doc.gzipping;
+  }
+
+  /** The document's identity bytes: as rendered, or inflated from the gzip kept. */
+  async identity(doc: RenderedDocument): Promise<Buffer> {
+    if (doc.body) return doc.body;
+    return gunzipAsync(doc.gzipped ?? (await this.gzipped(doc)));
   }
 
   get bytes(): number {

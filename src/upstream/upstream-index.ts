@@ -30,6 +30,12 @@ export interface IndexSource<S extends IndexSnapshot> {
    * first: a document that cannot be read throws an upstream error (`EUPSTREAM`) and changes nothing.
    */
   ingest(name: string, doc: CachedDocument, revision: number): Promise<S>;
+  /**
+   * A document the store already holds (read again after the package left memory, or confirmed by
+   * a 304) was recorded when it arrived: when given, this only reads it and its releases back,
+   * or answers null when the store lacks a release of it (then it is ingested as new).
+   */
+  readBack?(name: string, doc: CachedDocument, revision: number): Promise<S | null>;
   /** The snapshot with its releases read again from the store (after a quarantine change). */
   reload(snapshot: S, revision: number): Promise<S>;
   /** Upstream has no such package (404/410): every release Airlock knows of it is withdrawn. */
@@ -44,7 +50,7 @@ export interface UpstreamIndexDeps {
   store: Pick<ReleaseStore, 'getDocument' | 'putDocument'>;
   clock: Clock;
   client: Pick<UpstreamClient, 'getDocument'>;
-  metrics: Pick<Metrics, 'upstreamRequests' | 'upstreamDuration'>;
+  metrics: Pick<Metrics, 'upstreamRequests' | 'upstreamDuration' | 'indexReads'>;
   log: (message: string) => void;
   /** How long a document is used before upstream is asked again (in the background). */
   ttlMs: number;
@@ -66,7 +72,24 @@ interface Entry<S> {
   /** Upstream's validators for the document in `snapshot`, for the next conditional request. */
   etag: string | null;
   lastModified: string | null;
+  /** When upstream sent the document in `snapshot` (its identity in the store); 0 without one. */
+  fetchedAt: number;
 }
+
+/**
+ * What stays of a package once it is dropped from memory: enough to know that its rendered
+ * documents still describe it (same upstream document, same releases, checked within a TTL), so a
+ * warm request is served without reading and parsing the document again.
+ */
+interface Shelved {
+  revision: number;
+  checkedAt: number;
+  releasesAt: number;
+  fetchedAt: number;
+}
+
+/** Shelved packages remembered (a few dozen bytes each); past it the shelf starts over. */
+const maxShelved = 200_000;
 
 /**
  * The packages of one ecosystem, kept in memory and refreshed from upstream at most once per
@@ -82,6 +105,8 @@ export class UpstreamIndex<S extends IndexSnapshot> {
   private readonly changes = new Map<string, number>();
   private readonly refreshes = new SingleFlight<Entry<S>>();
   private readonly reloads = new SingleFlight<S>();
+  /** Every package read, in memory or dropped: its current revision and when upstream was last asked. */
+  private readonly shelved = new Map<string, Shelved>();
   private revisions = 0;
 
   constructor(
@@ -109,6 +134,24 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     return entry.snapshot;
   }
 
+  /** Whether the package is in memory now (its document parsed). */
+  inMemory(name: string): boolean {
+    return this.entries.get(name) !== undefined;
+  }
+
+  /**
+   * The revision of the package as last read, when it is still current: upstream was asked within
+   * a TTL, and no quarantine change happened since. Null otherwise (the caller reads the package).
+   * Costs a map lookup whether or not the package is still in memory, so documents rendered for
+   * that revision can be served without the package.
+   */
+  currentRevision(name: string): number | null {
+    const shelf = this.shelved.get(name);
+    if (!shelf) return null;
+    const fresh = this.deps.clock.now().getTime() - shelf.checkedAt < this.deps.ttlMs;
+    return fresh && shelf.releasesAt === this.changeCount(name) ? shelf.revision : null;
+  }
+
   /** Bytes the snapshots in memory are estimated to cost. */
   get bytes(): number {
     return this.entries.bytes;
@@ -127,7 +170,8 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       const seen = this.changeCount(name);
       const snapshot = await this.source.reload(current, ++this.revisions);
       // Only installed when no refresh replaced the entry meanwhile.
-      this.entries.replace(name, entry, { ...entry, snapshot, releasesAt: seen });
+      const reloaded = { ...entry, snapshot, releasesAt: seen };
+      if (this.entries.replace(name, entry, reloaded)) this.shelve(name, reloaded);
       return snapshot;
     });
   }
@@ -146,7 +190,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     // rebuilt from it: asking upstream again would only make the client wait (an artifact request
     // right after its index, once the package was evicted meanwhile).
     if (!previous && stored && checkedAt - stored.fetchedAt.getTime() < deps.ttlMs) {
-      return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime()));
+      return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime(), true));
     }
     const started = process.hrtime.bigint();
     let result;
@@ -172,7 +216,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     if (result.status === 404 || result.status === 410) {
       deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-found' });
       await source.gone(name);
-      return this.install(name, { snapshot: null, checkedAt, releasesAt: this.changeCount(name), etag: null, lastModified: null });
+      return this.install(name, { snapshot: null, checkedAt, releasesAt: this.changeCount(name), etag: null, lastModified: null, fetchedAt: 0 });
     }
     // An upstream without validators answers 200 with the same bytes: that is a 304 too.
     const current = previous?.snapshot ? source.raw(previous.snapshot) : stored?.body;
@@ -180,7 +224,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-modified' });
       if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
       if (!stored) throw new AirlockError('EUPSTREAM', `${upstream} upstream answered 304 for ${name} to an unconditional request`);
-      return this.install(name, await this.ingest(name, stored, checkedAt));
+      return this.install(name, await this.ingest(name, stored, checkedAt, true));
     }
     deps.metrics.upstreamRequests.inc({ upstream, outcome: 'ok' });
     const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
@@ -205,16 +249,52 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     return this.install(name, entry);
   }
 
-  private async ingest(name: string, doc: CachedDocument, checkedAt: number): Promise<Entry<S>> {
+  /**
+   * Reads a document into a snapshot. One the store already holds (`recorded`) is only read back
+   * when the ecosystem can, and keeps its revision when nothing changed since it was shelved, so
+   * documents rendered from it stay valid.
+   */
+  private async ingest(name: string, doc: CachedDocument, checkedAt: number, recorded = false): Promise<Entry<S>> {
+    const { source, deps } = this;
+    const fetchedAt = doc.fetchedAt.getTime();
+    const validators = { checkedAt, etag: doc.etag, lastModified: doc.lastModified, fetchedAt };
     // Read before recording: a quarantine change while recording makes the releases read again.
-    const releasesAt = this.changeCount(name);
-    const snapshot = await this.source.ingest(name, doc, ++this.revisions);
-    return { snapshot, checkedAt, releasesAt, etag: doc.etag, lastModified: doc.lastModified };
+    let releasesAt = this.changeCount(name);
+    if (recorded && source.readBack) {
+      const shelf = this.shelved.get(name);
+      const same = shelf && shelf.fetchedAt === fetchedAt && shelf.releasesAt === releasesAt;
+      const snapshot = await source.readBack(name, doc, same ? shelf.revision : ++this.revisions);
+      if (snapshot) {
+        deps.metrics.indexReads.inc({ ecosystem: source.ecosystem, source: 'store' });
+        return { snapshot, releasesAt, ...validators };
+      }
+    }
+    let snapshot = await source.ingest(name, doc, ++this.revisions);
+    deps.metrics.indexReads.inc({ ecosystem: source.ecosystem, source: recorded ? 'store' : 'upstream' });
+    // Recording new releases is itself a change of the package (the review queue hears of it), and
+    // another change may have come meanwhile: read the releases once more now, rather than have
+    // the next request find the snapshot out of date (and the rendered documents with it).
+    const seen = this.changeCount(name);
+    if (seen !== releasesAt) {
+      snapshot = await source.reload(snapshot, snapshot.revision);
+      releasesAt = seen;
+    }
+    return { snapshot, releasesAt, ...validators };
   }
 
   private install(name: string, entry: Entry<S>): Entry<S> {
     // Least recently refreshed first; an evicted package is read again from the store or upstream.
     this.entries.set(name, entry, entry.snapshot ? this.source.cost(entry.snapshot) : 0);
+    this.shelve(name, entry);
     return entry;
+  }
+
+  private shelve(name: string, entry: Entry<S>): void {
+    if (!entry.snapshot) {
+      this.shelved.delete(name);
+      return;
+    }
+    if (this.shelved.size >= maxShelved && !this.shelved.has(name)) this.shelved.clear();
+    this.shelved.set(name, { revision: entry.snapshot.revision, checkedAt: entry.checkedAt, releasesAt: entry.releasesAt, fetchedAt: entry.fetchedAt });
   }
 }

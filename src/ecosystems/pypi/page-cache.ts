@@ -11,6 +11,8 @@ import { visibleProject } from './visible-project.js';
 
 /** A rendered project page, valid for one snapshot revision and policy until `validUntil`. */
 export interface RenderedPage extends RenderedDocument {
+  /** Pages keep their identity bytes (pip asks for either). */
+  body: Buffer;
   revision: number;
   policy: Policy;
   /** Clock time (ms) at which a held file's hold ends and the page must be rendered again. */
@@ -54,6 +56,7 @@ export class PageCache {
     const body = format === simpleJsonType ? renderSimpleJson(snapshot.name, visible, urlOf) : renderSimpleHtml(snapshot.name, visible, urlOf);
     const page: RenderedPage = {
       ...renderedDocument(body),
+      body,
       revision: snapshot.revision,
       policy,
       validUntil: visible.changesAt?.getTime() ?? Number.POSITIVE_INFINITY,
