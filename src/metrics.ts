@@ -19,6 +19,10 @@ export interface Metrics {
   cacheStoredBytes: Gauge;
   /** Artifacts evicted to keep blob storage under AIRLOCK_CACHE_MAX. */
   cacheEvictions: Counter;
+  /** Estimated heap bytes of the packages each upstream index keeps in memory (bounded by bytes). */
+  indexBytes: Gauge<'upstream'>;
+  /** Estimated heap bytes of the rendered index documents each ecosystem keeps (bounded by bytes). */
+  renderBytes: Gauge<'upstream'>;
   /**
    * Index documents read into memory, by ecosystem and source (`upstream`: a new document;
    * `store`: one dropped from memory and read back). Many `store` reads say AIRLOCK_INDEX_MEMORY is small.
@@ -104,6 +108,18 @@ export function createMetrics(store?: { countByState(): Promise<StateCount[]> })
     cacheEvictions: new Counter({
       name: 'airlock_artifact_cache_evictions_total',
       help: 'Artifacts evicted from blob storage to stay under AIRLOCK_CACHE_MAX (fetched again from upstream when next asked for).',
+      registers: [registry],
+    }),
+    indexBytes: new Gauge({
+      name: 'airlock_index_memory_bytes',
+      help: 'Estimated heap bytes of the packages the index keeps in memory, by upstream (the least recently refreshed are dropped past its budget).',
+      labelNames: ['upstream'],
+      registers: [registry],
+    }),
+    renderBytes: new Gauge({
+      name: 'airlock_rendered_index_memory_bytes',
+      help: 'Estimated heap bytes of rendered index documents kept, by upstream (the least recently rendered are dropped past its budget).',
+      labelNames: ['upstream'],
       registers: [registry],
     }),
   };

@@ -37,6 +37,10 @@ export interface PypiUpstream {
   remove(project: string, filename: string): void;
   /** Serves different bytes for a file while the page keeps the original sha256. */
   corrupt(project: string, filename: string): void;
+  /** Serves these bytes as the project's page (JSON and HTML alike) instead of the real one; null restores it. */
+  replacePage(project: string, body: string | null): void;
+  /** Holds every project page this long before answering (a slow upstream index); 0 answers at once. */
+  delayPages(ms: number): void;
   /** Every request path served, in order (for asserting what Airlock fetched). */
   requests: string[];
   /** Stops listening (connections refused) and starts again on the same port. */
@@ -57,6 +61,8 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
   const requests: string[] = [];
   const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
   let base = '';
+  let pageDelayMs = 0;
+  const replaced = new Map<string, Buffer>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
@@ -69,6 +75,9 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
     if (m) {
       const name = normalize(m[1]!);
       const project = projects.get(name);
+      if (pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
+      const replacement = replaced.get(name);
+      if (replacement) return send(req, res, jsonType, replacement);
       if (!project) return notFound(res);
       const json = (req.headers.accept ?? '').includes(jsonType);
       return json ? send(req, res, jsonType, jsonPage(name, project.files)) : send(req, res, 'text/html', htmlPage(name, project.files));
@@ -137,6 +146,13 @@ export async function startPypiUpstream(): Promise<PypiUpstream> {
     url: base,
     host: `127.0.0.1:${port}`,
     requests,
+    replacePage(project, body) {
+      if (body === null) replaced.delete(normalize(project));
+      else replaced.set(normalize(project), Buffer.from(body));
+    },
+    delayPages(ms) {
+      pageDelayMs = ms;
+    },
     add(project, artifact, options = {}) {
       const name = normalize(project);
       const entry = projects.get(name) ?? { display: project, files: new Map() };

@@ -6,6 +6,7 @@ import { startPypiUpstream, type PypiUpstream } from '../helpers/pypi-upstream.j
 import { buildWheel } from '../helpers/python-artifacts.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { pipClient } from './pip-client.js';
+import { revalidated } from './revalidated.js';
 
 const hour = 3_600_000;
 const adminToken = 'test-admin-token-0123456789';
@@ -74,6 +75,7 @@ describe('a file added upstream to a known release', () => {
 
   it('keeps a .pth wheel added to an early-approved release out of the index, analyzes it and sends the release to review, while pip still installs the approved wheel', async () => {
     upstream.add('hold-demo', lateApproved, { uploadedAt: clock.now() });
+    await revalidated(airlock, upstream, 'hold-demo');
     expect(await listed('hold-demo')).toEqual(['hold_demo-1.0.0-py3-none-any.whl', 'hold_demo-1.1.0-py3-none-any.whl']);
     const direct = await file('hold-demo', '1.1.0', lateApproved.filename);
     expect(direct.status).toBe(403);
@@ -109,6 +111,7 @@ describe('a file added upstream to a known release', () => {
 
   it('holds a .pth wheel added to an old release trusted by age on its own clock and analyzes it', async () => {
     upstream.add('hold-demo', lateOld, { uploadedAt: clock.now() });
+    await revalidated(airlock, upstream, 'hold-demo');
     const held = await file('hold-demo', '1.0.0', lateOld.filename);
     expect(held.status).toBe(403);
     expect(held.statusText).toBe('Quarantined until 2026-03-27T12:00Z');
@@ -126,6 +129,7 @@ describe('a file added upstream to a known release', () => {
 
   it('holds a clean wheel added to an early-approved release for its own cooldown', async () => {
     upstream.add('clean-demo', lateClean, { uploadedAt: clock.now() });
+    await revalidated(airlock, upstream, 'clean-demo');
     expect(await listed('clean-demo')).toEqual(['clean_demo-1.0.0-py3-none-any.whl', 'clean_demo-1.1.0-py3-none-any.whl']);
     const held = await file('clean-demo', '1.1.0', lateClean.filename);
     expect(held.status).toBe(403);

@@ -6,6 +6,7 @@ import { startPypiUpstream, type PypiUpstream } from '../helpers/pypi-upstream.j
 import { buildSdist, buildWheel } from '../helpers/python-artifacts.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { pipClient } from './pip-client.js';
+import { revalidated } from './revalidated.js';
 
 const hour = 3_600_000;
 
@@ -87,6 +88,7 @@ describe('pip through Airlock', () => {
 
   it('holds a wheel added late to the old 1.0.0 release on its own clock', async () => {
     upstream.add('Demo.Py', lateWheel, { uploadedAt: clock.now() });
+    await revalidated(airlock, upstream, 'demo-py');
     const pip = await pipClient(index);
     try {
       const result = await pip.download(['demo-py==1.0.0']);

@@ -5,6 +5,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { startPypiUpstream, type PypiUpstream } from '../helpers/pypi-upstream.js';
 import { buildSdist, buildWheel, sha256Hex } from '../helpers/python-artifacts.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
+import { revalidated } from './revalidated.js';
 
 const hour = 3_600_000;
 const json = 'application/vnd.pypi.simple.v1+json';
@@ -197,10 +198,11 @@ describe('the simple repository API, on the wire', () => {
     expect(blobs).toContain(path.join(sha256Hex(wheel100.bytes).slice(0, 2), sha256Hex(wheel100.bytes)));
   });
 
-  it('shows an upstream yank at once, without a stale 304 hiding it', async () => {
+  it('shows an upstream yank once it has revalidated, without a stale 304 hiding it', async () => {
     const before = await fetch(`${base}simple/demo-py/`, { headers: { accept: json } });
     const etag = before.headers.get('etag')!;
     upstream.yank('Demo.Py', wheel100.filename, 'security issue');
+    await revalidated(airlock, upstream, 'demo-py');
     const { res, page } = await (async () => {
       const r = await fetch(`${base}simple/demo-py/`, { headers: { accept: json, 'if-none-match': etag } });
       return { res: r, page: (await r.json()) as JsonPage };
@@ -212,11 +214,13 @@ describe('the simple repository API, on the wire', () => {
 
   it('drops a file removed upstream, and withdraws a release with no files left', async () => {
     upstream.remove('Demo.Py', sdist100.filename);
+    await revalidated(airlock, upstream, 'demo-py');
     let { page } = await getJson(`${base}simple/demo-py/`);
     expect(page.files.map((f) => f.filename)).not.toContain(sdist100.filename);
     expect((await fetch(`${base}files/demo-py/1.0.0/${sdist100.filename}`)).status).toBe(404);
 
     upstream.remove('Demo.Py', wheel100.filename);
+    await revalidated(airlock, upstream, 'demo-py');
     ({ page } = await getJson(`${base}simple/demo-py/`));
     expect(page.versions).toEqual(['0.8.0', '2.0.0rc1']);
     const release = await airlock.store.getRelease('pypi', 'demo-py', '1.0.0');

@@ -5,6 +5,7 @@ import { startScriptedNpmUpstream, type ScriptedNpmUpstream } from '../helpers/s
 import { buildWheel } from '../helpers/python-artifacts.js';
 import { startAirlock, type StartedAirlock } from '../helpers/start-airlock.js';
 import { adminToken, api } from '../review/review-fixtures.js';
+import { revalidated } from '../pypi/revalidated.js';
 
 const day = 86_400_000;
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- documents in assertions
@@ -88,6 +89,7 @@ describe('a hold that upstream cannot shorten or keep alive', () => {
     clock.advance('1h');
     pypi.remove('late-py', wheel.filename);
     pypi.add('late-py', wheel, { uploadedAt: daysAgo(40) });
+    await revalidated(airlock, pypi, 'late-py');
     expect((await page()).files).toEqual([]);
     const res = await fetch(`${airlock.url}pypi/files/late-py/1.0.0/${wheel.filename}`);
     expect(res.status).toBe(403);

@@ -1,18 +1,29 @@
 import type { AppContext } from '../../app-context.js';
-import { AirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../domain/release.js';
-import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
-import { SingleFlight } from '../../upstream/single-flight.js';
-import { isUpstreamUnavailable, type UpstreamClient } from '../../upstream/upstream-client.js';
+import type { Artifact, ObservedRelease } from '../../store/release-store.js';
+import type { UpstreamClient } from '../../upstream/upstream-client.js';
+import { UpstreamIndex } from '../../upstream/upstream-index.js';
 import { fileStatus } from './file-status.js';
 import { parseSimpleDetail, type UpstreamFile } from './parse-simple-detail.js';
 import { mergeEquivalentReleases } from './merge-equivalent-releases.js';
 import { canonicalVersion } from './pep440-version.js';
 import { upstreamAccept } from './simple-wire.js';
 
-/** Projects kept in memory; beyond this the least recently refreshed are dropped. */
-const maxProjects = 5000;
+/**
+ * What the projects kept in memory may cost, by `projectCost`; a dropped project is read again
+ * from the store or upstream. A count of projects let a few hundred projects of thousands of files
+ * (boto3, numpy) take gigabytes.
+ */
+const maxBytes = 64 * 1024 * 1024;
+/**
+ * Heap bytes one file costs beyond the raw page: its UpstreamFile (name, URL, digests, dates), its
+ * stored Artifact row and their map entries; and one release its stored Release. Measured with the
+ * heap after gc: 1,900 files in 950 releases (19 projects) took 1.25 KB a file beyond their raw
+ * pages and rendered pages, which these two figures reproduce.
+ */
+const fileCost = 1024;
+const releaseCost = 512;
 
 /** An upstream file joined with what the store recorded about it (ids, first-seen time, digests). */
 export interface IndexedFile {
@@ -24,6 +35,8 @@ export interface IndexedFile {
 export interface ProjectSnapshot {
   /** Canonical (PEP 503) name. */
   name: string;
+  /** The upstream page the files were read from. */
+  raw: Buffer;
   files: IndexedFile[];
   byFilename: Map<string, IndexedFile>;
   /** Stored releases by release key (`canonicalVersion`, what `UpstreamFile.releaseKey` names). */
@@ -32,36 +45,57 @@ export interface ProjectSnapshot {
   revision: number;
 }
 
-interface ProjectEntry {
-  /** null: upstream has no such project. */
-  snapshot: ProjectSnapshot | null;
-  /** Clock time of the last upstream check, successful or not (a failed check also waits a TTL). */
-  checkedAt: number;
-  /** The change count of the package when `snapshot.releases` was read. */
-  releasesAt: number;
+/** What a project costs in memory, roughly: its raw page plus what each file and release adds once read. */
+function projectCost(s: ProjectSnapshot): number {
+  return s.raw.length + s.files.length * fileCost + s.releases.size * releaseCost;
 }
 
 /**
- * The PyPI projects Airlock serves, kept in memory and refreshed from upstream at most once per
- * `indexTtlMs` (conditionally). Each fresh upstream page is recorded in the store (releases,
- * per-file artifacts, withdrawals, the raw page); when upstream is unreachable the last page keeps
- * being served. Memory is only a cache: everything is rebuilt from the store and upstream.
+ * The PyPI projects Airlock serves, through the shared upstream index (kept in memory within a
+ * byte budget, refreshed at most once per `indexTtlMs` in the background while the last page is
+ * served, conditionally; the last page served when upstream is down or sends one that cannot be
+ * read). What is PyPI's own: reading a simple page into releases (one per PEP 440 version, each
+ * file an artifact with its own upload time) and waiting for per-file analyses on first sight.
  */
 export class PypiIndex {
-  private readonly entries = new Map<string, ProjectEntry>();
-  private readonly changes = new Map<string, number>();
-  private readonly refreshes = new SingleFlight<ProjectEntry>();
-  private readonly reloads = new SingleFlight<ProjectSnapshot>();
-  private revisions = 0;
+  private readonly index: UpstreamIndex<ProjectSnapshot>;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly client: UpstreamClient,
-  ) {}
+  ) {
+    this.index = new UpstreamIndex<ProjectSnapshot>(
+      {
+        ecosystem: 'pypi',
+        noun: 'page',
+        documentKey,
+        documentUrl: (name) => pageUrl(ctx.config.pypiUpstream, name),
+        accept: upstreamAccept,
+        ingest: (name, doc, revision) => this.ingest(name, doc.body, revision),
+        reload: (snapshot, revision) => this.reload(snapshot, revision),
+        gone: async (name) => {
+          const known = await ctx.store.listReleases({ ecosystem: 'pypi', name });
+          if (known.length > 0) await ctx.quarantine.reconcileWithdrawn('pypi', name, known, new Set());
+        },
+        raw: (snapshot) => snapshot.raw,
+        cost: projectCost,
+      },
+      {
+        store: ctx.store,
+        clock: ctx.clock,
+        client,
+        metrics: ctx.metrics,
+        log: ctx.log,
+        ttlMs: ctx.config.indexTtlMs,
+        maxBytes,
+        onBytes: (bytes) => ctx.metrics.indexBytes.set({ upstream: 'pypi' }, bytes),
+      },
+    );
+  }
 
   /** Called on every quarantine change of a package: its releases are read again on next use. */
   changed(name: string): void {
-    this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
+    this.index.changed(name);
   }
 
   /**
@@ -70,14 +104,10 @@ export class PypiIndex {
    */
   async project(name: string): Promise<ProjectSnapshot | null> {
     this.ctx.quarantine.refuseInternal('pypi', name);
-    let entry = this.entries.get(name);
-    const now = this.ctx.clock.now().getTime();
-    if (!entry || now - entry.checkedAt >= this.ctx.config.indexTtlMs) entry = await this.refreshes.run(name, () => this.refresh(name));
-    if (entry.snapshot && entry.releasesAt !== (this.changes.get(name) ?? 0)) return this.reloadReleases(name, entry, entry.snapshot);
-    return entry.snapshot;
+    return this.index.get(name);
   }
 
-  /**
+/**
    * The project once the analyses of the releases its page would show are done: on first sight,
    * files past their cooldown whose release is not yet analyzed would otherwise be missing, and pip
    * would pick an older version in silence. Waits at most `firstSightWaitMs` (those analyses go
@@ -114,23 +144,10 @@ export class PypiIndex {
     return (await this.project(snapshot.name)) ?? snapshot;
   }
 
-  private async reloadReleases(name: string, entry: ProjectEntry, loaded: ProjectSnapshot): Promise<ProjectSnapshot> {
-    return this.reloads.run(name, async () => {
-      const seen = this.changes.get(name) ?? 0;
-      const releases = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
-      const files = await this.refreshPendingFiles(loaded.files);
-      const snapshot: ProjectSnapshot = {
-        ...loaded,
-        files,
-        byFilename: new Map(files.map((f) => [f.upstream.filename, f])),
-        releases: byKey(releases),
-        revision: ++this.revisions,
-      };
-      const current = this.entries.get(name);
-      // Only install it when no refresh replaced the entry meanwhile.
-      if (current === entry) this.entries.set(name, { ...entry, snapshot, releasesAt: seen });
-      return snapshot;
-    });
+  private async reload(loaded: ProjectSnapshot, revision: number): Promise<ProjectSnapshot> {
+    const releases = await this.ctx.store.listReleases({ ecosystem: 'pypi', name: loaded.name });
+    const files = await this.refreshPendingFiles(loaded.files);
+    return { ...loaded, files, byFilename: new Map(files.map((f) => [f.upstream.filename, f])), releases: byKey(releases), revision };
   }
 
   /**
@@ -145,80 +162,15 @@ export class PypiIndex {
     return files.map((f) => (releaseIds.has(f.artifact.releaseId) ? { ...f, artifact: fresh.get(f.artifact.id) ?? f.artifact } : f));
   }
 
-  private async refresh(name: string): Promise<ProjectEntry> {
-    const previous = this.entries.get(name);
-    const docKey = documentKey(name);
-    const stored = await this.ctx.store.getDocument(docKey);
-    const pageUrl = new URL(`simple/${name}/`, this.ctx.config.pypiUpstream);
-    const checkedAt = this.ctx.clock.now().getTime();
-    const started = process.hrtime.bigint();
-    let result;
-    try {
-      // Conditional only when the stored page is there to fall back on.
-      result = await this.client.getDocument(pageUrl, { accept: upstreamAccept, etag: stored?.etag, lastModified: stored?.lastModified });
-    } catch (err) {
-      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'error' });
-      if (!isUpstreamUnavailable(err)) throw err;
-      if (previous) {
-        this.ctx.log(`pypi:${name}: upstream unreachable, serving the page checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
-        return this.install(name, { ...previous, checkedAt });
-      }
-      if (stored) {
-        this.ctx.log(`pypi:${name}: upstream unreachable, serving the page fetched at ${stored.fetchedAt.toISOString()}: ${(err as Error).message}`);
-        return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
-      }
-      throw err;
-    }
-    this.ctx.metrics.upstreamDuration.observe({ upstream: 'pypi' }, Number(process.hrtime.bigint() - started) / 1e9);
-
-    if (result.status === 404 || result.status === 410) {
-      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'not-found' });
-      const known = await this.ctx.store.listReleases({ ecosystem: 'pypi', name });
-      if (known.length > 0) await this.ctx.quarantine.reconcileWithdrawn('pypi', name, known, new Set());
-      return this.install(name, { snapshot: null, checkedAt, releasesAt: 0 });
-    }
-    // An upstream without validators answers 200 with the same bytes: that is a 304 too, not a new page to record.
-    if (result.status === 304 || (stored && stored.body.equals(result.body))) {
-      if (!stored) throw new AirlockError('EUPSTREAM', `pypi upstream answered 304 for ${name} to an unconditional request`);
-      this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'not-modified' });
-      if (previous?.snapshot) return this.install(name, { ...previous, checkedAt });
-      return this.install(name, await this.ingest(name, stored.body, pageUrl, checkedAt));
-    }
-    this.ctx.metrics.upstreamRequests.inc({ upstream: 'pypi', outcome: 'ok' });
-    let entry: ProjectEntry;
-    try {
-      entry = await this.ingest(name, result.body, pageUrl, checkedAt);
-    } catch (err) {
-      // A page Airlock cannot read changes nothing: keep serving the last good one, as when upstream is down.
-      if (!previous || !isUpstreamUnavailable(err)) throw err;
-      this.ctx.log(`pypi:${name}: keeping the page checked at ${new Date(previous.checkedAt).toISOString()}: ${(err as Error).message}`);
-      return this.install(name, { ...previous, checkedAt });
-    }
-    const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
-    await this.ctx.store.putDocument(docKey, doc);
-    return this.install(name, entry);
-  }
-
-  private install(name: string, entry: ProjectEntry): ProjectEntry {
-    this.entries.delete(name);
-    this.entries.set(name, entry);
-    // Least recently refreshed first: an evicted project is simply read again from upstream or the store.
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= maxProjects) break;
-      this.entries.delete(oldest);
-    }
-    return entry;
-  }
-
   /**
    * Records an upstream page: one observed release per version (published at its earliest file's
    * `upload-time`), every file as an artifact with its own upload time, withdrawals of versions
    * that are gone. Parsing comes first, so a bad page changes nothing.
    */
-  private async ingest(name: string, body: Buffer, pageUrl: URL, checkedAt: number): Promise<ProjectEntry> {
+  private async ingest(name: string, body: Buffer, revision: number): Promise<ProjectSnapshot> {
     const project = parseSimpleDetail(body, {
       project: name,
-      pageUrl,
+      pageUrl: pageUrl(this.ctx.config.pypiUpstream, name),
       isAllowed: (url) => this.client.isAllowed(url),
       skipped: (message) => this.ctx.log(message),
     });
@@ -233,7 +185,6 @@ export class PypiIndex {
       artifacts: files.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
     }));
 
-    const releasesAt = this.changes.get(name) ?? 0;
     const releases = await this.ctx.quarantine.observe('pypi', name, observed);
     const releaseOf = byKey(releases);
     const files: IndexedFile[] = [];
@@ -252,18 +203,13 @@ export class PypiIndex {
     files.sort((a, b) => (order.get(a.upstream.filename) ?? 0) - (order.get(b.upstream.filename) ?? 0));
     await this.ctx.quarantine.reconcileWithdrawn('pypi', name, releases, new Set(observed.map((o) => o.version)));
 
-    return {
-      snapshot: {
-        name,
-        files,
-        byFilename: new Map(files.map((f) => [f.upstream.filename, f])),
-        releases: releaseOf,
-        revision: ++this.revisions,
-      },
-      checkedAt,
-      releasesAt,
-    };
+    return { name, raw: body, files, byFilename: new Map(files.map((f) => [f.upstream.filename, f])), releases: releaseOf, revision };
   }
+}
+
+/** `<upstream>/simple/<name>/`; the name is a validated PEP 503 name. */
+function pageUrl(upstream: URL, name: string): URL {
+  return new URL(`simple/${name}/`, upstream);
 }
 
 /** Where the raw upstream page of a project is kept in the store. */

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { BoundedCache } from './bounded-cache.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** What a rendered value was computed for: it is reused only while all three still hold. */
+export interface RenderStamp {
+  /** The index snapshot's revision: an upstream refresh or any quarantine change bumps it. */
+  revision: number;
+  /** The policy object it was computed under (compared by identity: a reload makes a new one). */
+  policy: unknown;
+  /** Clock time (ms) at which a held release's or file's hold ends and it must be computed again. */
+  validUntil: number;
+}
+
+/** One rendered document: its bytes, their strong ETag, and their gzip once computed. */
+export interface RenderedDocument {
+  /** The identity bytes; null once compressed when the cache keeps only the gzip (`gzipOnly`). */
+  body: Buffer | null;
+  /** Over the filtered body: releasing, holding or yanking anything changes it, so a 304 is never stale. */
+  etag: string;
+  gzipped: Buffer | null;
+  gzipping: Promise<Buffer> | null;
+}
+
+export interface RenderCacheOptions {
+  /** Estimated bytes of rendered values kept; the least recently rendered go first (a miss renders again). */
+  maxBytes: number;
+  /** Told the new total after every change, for a gauge. */
+  onBytes?: (bytes: number) => void;
+  /**
+   * Compress every document as soon as it is rendered and keep only the gzip (clients that all ask
+   * for gzip, like npm, pnpm and yarn; the few identity requests are inflated on the way out), so
+   * several times as many documents fit. @default false
+   */
+  gzipOnly?: boolean;
+  /** Where a failed compression is told. */
+  log?: (message: string) => void;
+}
+
+/** The default budget of one ecosystem's rendered documents. */
+export const defaultRenderBytes = 64 * 1024 * 1024;
+
+/**
+ * Rendered index documents by key (a package, a project and format), so a warm request is a map
+ * lookup and one write: no JSON or HTML work, no hashing, no compression. A value is served while
+ * its stamp holds (same snapshot revision, same policy, hold boundary not reached), so releases
+ * cross their cooldown on time even while upstream is unreachable. Bounded by bytes: each value
+ * costs what the caller counts (its bodies, their gzip, the lists it keeps).
+ */
+export class RenderCache<K, V extends RenderStamp> {
+  private readonly values: BoundedCache<K, V>;
+  /** Which cached value each document belongs to, so its gzip counts towards it. */
+  private readonly owners = new WeakMap<RenderedDocument, { key: K; value: V }>();
+
+  constructor(private readonly options: RenderCacheOptions) {
+    this.values = new BoundedCache(options);
+  }
+
+  /** The value for `key` when it is still valid for this revision, policy and time. */
+  get(key: K, revision: number, policy: unknown, nowMs: number): V | undefined {
+    const cached = this.values.get(key);
+    if (cached && cached.revision === revision && cached.policy === policy && nowMs < cached.validUntil) return cached;
+    return undefined;
+  }
+
+  set(key: K, value: V, cost: number): void {
+    this.values.set(key, value, cost);
+  }
+
+  /** Counts bytes added to a cached value after it was set (lists it keeps). */
+  grow(key: K, value: V, added: number): void {
+    this.values.grow(key, value, added);
+  }
+
+  /** Counts a document rendered for a cached value (its body now, its gzip once computed). */
+  addDocument(key: K, value: V, doc: RenderedDocument): void {
+    this.owners.set(doc, { key, value });
+    const body = doc.body;
+    if (!body) return;
+    this.values.grow(key, value, body.length);
+    if (!this.options.gzipOnly) return;
+    // Compressed at once (off the event loop): the identity bytes are let go when it is done, and
+    // counted again only while the value is still cached (an evicted one is no longer counted).
+    doc.gzipping = gzipAsync(body).then((zipped) => {
+      doc.gzipped = zipped;
+      doc.body = null;
+      this.values.grow(key, value, zipped.length - body.length);
+      return zipped;
+    });
+    doc.gzipping.catch((err: unknown) => this.options.log?.(`could not compress a rendered document of ${String(key)}: ${(err as Error).message}`));
+  }
+
+  /** The document gzipped, computed once (off the event loop) and shared by concurrent requests. */
+  gzipped(doc: RenderedDocument): Buffer | Promise<Buffer> {
+    if (doc.gzipped) return doc.gzipped;
+    if (doc.gzipping) return doc.gzipping;
+    doc.gzipping = gzipAsync(doc.body ?? Buffer.alloc(0)).then((zipped) => {
+      doc.gzipped = zipped;
+      const owner = this.owners.get(doc);
+      if (owner) this.values.grow(owner.key, owner.value, zipped.length);
+      return zipped;
+    });
+    return doc.gzipping;
+  }
+
+  /** The document's identity bytes: as rendered, or inflated from the gzip kept. */
+  async identity(doc: RenderedDocument): Promise<Buffer> {
+    if (doc.body) return doc.body;
+    return gunzipAsync(doc.gzipped ?? (await this.gzipped(doc)));
+  }
+
+  get bytes(): number {
+    return this.values.bytes;
+  }
+}
+
+/** A rendered document with its strong ETag (a digest of the body). */
+export function renderedDocument(body: Buffer): RenderedDocument {
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`, gzipped: null, gzipping: null };
+}
