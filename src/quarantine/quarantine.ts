@@ -43,7 +43,7 @@ export interface QuarantineDeps {
  */
 export class Quarantine {
   private analysis: AnalysisScheduler | undefined;
-  private readonly listeners: ((ecosystem: Ecosystem, name: string) => void)[] = [];
+  private readonly listeners: ((ecosystem: Ecosystem, name: string, origin?: object) => void)[] = [];
   /**
    * Each package's effective policy, for the policy object it was resolved from: a reload makes a
    * new object and so a new cache. `perRelease` marks packages a release pattern names, whose
@@ -72,14 +72,18 @@ export class Quarantine {
     this.analysis = analysis;
   }
 
-  /** Registers a listener for state changes of a package (decisions, analysis results, withdrawals). */
-  onChange(listener: (ecosystem: Ecosystem, name: string) => void): void {
+  /**
+   * Registers a listener for state changes of a package (decisions, analysis results, withdrawals).
+   * `origin` is what the caller of `observe`/`reconcileWithdrawn` passed, so a cache recording a
+   * document can tell its own change from anyone else's.
+   */
+  onChange(listener: (ecosystem: Ecosystem, name: string, origin?: object) => void): void {
     this.listeners.push(listener);
   }
 
   /** Tells listeners a package's releases changed state. */
-  changed(ecosystem: Ecosystem, name: string): void {
-    for (const l of this.listeners) l(ecosystem, name);
+  changed(ecosystem: Ecosystem, name: string, origin?: object): void {
+    for (const l of this.listeners) l(ecosystem, name, origin);
   }
 
   /**
@@ -143,7 +147,7 @@ export class Quarantine {
    * horizon are queued for analysis; older ones are trusted by age. Returns every stored release
    * of the package.
    */
-  async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[]): Promise<Release[]> {
+  async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[], origin?: object): Promise<Release[]> {
     const now = this.deps.clock.now();
     // Releases past the analysis horizon at first sight and released by age alone: a reviewer
     // needs one entry saying how many were trusted that way, not one per old version.
@@ -216,7 +220,7 @@ export class Quarantine {
         })),
       );
     for (const artifact of pendingFiles) this.analysis?.scheduleFile(artifact);
-    if (added.length > 0) this.changed(ecosystem, name);
+    if (added.length > 0) this.changed(ecosystem, name, origin);
     return releases;
   }
 
@@ -283,7 +287,7 @@ export class Quarantine {
   }
 
   /** Marks releases upstream no longer lists as withdrawn (and clears it for ones that came back). */
-  async reconcileWithdrawn(ecosystem: Ecosystem, name: string, releases: Release[], listed: Set<string>): Promise<void> {
+  async reconcileWithdrawn(ecosystem: Ecosystem, name: string, releases: Release[], listed: Set<string>, origin?: object): Promise<void> {
     const now = this.deps.clock.now();
     let changed = false;
     for (const release of releases) {
@@ -307,7 +311,7 @@ export class Quarantine {
         changed = true;
       }
     }
-    if (changed) this.changed(ecosystem, name);
+    if (changed) this.changed(ecosystem, name, origin);
   }
 }
 

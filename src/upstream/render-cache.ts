@@ -55,6 +55,8 @@ export class RenderCache<K, V extends RenderStamp> {
   private readonly values: BoundedCache<K, V>;
   /** Which cached value each document belongs to, so its gzip counts towards it. */
   private readonly owners = new WeakMap<RenderedDocument, { key: K; value: V }>();
+  /** Identity bytes being inflated from a kept gzip, shared by concurrent requests. */
+  private readonly inflating = new WeakMap<RenderedDocument, Promise<Buffer>>();
 
   constructor(private readonly options: RenderCacheOptions) {
     this.values = new BoundedCache(options);
@@ -107,10 +109,25 @@ export class RenderCache<K, V extends RenderStamp> {
     return doc.gzipping;
   }
 
-  /** The document's identity bytes: as rendered, or inflated from the gzip kept. */
-  async identity(doc: RenderedDocument): Promise<Buffer> {
+  /**
+   * The document's identity bytes: as rendered, or inflated from the gzip kept, once. A document a
+   * client asked for without gzip keeps both forms from then on (counted), so such clients cost a
+   * map lookup too, and only documents they read pay for it.
+   */
+  identity(doc: RenderedDocument): Buffer | Promise<Buffer> {
     if (doc.body) return doc.body;
-    return gunzipAsync(doc.gzipped ?? (await this.gzipped(doc)));
+    let inflating = this.inflating.get(doc);
+    if (!inflating) {
+      inflating = (async () => {
+        const body = await gunzipAsync(doc.gzipped ?? (await this.gzipped(doc)));
+        doc.body = body;
+        const owner = this.owners.get(doc);
+        if (owner) this.values.grow(owner.key, owner.value, body.length);
+        return body;
+      })().finally(() => this.inflating.delete(doc));
+      this.inflating.set(doc, inflating);
+    }
+    return inflating;
   }
 
   get bytes(): number {

@@ -29,7 +29,7 @@ export interface IndexSource<S extends IndexSnapshot> {
    * Reads a document and records what it says (releases, artifacts, withdrawals). Reading comes
    * first: a document that cannot be read throws an upstream error (`EUPSTREAM`) and changes nothing.
    */
-  ingest(name: string, doc: CachedDocument, revision: number): Promise<S>;
+  ingest(name: string, doc: CachedDocument, revision: number, origin: object): Promise<S>;
   /**
    * A document the store already holds (read again after the package left memory, or confirmed by
    * a 304) was recorded when it arrived: when given, this only reads it and its releases back,
@@ -103,6 +103,8 @@ const maxShelved = 200_000;
 export class UpstreamIndex<S extends IndexSnapshot> {
   private readonly entries: BoundedCache<string, Entry<S>>;
   private readonly changes = new Map<string, number>();
+  /** Origins of the ingests in progress (see `changed`). */
+  private readonly recording = new WeakSet<object>();
   private readonly refreshes = new SingleFlight<Entry<S>>();
   private readonly reloads = new SingleFlight<S>();
   /** Every package read, in memory or dropped: its current revision and when upstream was last asked. */
@@ -116,8 +118,13 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     this.entries = new BoundedCache({ maxBytes: deps.maxBytes, maxEntries: deps.maxEntries, onBytes: deps.onBytes });
   }
 
-  /** Called on every quarantine change of a package: its releases are read again on next use. */
-  changed(name: string): void {
+  /**
+   * Called on every quarantine change of a package: its releases are read again on next use. A
+   * change whose `origin` is an ingest in progress here is that ingest recording the document:
+   * the releases it returns already include it, so it is not counted against them.
+   */
+  changed(name: string, origin?: object): void {
+    if (origin && this.recording.has(origin)) return;
     this.changes.set(name, this.changeCount(name) + 1);
   }
 
@@ -269,11 +276,17 @@ export class UpstreamIndex<S extends IndexSnapshot> {
         return { snapshot, releasesAt, ...validators };
       }
     }
-    let snapshot = await source.ingest(name, doc, ++this.revisions);
+    const origin = {};
+    this.recording.add(origin);
+    let snapshot: S;
+    try {
+      snapshot = await source.ingest(name, doc, ++this.revisions, origin);
+    } finally {
+      this.recording.delete(origin);
+    }
     deps.metrics.indexReads.inc({ ecosystem: source.ecosystem, source: recorded ? 'store' : 'upstream' });
-    // Recording new releases is itself a change of the package (the review queue hears of it), and
-    // another change may have come meanwhile: read the releases once more now, rather than have
-    // the next request find the snapshot out of date (and the rendered documents with it).
+    // Another change may have come while recording (the recording's own is not counted): read the
+    // releases once more now, rather than have the next request find the snapshot out of date.
     const seen = this.changeCount(name);
     if (seen !== releasesAt) {
       snapshot = await source.reload(snapshot, snapshot.revision);

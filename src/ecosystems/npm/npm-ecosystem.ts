@@ -38,8 +38,8 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
     fetcher.forget({ id: artifactId });
     memory.delete(blobKey);
   });
-  ctx.quarantine.onChange((ecosystem, name) => {
-    if (ecosystem === 'npm') index.changed(name);
+  ctx.quarantine.onChange((ecosystem, name, origin) => {
+    if (ecosystem === 'npm') index.changed(name, origin);
   });
 
   const router = Router();

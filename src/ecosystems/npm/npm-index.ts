@@ -67,7 +67,7 @@ export class NpmIndex {
         documentKey,
         documentUrl: (name) => packumentUrl(ctx.config.npmUpstream, name),
         accept: upstreamAccept,
-        ingest: (name, doc, revision) => this.ingest(name, doc, revision),
+        ingest: (name, doc, revision, origin) => this.ingest(name, doc, revision, origin),
         readBack: (name, doc, revision) => this.readBack(name, doc, revision),
         reload: async (snapshot, revision) => ({
           ...snapshot,
@@ -95,9 +95,9 @@ export class NpmIndex {
     );
   }
 
-  /** Called on every quarantine change of a package: its releases are read again on next use. */
-  changed(name: string): void {
-    this.index.changed(name);
+  /** Called on every quarantine change of a package: its releases are read again on next use (see `UpstreamIndex.changed`). */
+  changed(name: string, origin?: object): void {
+    this.index.changed(name, origin);
   }
 
   /**
@@ -195,14 +195,14 @@ export class NpmIndex {
    * its tarball as an artifact with the digests from `dist`, withdrawals of versions that are gone.
    * Reading comes first, so an unreadable document changes nothing.
    */
-  private async ingest(name: string, doc: CachedDocument, revision: number): Promise<PackageSnapshot> {
+  private async ingest(name: string, doc: CachedDocument, revision: number, origin?: object): Promise<PackageSnapshot> {
     const packument = readPackument(name, doc.body, (message) => this.ctx.log(message));
     const observed: ObservedRelease[] = [...packument.versions.values()].map((v) => ({
       version: v.version,
       publishedAt: v.publishedAt,
       meta: { publisher: v.publisher, hasProvenance: v.hasProvenance },
     }));
-    const releases = await this.ctx.quarantine.observe('npm', name, observed);
+    const releases = await this.ctx.quarantine.observe('npm', name, observed, origin);
     const releaseOf = byVersion(releases);
     // Releases waiting for analysis get their artifact now (the analyzer and reviewers need it);
     // the rest, often thousands of old versions, when first downloaded.
@@ -210,7 +210,7 @@ export class NpmIndex {
       const release = releaseOf.get(v.version);
       if (release?.analysis === 'pending' && !this.artifacts.has(release.id)) await this.record(release, v);
     }
-    await this.ctx.quarantine.reconcileWithdrawn('npm', name, releases, new Set(packument.versions.keys()));
+    await this.ctx.quarantine.reconcileWithdrawn('npm', name, releases, new Set(packument.versions.keys()), origin);
     return { name, packument, releases: releaseOf, revision };
   }
 }

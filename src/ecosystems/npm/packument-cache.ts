@@ -109,8 +109,8 @@ export class PackumentCache {
     return this.views.gzipped(doc);
   }
 
-  /** The document's identity bytes: as rendered, or inflated from the gzip kept. */
-  identity(doc: RenderedPackument): Promise<Buffer> {
+  /** The document's identity bytes: as rendered, or inflated once from the gzip kept. */
+  identity(doc: RenderedPackument): Buffer | Promise<Buffer> {
     return this.views.identity(doc);
   }
 }

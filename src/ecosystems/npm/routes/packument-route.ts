@@ -24,7 +24,8 @@ export async function packumentRoute(req: Request, res: Response, name: string, 
     const zipped = cache.gzipped(doc);
     sendDocument(req, res, { body: null, etag: doc.etag, contentType, gzipped: zipped instanceof Buffer ? zipped : await zipped });
   } else {
-    sendDocument(req, res, { body: await cache.identity(doc), etag: doc.etag, contentType });
+    const body = cache.identity(doc);
+    sendDocument(req, res, { body: body instanceof Buffer ? body : await body, etag: doc.etag, contentType });
   }
 }
 
