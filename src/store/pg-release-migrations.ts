@@ -159,6 +159,8 @@ CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_
     // statement that added rows (a statement trigger also fires for an INSERT of none, hence the
     // transition table), and PostgreSQL folds equal notifications of one transaction into one and
     // delivers them at commit, when the rows are visible. No payload: listeners read `id > cursor`.
+    // Committing a transaction that notified takes a cluster-wide lock ordering such commits; the
+    // transactions that append are already ordered by the audit-order lock, so nothing new waits.
     sql: `
 CREATE FUNCTION audit_notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
