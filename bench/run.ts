@@ -6,8 +6,9 @@ import { benchReviewPage } from './review-page.js';
 import { benchStorageEngines } from './storage-engines.js';
 
 /**
- * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks on loopback and prints their
- * figures and ratios against the targets. Names: npm, pypi, analyzer, review-page, lifecycle, storage (default: all).
+ * `npm run bench [-- <name>…]`: runs the side-by-side benchmarks and prints their figures and
+ * ratios against the targets (default: all). Names: npm, pypi, analyzer, review-page, lifecycle,
+ * cold-install (the one that uses the npm registry), storage, cache-sizing, replicas.
  */
 const benches: Record<string, () => Promise<void>> = {
   npm: benchNpm,
