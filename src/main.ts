@@ -6,6 +6,7 @@ import { loadPolicy, PolicyError } from './policy/load-policy.js';
 import { createLogger } from './log/create-logger.js';
 import { startAuditChangeFeed } from './store/audit-change-feed.js';
 import { openStores } from './store/open-stores.js';
+import { listenForAuditAppends } from './store/pg-audit-listener.js';
 
 /** Assembles Airlock from its settings and starts serving. */
 async function main(): Promise<void> {
@@ -17,9 +18,16 @@ async function main(): Promise<void> {
   const airlock = createApp({ config, store, tokens, blobs, jobs, clock: systemClock, policy: () => policy, logger });
   // On a shared database other replicas change releases too: follow their audit entries so this
   // process's index caches drop what they changed (one process on SQLite sees all its own changes).
-  const feed = config.databaseUrl
+  // PostgreSQL notifies each append (LISTEN/NOTIFY), so the feed reads when there is something.
+  const databaseUrl = config.databaseUrl;
+  const feed = databaseUrl
     ? await startAuditChangeFeed(store, (ecosystem, name) => airlock.context.quarantine.changed(ecosystem, name), {
         log: (message) => logger.warn({ event: 'change-feed' }, message),
+        wakeups: ({ wake, listening }) =>
+          listenForAuditAppends(databaseUrl, wake, {
+            onListening: listening,
+            log: (message) => logger.warn({ event: 'change-feed' }, message),
+          }),
       })
     : null;
 
@@ -56,9 +64,8 @@ async function main(): Promise<void> {
     logger.info({ event: 'stop', signal }, `${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
-    feed?.stop();
-    void airlock
-      .close()
+    void Promise.resolve(feed?.stop())
+      .then(() => airlock.close())
       .then(() => stores.close())
       .finally(() => logger.flush(() => process.exit(0)));
   };

@@ -151,4 +151,26 @@ CREATE INDEX artifacts_stored ON artifacts (blob_key, stored_size, size) WHERE b
 CREATE INDEX artifacts_last_served ON artifacts (COALESCE(last_served_at, first_seen_at), id) WHERE blob_key IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'audit appends notify airlock_audit',
+    // Replicas follow the audit log to keep their caches coherent (audit-change-feed.ts); a
+    // notification lets them read when something was appended instead of polling. One per
+    // statement that added rows (a statement trigger also fires for an INSERT of none, hence the
+    // transition table), and PostgreSQL folds equal notifications of one transaction into one and
+    // delivers them at commit, when the rows are visible. No payload: listeners read `id > cursor`.
+    // Committing a transaction that notified takes a cluster-wide lock ordering such commits; the
+    // transactions that append are already ordered by the audit-order lock, so nothing new waits.
+    sql: `
+CREATE FUNCTION audit_notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM appended) THEN
+    PERFORM pg_notify('airlock_audit', '');
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER audit_appended AFTER INSERT ON audit REFERENCING NEW TABLE AS appended
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_notify_appended();
+`,
+  },
 ];

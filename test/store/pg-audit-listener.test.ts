@@ -1,0 +1,137 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAuditChangeFeed } from '../../src/store/audit-change-feed.js';
+import { listenForAuditAppends, type AuditListener } from '../../src/store/pg-audit-listener.js';
+import { PgReleaseStore } from '../../src/store/pg-release-store.js';
+import type { NewAuditEntry } from '../../src/store/release-store.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+
+const entry = (subject: string): NewAuditEntry => ({
+  at: new Date('2026-11-01T10:00:00Z'),
+  actor: 'alice',
+  role: 'admin',
+  action: 'revoke',
+  subject,
+  reason: 'advisory',
+  detail: {},
+});
+
+/** Resolves with the time `condition` first held, checking every 5 ms; rejects after `withinMs`. */
+async function when(condition: () => boolean, withinMs: number): Promise<number> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return performance.now() - started;
+}
+
+describe('the PostgreSQL audit listener', () => {
+  let cluster: Postgres;
+  let url: string;
+  let pool: pg.Pool;
+  let store: PgReleaseStore;
+  const listeners: AuditListener[] = [];
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    url = await cluster.createDatabase();
+    pool = new pg.Pool({ connectionString: url, max: 4 });
+    store = await PgReleaseStore.open(pool);
+  }, 120_000);
+  afterAll(async () => {
+    for (const l of listeners) await l.close();
+    await pool?.end();
+    await cluster?.stop();
+  });
+
+  /** A listener on its own connection, counting wake-ups, resolved once it listens. */
+  async function listen(retryMinMs?: number) {
+    const state = { wakes: 0, listening: false, changes: [] as boolean[] };
+    let ready!: () => void;
+    const listeningNow = new Promise<void>((resolve) => (ready = resolve));
+    const listener = listenForAuditAppends(url, () => state.wakes++, {
+      retryMinMs,
+      log: () => {},
+      onListening: (on) => {
+        state.listening = on;
+        state.changes.push(on);
+        if (on) ready();
+      },
+    });
+    listeners.push(listener);
+    await listeningNow;
+    return { state, listener };
+  }
+
+  it('wakes a listener on another connection well within a second of an append through the store, once per statement', async () => {
+    const { state } = await listen();
+    const appended = performance.now();
+    await store.appendAudit(entry('npm:left-pad@1.0.0'));
+    await when(() => state.wakes === 1, 500);
+    expect(performance.now() - appended).toBeLessThan(500);
+    // Several entries in one statement are one notification.
+    await store.appendAuditEntries([entry('npm:a@1.0.0'), entry('npm:b@1.0.0'), entry('npm:c@1.0.0')]);
+    await when(() => state.wakes === 2, 500);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(state.wakes).toBe(2);
+  });
+
+  it('does not wake anyone for a statement that appends no entry', async () => {
+    const { state } = await listen();
+    await pool.query(`INSERT INTO audit (at, actor, role, action, subject, reason, detail) SELECT now(), 'x', 'x', 'x', 'x', NULL, '{}' WHERE false`);
+    await store.appendAudit(entry('npm:after@1.0.0'));
+    await when(() => state.wakes >= 1, 500);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(state.wakes).toBe(1);
+  });
+
+  it('listens again after its connection is killed, and wakes on the changes after that', async () => {
+    const { state } = await listen(50);
+    const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'airlock-audit-listener'`);
+    expect(rows.length).toBeGreaterThan(0);
+    // Every listener's connection is killed from another session, as a server restart would.
+    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', ['airlock-audit-listener']);
+    await when(() => state.changes.includes(false), 2000);
+    await when(() => state.listening, 5000);
+    expect(state.changes.slice(-2)).toEqual([false, true]);
+    const before = state.wakes;
+    await store.appendAudit(entry('npm:later@1.0.0'));
+    await when(() => state.wakes > before, 500);
+  });
+
+  it('stops waking and closes its connection when closed', async () => {
+    const { state, listener } = await listen();
+    await listener.close();
+    await store.appendAudit(entry('npm:closed@1.0.0'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(state.wakes).toBe(0);
+  });
+
+  it('gives a change feed the release an append named within well under a second, with its safety poll at a minute', async () => {
+    const changed: string[] = [];
+    let listening!: () => void;
+    const listeningNow = new Promise<void>((resolve) => (listening = resolve));
+    const feed = await startAuditChangeFeed(store, (ecosystem, name) => changed.push(`${ecosystem}:${name}`), {
+      safetyIntervalMs: 60_000,
+      log: () => {},
+      wakeups: ({ wake, listening: on }) =>
+        listenForAuditAppends(url, wake, {
+          log: () => {},
+          onListening: (isOn) => {
+            on(isOn);
+            if (isOn) listening();
+          },
+        }),
+    });
+    try {
+      await listeningNow;
+      // The read the feed makes on listening is over before the append.
+      await feed.poll();
+      await store.appendAudit(entry('npm:revoked-lib@2.0.0'));
+      const tookMs = await when(() => changed.includes('npm:revoked-lib'), 1000);
+      expect(tookMs).toBeLessThan(500);
+    } finally {
+      await feed.stop();
+    }
+  });
+});
