@@ -207,15 +207,8 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     } catch (err) {
       deps.metrics.upstreamRequests.inc({ upstream, outcome: 'error' });
       if (!isUpstreamUnavailable(err)) throw err;
-      const why = (err as Error).message;
-      if (previous) {
-        deps.log(`${this.id(name)}: upstream unreachable, serving the ${source.noun} checked at ${new Date(previous.checkedAt).toISOString()}: ${why}`);
-        return this.install(name, { ...previous, checkedAt });
-      }
-      if (stored) {
-        deps.log(`${this.id(name)}: upstream unreachable, serving the ${source.noun} fetched at ${stored.fetchedAt.toISOString()}: ${why}`);
-        return this.install(name, await this.ingest(name, stored, checkedAt));
-      }
+      const last = await this.keepLast(name, previous, stored, checkedAt, `upstream unreachable, serving`, (err as Error).message);
+      if (last) return last;
       throw err;
     }
     deps.metrics.upstreamDuration.observe({ upstream }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -241,19 +234,29 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     } catch (err) {
       // A document Airlock cannot read changes nothing: keep serving the last good one.
       if (!isUpstreamUnavailable(err)) throw err;
-      const why = (err as Error).message;
-      if (previous) {
-        deps.log(`${this.id(name)}: keeping the ${source.noun} checked at ${new Date(previous.checkedAt).toISOString()}: ${why}`);
-        return this.install(name, { ...previous, checkedAt });
-      }
-      if (stored) {
-        deps.log(`${this.id(name)}: keeping the ${source.noun} fetched at ${stored.fetchedAt.toISOString()}: ${why}`);
-        return this.install(name, await this.ingest(name, stored, checkedAt));
-      }
+      const last = await this.keepLast(name, previous, stored, checkedAt, 'keeping', (err as Error).message);
+      if (last) return last;
       throw err;
     }
     await deps.store.putDocument(docKey, doc);
     return this.install(name, entry);
+  }
+
+  /**
+   * The last good document, served on (logged) when upstream cannot give a usable one: the one in
+   * memory, else the stored one (recorded when it arrived, so only read back); null when neither.
+   */
+  private async keepLast(name: string, previous: Entry<S> | undefined, stored: CachedDocument | null, checkedAt: number, doing: string, why: string): Promise<Entry<S> | null> {
+    const noun = this.source.noun;
+    if (previous) {
+      this.deps.log(`${this.id(name)}: ${doing} the ${noun} checked at ${new Date(previous.checkedAt).toISOString()}: ${why}`);
+      return this.install(name, { ...previous, checkedAt });
+    }
+    if (stored) {
+      this.deps.log(`${this.id(name)}: ${doing} the ${noun} fetched at ${stored.fetchedAt.toISOString()}: ${why}`);
+      return this.install(name, await this.ingest(name, stored, checkedAt, true));
+    }
+    return null;
   }
 
   /**

@@ -36,8 +36,7 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
   let release: Release | null | undefined = upstream ? snapshot.releases.get(upstream.version) : null;
   if (!upstream) {
     // Gone upstream, but a lockfile may still pin it: say why it is refused rather than "not found".
-    const version = versionOfFilename(name, filename);
-    release = version ? await ctx.store.getRelease('npm', name, version) : null;
+    release = await recordedRelease(deps, name, filename);
     if (!release) throw new AirlockError('ENOTFOUND', `npm:${name} has no tarball ${filename} upstream`, { subject: `npm:${name}` });
   }
   if (!release) throw new AirlockError('ENOTFOUND', `npm:${name}@${upstream?.version ?? filename} is not recorded`, { subject: `npm:${name}` });
@@ -67,8 +66,7 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
  * now, and the caller takes the long way (which also says why a held release is refused).
  */
 async function serveRecorded(req: Request, res: Response, name: string, filename: string, deps: TarballDeps): Promise<boolean> {
-  const version = versionOfFilename(name, filename);
-  const release = version ? await deps.ctx.store.getRelease('npm', name, version) : null;
+  const release = await recordedRelease(deps, name, filename);
   if (!release || !deps.ctx.quarantine.status(release).visible) return false;
   const artifact = await deps.index.artifactOf(release);
   if (!artifact || artifact.filename !== filename || Object.keys(artifact.digests).length === 0) return false;
@@ -127,6 +125,12 @@ function send(stream: NodeJS.ReadableStream, res: Response): Promise<void> {
 
 function remember(deps: TarballDeps, stored: StoredTarball): void {
   deps.memory.load(stored.key, stored.size).catch((err: unknown) => deps.ctx.log(`npm: could not keep blob ${stored.key} in memory: ${(err as Error).message}`));
+}
+
+/** The stored release a tarball file name names, whether or not upstream still lists it. */
+async function recordedRelease(deps: TarballDeps, name: string, filename: string): Promise<Release | null> {
+  const version = versionOfFilename(name, filename);
+  return version ? deps.ctx.store.getRelease('npm', name, version) : null;
 }
 
 /** `widget-1.0.0.tgz` of `@acme/widget` → `1.0.0`; null when the file name is not of this package. */
