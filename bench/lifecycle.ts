@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { freePort } from '../test/helpers/verdaccio.js';
 import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
+import { clusterCpuMs, processCpuMs } from './process-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The Airlock under test; `AIRLOCK_BENCH_ROOT` points at another checkout to measure it side by side (e.g. before a change). */
@@ -29,7 +29,6 @@ const readLimitSeconds = Number(process.env.AIRLOCK_BENCH_READ_LIMIT_SECONDS ?? 
 const concurrency = 16;
 const latencySamples = 60;
 const corgiAccept = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
-const clockTicks = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
 /** Target from issue 10: PostgreSQL + S3 within this factor of SQLite + files on each figure. */
 const engineTarget = 1.5;
@@ -39,8 +38,8 @@ interface LifecycleEngine {
   label: string;
   /** Settings added to Airlock's environment. */
   env: Record<string, string>;
-  /** A PostgreSQL server's data directory, to measure the server's own CPU while Airlock idles. */
-  databaseDir?: string;
+  /** A PostgreSQL server's port, to measure the server's own CPU while Airlock idles. */
+  databasePort?: number;
 }
 
 /** What one run measured (times in ms unless named otherwise). */
@@ -86,7 +85,7 @@ export async function benchLifecycle(): Promise<void> {
           AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
         },
-        databaseDir: await postgresDataDir(url),
+        databasePort: Number(new URL(url).port),
       };
       results.push({ engine, figures: await lifecycleRun(engine) });
       roundTripMs = await meanRoundTripMs(url);
@@ -195,12 +194,12 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
 
     // Idle: nothing asks Airlock anything; its timers (sweeps) are all that may run.
     await new Promise((r) => setTimeout(r, 2000));
-    const cpuBefore = cpuSeconds(pid);
-    const databaseCpuBefore = engine.databaseDir ? postgresCpuSeconds(engine.databaseDir) : null;
+    const cpuBefore = processCpuMs(pid) / 1000;
+    const databaseCpuBefore = engine.databasePort ? clusterCpuMs(engine.databasePort) / 1000 : null;
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-    const idleCpuPercent = ((cpuSeconds(pid) - cpuBefore) / idleSeconds) * 100;
+    const idleCpuPercent = ((processCpuMs(pid) / 1000 - cpuBefore) / idleSeconds) * 100;
     const databaseIdleCpuPercent =
-      engine.databaseDir && databaseCpuBefore !== null ? ((postgresCpuSeconds(engine.databaseDir) - databaseCpuBefore) / idleSeconds) * 100 : null;
+      engine.databasePort && databaseCpuBefore !== null ? ((clusterCpuMs(engine.databasePort) / 1000 - databaseCpuBefore) / idleSeconds) * 100 : null;
 
     const latencyAfter = await medianLatency(tiny);
     const rss = peakRssMB(pid);
@@ -278,13 +277,6 @@ async function medianLatency(url: string): Promise<number> {
   return times[Math.floor(times.length / 2)]!;
 }
 
-/** User plus system CPU seconds of a process so far (all its threads). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
 /** Sum of the release gauges, i.e. how many releases Airlock recorded (null when it cannot tell). */
 async function releasesKnown(airlockUrl: string): Promise<number | null> {
   const text = (await fetchBody(`${airlockUrl}metrics`, {})).toString();
@@ -298,7 +290,7 @@ async function releasesKnown(airlockUrl: string): Promise<number | null> {
  * that checkout's sweeper.
  */
 async function timeSweeps(storage: string, policyFile: string, env: Record<string, string>, engine: LifecycleEngine): Promise<{ firstMs: number; nextMs: number }> {
-  if (engine.databaseDir) return timeSweepsOnSharedStores(policyFile, env);
+  if (engine.databasePort) return timeSweepsOnSharedStores(policyFile, env);
   const load = <T>(file: string) => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
   const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
   const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
@@ -396,38 +388,3 @@ async function meanRoundTripMs(url: string): Promise<number> {
   }
 }
 
-/** The data directory of the PostgreSQL server at `url`. */
-async function postgresDataDir(url: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'data_directory'");
-    return rows[0]?.setting ?? '';
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * CPU seconds of a PostgreSQL server so far: its postmaster and every process it started
- * (backends, writers, autovacuum), those still running and, through the postmaster's times of
- * waited-for children, those that ended (a pool closes idle connections, so backends come and go).
- */
-function postgresCpuSeconds(dataDir: string): number {
-  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const own = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
-  const ownFields = own.slice(own.lastIndexOf(')') + 2).split(' ');
-  let total = (Number(ownFields[11]) + Number(ownFields[12]) + Number(ownFields[13]) + Number(ownFields[14])) / clockTicks;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / clockTicks;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return total;
-}

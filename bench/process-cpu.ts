@@ -3,7 +3,8 @@ import path from 'node:path';
 
 /** CPU time (user + system) a process has used so far, in ms (from /proc, in 1/100 s ticks). */
 export function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -25,9 +26,11 @@ export async function waitUntilIdle(pids: number[], limitMs = 120_000): Promise<
   return { waitedMs: Date.now() - started, idle: false };
 }
 
+/** The fields of /proc/<pid>/stat after the command name (which may itself hold `) `); null once the process ended. */
 function statFields(pid: number | string): string[] | null {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null; // the process ended while we looked
   }
