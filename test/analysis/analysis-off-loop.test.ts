@@ -22,8 +22,9 @@ describe('analysis off the event loop', () => {
     verdaccio = await startVerdaccio();
     await verdaccio.publish({ name: 'light-lib', version: '1.0.0' });
     await verdaccio.publish({ name: 'heavy-lib', version: '1.0.0' });
-    // About 20 MB of code in one file: seconds of profiling, all of it synchronous in the analyzer.
-    await verdaccio.publish({ name: 'heavy-lib', version: '1.1.0', files: { 'index.js': heavyCode(110_000) } });
+    // About 40 MB of code in two files: seconds of profiling even on an idle core (one 20 MB file
+    // took 1.1 s there, too short to tell blocking from none), all of it synchronous in the analyzer.
+    await verdaccio.publish({ name: 'heavy-lib', version: '1.1.0', files: { 'index.js': heavyCode(110_000), 'more.js': heavyCode(110_000, 1) } });
     airlock = await startAirlock({
       // 10 days on: heavy-lib 1.1.0 is past its cooldown and inside the analysis horizon.
       clock: new ManualClock(new Date(Date.now() + 10 * day)),
