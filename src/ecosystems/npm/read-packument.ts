@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { AirlockError } from '../../errors.js';
-import { digestsOf } from './integrity-digests.js';
+import { digestsOf, hasDigests } from './integrity-digests.js';
 import { indexJson, type IndexedMember, type JsonMember, type JsonShape } from './json-members.js';
 import { corgiVersionFields, installScripts } from './npm-wire.js';
 import { tarballFilename } from './tarball-url.js';
@@ -10,8 +10,13 @@ export interface UpstreamVersion {
   version: string;
   /** The member of `versions` (key through value) in the upstream bytes. */
   member: JsonMember;
-  /** Byte ranges (`start, end` pairs, in order) of the fields abbreviated documents keep. */
+  /**
+   * Byte ranges (`start, end` pairs, in order) of the fields abbreviated documents keep; fields
+   * next to each other upstream are one range, the comma between them included.
+   */
   corgiRanges: number[];
+  /** The bytes of `corgiRanges` together (to size a rendered document). */
+  corgiBytes: number;
   /** Byte ranges (`start, end` pairs, in order) of every `dist.tarball` value; all are rewritten. */
   tarballValues: number[];
   /** `time[version]`, or null when upstream gave none (the cooldown then runs from first sight). */
@@ -21,6 +26,8 @@ export interface UpstreamVersion {
   filename: string;
   /** Lowercase hex digests the tarball must match; empty when upstream gave none. */
   digests: Record<string, string>;
+  /** Whether `digests` has any (known without decoding them: a version without one is never shown). */
+  hasDigests: boolean;
   publisher: string | null;
   hasProvenance: boolean;
   /** Whether abbreviated documents must add `hasInstallScript: true` (upstream's object lacks it). */
@@ -107,7 +114,15 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   if (!dist) return null;
 
   const corgiRanges: number[] = [];
-  for (const f of fields) if (corgiVersionFields.has(f.key) && last.get(f.key) === f) corgiRanges.push(f.keyStart, f.valueEnd);
+  let corgiBytes = 0;
+  for (const f of fields) {
+    if (!corgiVersionFields.has(f.key) || last.get(f.key) !== f) continue;
+    corgiBytes += f.valueEnd - f.keyStart;
+    const n = corgiRanges.length;
+    // The member right after the previous kept one: extend that range over the comma between.
+    if (n > 0 && onlyCommaBetween(raw, corgiRanges[n - 1]!, f.keyStart)) corgiRanges[n - 1] = f.valueEnd;
+    else corgiRanges.push(f.keyStart, f.valueEnd);
+  }
   // Every tarball member of every dist object is rewritten, so no duplicate can point a client elsewhere.
   const tarballValues: number[] = [];
   for (const f of fields) {
@@ -121,16 +136,20 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
   const published = publishedText !== null ? new Date(publishedText) : null;
   const attestations = distByKey.get('attestations');
-  return new PackumentVersion(raw, distByKey.get('tarball'), distByKey.get('integrity'), distByKey.get('shasum'), {
+  const integrity = distByKey.get('integrity');
+  const shasum = distByKey.get('shasum');
+  return new PackumentVersion(raw, distByKey.get('tarball'), integrity, shasum, {
     version,
     member: plainMember(member),
     // Exact-size copies: arrays grown by push keep spare capacity, per version.
     corgiRanges: corgiRanges.slice(),
+    corgiBytes,
     tarballValues: tarballValues.slice(),
     publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
     filename: tarballFilename(name, version),
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
     hasProvenance: !!(attestations && jsonValue(raw, attestations)),
+    hasDigests: hasDigests({ integrity: stringValue(raw, integrity) ?? undefined, shasum: stringValue(raw, shasum) ?? undefined }),
     addInstallScriptFlag: !last.has('hasInstallScript') && installScripts.some((s) => typeof scripts[s] === 'string'),
   });
 }
@@ -144,11 +163,13 @@ class PackumentVersion implements UpstreamVersion {
   version: string;
   member: JsonMember;
   corgiRanges: number[];
+  corgiBytes: number;
   tarballValues: number[];
   publishedAt: Date | null;
   filename: string;
   publisher: string | null;
   hasProvenance: boolean;
+  hasDigests: boolean;
   addInstallScriptFlag: boolean;
   // Value ranges of `dist.tarball`, `dist.integrity` and `dist.shasum` (start -1 where absent):
   // plain fields, not six small arrays per version.
@@ -170,11 +191,13 @@ class PackumentVersion implements UpstreamVersion {
     this.version = fields.version;
     this.member = fields.member;
     this.corgiRanges = fields.corgiRanges;
+    this.corgiBytes = fields.corgiBytes;
     this.tarballValues = fields.tarballValues;
     this.publishedAt = fields.publishedAt;
     this.filename = fields.filename;
     this.publisher = fields.publisher;
     this.hasProvenance = fields.hasProvenance;
+    this.hasDigests = fields.hasDigests;
     this.addInstallScriptFlag = fields.addInstallScriptFlag;
     this.tarballStart = tarball?.valueStart ?? -1;
     this.tarballEnd = tarball?.valueEnd ?? -1;
@@ -195,6 +218,17 @@ class PackumentVersion implements UpstreamVersion {
     });
     return this.decoded;
   }
+}
+
+/** Whether `[from, to)` is whitespace around one comma: the members ending at `from` and starting at `to` are neighbours. */
+function onlyCommaBetween(raw: Buffer, from: number, to: number): boolean {
+  let commas = 0;
+  for (let i = from; i < to; i++) {
+    const c = raw[i];
+    if (c === 0x2c) commas++;
+    else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return commas === 1;
 }
 
 function memberAt(valueStart: number, valueEnd: number): JsonMember | undefined {

@@ -21,7 +21,7 @@ export interface PackumentView {
  * every `dist.tarball` points at Airlock.
  */
 export function renderFull(p: UpstreamPackument, view: PackumentView): Buffer {
-  const out = new Chunks(p.raw);
+  const out = new Chunks(p.raw, p.raw.length + view.visible.length * urlBytes);
   const shown = new Set(view.visible);
   const emitted = new Set<string>();
   out.text('{');
@@ -48,7 +48,9 @@ export function renderFull(p: UpstreamPackument, view: PackumentView): Buffer {
  * upstream's object has install scripts but not the flag).
  */
 export function renderCorgi(p: UpstreamPackument, view: PackumentView): Buffer {
-  const out = new Chunks(p.raw);
+  let estimate = 1024;
+  for (const version of view.visible) estimate += (p.versions.get(version)?.corgiBytes ?? 0) + urlBytes;
+  const out = new Chunks(p.raw, estimate);
   out.text(`{"name":${JSON.stringify(p.name)}`);
   if (p.modified) out.text(`,"modified":${JSON.stringify(p.modified)}`);
   out.text(`,"dist-tags":${JSON.stringify(view.distTags)},`);
@@ -60,10 +62,13 @@ export function renderCorgi(p: UpstreamPackument, view: PackumentView): Buffer {
 
 /** One version object, as `/npm/<name>/<version>` serves it. */
 export function renderVersion(p: UpstreamPackument, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): Buffer {
-  const out = new Chunks(p.raw);
+  const out = new Chunks(p.raw, v.member.valueEnd - v.member.valueStart + urlBytes);
   fullVersion(out, v, view);
   return out.concat();
 }
+
+/** What a rewritten `dist.tarball` and the separators around a version add, about, for sizing a render. */
+const urlBytes = 160;
 
 const special = new Set(['versions', 'time', 'dist-tags', 'policyRestrictions']);
 
@@ -138,26 +143,43 @@ function restrictions(out: Chunks, name: string, held: readonly HeldVersion[]): 
   out.text(`,"policyRestrictions":${JSON.stringify(value)}`);
 }
 
-/** A document built from slices of upstream's bytes (no copies until the one final concat) and small strings. */
+/**
+ * A document written straight into one buffer from slices of upstream's bytes and small strings:
+ * no Buffer per slice and no final concat (a packument of thousands of versions is thousands of
+ * slices). Grows by doubling from an estimate of the final size.
+ */
 class Chunks {
-  private readonly parts: Buffer[] = [];
+  private out: Buffer;
   length = 0;
 
-  constructor(private readonly source: Buffer) {}
+  constructor(
+    private readonly source: Buffer,
+    estimate: number,
+  ) {
+    this.out = Buffer.allocUnsafe(Math.max(estimate, 1024));
+  }
 
   raw(start: number, end: number): void {
     if (end <= start) return;
-    this.parts.push(this.source.subarray(start, end));
-    this.length += end - start;
+    this.reserve(end - start);
+    this.length += this.source.copy(this.out, this.length, start, end);
   }
 
   text(s: string): void {
-    const b = Buffer.from(s);
-    this.parts.push(b);
-    this.length += b.length;
+    // At most three bytes per UTF-16 unit.
+    this.reserve(s.length * 3);
+    this.length += this.out.write(s, this.length);
   }
 
+  /** The bytes written; the buffer is no longer written to. */
   concat(): Buffer {
-    return Buffer.concat(this.parts, this.length);
+    return this.out.subarray(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.length + bytes));
+    this.out.copy(grown, 0, 0, this.length);
+    this.out = grown;
   }
 }

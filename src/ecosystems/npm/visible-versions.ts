@@ -26,7 +26,7 @@ export function visibleVersions(quarantine: Quarantine, snapshot: PackageSnapsho
   let changesAt: Date | null = null;
   for (const upstream of snapshot.packument.versions.values()) {
     const release = snapshot.releases.get(upstream.version);
-    if (!release || Object.keys(upstream.digests).length === 0) continue;
+    if (!release || !upstream.hasDigests) continue;
     const status = quarantine.status(release, now);
     if (status.visible) {
       visible.push(upstream.version);
