@@ -115,13 +115,14 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
 
   const corgiRanges: number[] = [];
   let corgiBytes = 0;
+  let lastEnd = -1;
   for (const f of fields) {
     if (!corgiVersionFields.has(f.key) || last.get(f.key) !== f) continue;
     corgiBytes += f.valueEnd - f.keyStart;
-    const n = corgiRanges.length;
     // The member right after the previous kept one: extend that range over the comma between.
-    if (n > 0 && onlyCommaBetween(raw, corgiRanges[n - 1]!, f.keyStart)) corgiRanges[n - 1] = f.valueEnd;
+    if (lastEnd >= 0 && onlyCommaBetween(raw, lastEnd, f.keyStart)) corgiRanges[corgiRanges.length - 1] = f.valueEnd;
     else corgiRanges.push(f.keyStart, f.valueEnd);
+    lastEnd = f.valueEnd;
   }
   // Every tarball member of every dist object is rewritten, so no duplicate can point a client elsewhere.
   const tarballValues: number[] = [];
