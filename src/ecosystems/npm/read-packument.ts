@@ -8,8 +8,10 @@ import { tarballFilename } from './tarball-url.js';
 /** One version of an upstream packument: what Airlock reads from it and where its bytes are. */
 export interface UpstreamVersion {
   version: string;
-  /** The member of `versions` (key through value) in the upstream bytes. */
-  member: JsonMember;
+  /** Where its member of `versions` is in the upstream bytes: the key's opening quote, the value, and just past it. */
+  keyStart: number;
+  valueStart: number;
+  valueEnd: number;
   /**
    * Byte ranges (`start, end` pairs, in order) of the fields abbreviated documents keep; fields
    * next to each other upstream are one range, the comma between them included.
@@ -109,15 +111,28 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
 
 function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>): PackumentVersion | null {
   const version = member.key;
-  const last = lastByKey(fields);
-  const dist = last.get('dist')?.members;
+  // The members Airlock reads, the last of each key (one backward pass: no map per version).
+  let distMember: IndexedMember | undefined;
+  let scriptsMember: IndexedMember | undefined;
+  let npmUserMember: IndexedMember | undefined;
+  let hasFlag = false;
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const f = fields[i];
+    if (!f) continue;
+    if (f.key === 'dist') distMember ??= f;
+    else if (f.key === 'scripts') scriptsMember ??= f;
+    else if (f.key === '_npmUser') npmUserMember ??= f;
+    else if (f.key === 'hasInstallScript') hasFlag = true;
+  }
+  const dist = distMember?.members;
   if (!dist) return null;
 
   const corgiRanges: number[] = [];
   let corgiBytes = 0;
   let lastEnd = -1;
-  for (const f of fields) {
-    if (!corgiVersionFields.has(f.key) || last.get(f.key) !== f) continue;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (!f || !corgiVersionFields.has(f.key) || repeatedLater(fields, f.key, i)) continue;
     corgiBytes += f.valueEnd - f.keyStart;
     // The member right after the previous kept one: extend that range over the comma between.
     if (lastEnd >= 0 && onlyCommaBetween(raw, lastEnd, f.keyStart)) corgiRanges[corgiRanges.length - 1] = f.valueEnd;
@@ -130,28 +145,38 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
     if (f.key !== 'dist' || !f.members) continue;
     for (const d of f.members) if (d.key === 'tarball') tarballValues.push(d.valueStart, d.valueEnd);
   }
-  const distByKey = lastByKey(dist);
-  const scripts = parseObject(raw, last.get('scripts')) ?? {};
-  const npmUser = parseObject(raw, last.get('_npmUser'));
+  let tarball: JsonMember | undefined;
+  let integrity: JsonMember | undefined;
+  let shasum: JsonMember | undefined;
+  let attestations: JsonMember | undefined;
+  for (let i = dist.length - 1; i >= 0; i--) {
+    const d = dist[i];
+    if (!d) continue;
+    if (d.key === 'tarball') tarball ??= d;
+    else if (d.key === 'integrity') integrity ??= d;
+    else if (d.key === 'shasum') shasum ??= d;
+    else if (d.key === 'attestations') attestations ??= d;
+  }
+  const scripts = hasFlag ? null : parseObject(raw, scriptsMember);
+  const npmUser = parseObject(raw, npmUserMember);
   const publishedMember = time.get(version);
   const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
   const published = publishedText !== null ? new Date(publishedText) : null;
-  const attestations = distByKey.get('attestations');
-  const integrity = distByKey.get('integrity');
-  const shasum = distByKey.get('shasum');
-  return new PackumentVersion(raw, distByKey.get('tarball'), integrity, shasum, {
+  return new PackumentVersion(raw, tarball, integrity, shasum, {
     version,
-    member: plainMember(member),
+    keyStart: member.keyStart,
+    valueStart: member.valueStart,
+    valueEnd: member.valueEnd,
     // Exact-size copies: arrays grown by push keep spare capacity, per version.
     corgiRanges: corgiRanges.slice(),
     corgiBytes,
     tarballValues: tarballValues.slice(),
-    publishedAt: published && !Number.isNaN(published.getTime()) ? published : null,
+    publishedMs: published ? published.getTime() : Number.NaN,
     filename: tarballFilename(name, version),
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
     hasProvenance: !!(attestations && jsonValue(raw, attestations)),
     hasDigests: hasDigests({ integrity: stringValue(raw, integrity) ?? undefined, shasum: stringValue(raw, shasum) ?? undefined }),
-    addInstallScriptFlag: !last.has('hasInstallScript') && installScripts.some((s) => typeof scripts[s] === 'string'),
+    addInstallScriptFlag: !hasFlag && installScripts.some((s) => typeof scripts?.[s] === 'string'),
   });
 }
 
@@ -162,11 +187,14 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
  */
 class PackumentVersion implements UpstreamVersion {
   version: string;
-  member: JsonMember;
+  keyStart: number;
+  valueStart: number;
+  valueEnd: number;
   corgiRanges: number[];
   corgiBytes: number;
   tarballValues: number[];
-  publishedAt: Date | null;
+  /** `publishedAt` as a number (NaN for none): a Date per version cost about a hundred bytes, kept. */
+  private readonly publishedMs: number;
   filename: string;
   publisher: string | null;
   hasProvenance: boolean;
@@ -187,14 +215,16 @@ class PackumentVersion implements UpstreamVersion {
     tarball: JsonMember | undefined,
     integrity: JsonMember | undefined,
     shasum: JsonMember | undefined,
-    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests'>,
+    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests' | 'publishedAt'> & { publishedMs: number },
   ) {
     this.version = fields.version;
-    this.member = fields.member;
+    this.keyStart = fields.keyStart;
+    this.valueStart = fields.valueStart;
+    this.valueEnd = fields.valueEnd;
     this.corgiRanges = fields.corgiRanges;
     this.corgiBytes = fields.corgiBytes;
     this.tarballValues = fields.tarballValues;
-    this.publishedAt = fields.publishedAt;
+    this.publishedMs = fields.publishedMs;
     this.filename = fields.filename;
     this.publisher = fields.publisher;
     this.hasProvenance = fields.hasProvenance;
@@ -208,6 +238,10 @@ class PackumentVersion implements UpstreamVersion {
     this.shasumEnd = shasum?.valueEnd ?? -1;
   }
 
+  get publishedAt(): Date | null {
+    return Number.isNaN(this.publishedMs) ? null : new Date(this.publishedMs);
+  }
+
   get listedTarball(): unknown {
     return jsonValue(this.raw, memberAt(this.tarballStart, this.tarballEnd));
   }
@@ -219,6 +253,12 @@ class PackumentVersion implements UpstreamVersion {
     });
     return this.decoded;
   }
+}
+
+/** Whether a member after `fields[i]` has its `key` (then that one counts, as in every JSON parser). */
+function repeatedLater(fields: readonly JsonMember[], key: string, i: number): boolean {
+  for (let j = i + 1; j < fields.length; j++) if (fields[j]?.key === key) return true;
+  return false;
 }
 
 /** Whether `[from, to)` is whitespace around one comma: the members ending at `from` and starting at `to` are neighbours. */

@@ -62,7 +62,7 @@ export function renderCorgi(p: UpstreamPackument, view: PackumentView): Buffer {
 
 /** One version object, as `/npm/<name>/<version>` serves it. */
 export function renderVersion(p: UpstreamPackument, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): Buffer {
-  const out = new Chunks(p.raw, v.member.valueEnd - v.member.valueStart + urlBytes);
+  const out = new Chunks(p.raw, v.valueEnd - v.valueStart + urlBytes);
   fullVersion(out, v, view);
   return out.concat();
 }
@@ -80,14 +80,14 @@ function versionsMember(out: Chunks, p: UpstreamPackument, view: PackumentView, 
     if (!v) continue;
     if (!first) out.text(',');
     first = false;
-    out.raw(v.member.keyStart, v.member.valueStart);
+    out.raw(v.keyStart, v.valueStart);
     emit(v);
   }
   out.text('}');
 }
 
 function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): void {
-  withTarballs(out, v, v.member.valueStart, v.member.valueEnd, view.tarballUrl(v.version));
+  withTarballs(out, v, v.valueStart, v.valueEnd, view.tarballUrl(v.version));
 }
 
 function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): void {
