@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { constants, gunzip, gzip } from 'node:zlib';
 import { BoundedCache } from './bounded-cache.js';
 
-const gzipAsync = promisify(gzip);
+const gzipCallback = promisify(gzip);
+/**
+ * Rendered documents are compressed at the fastest level: a first-sight client waits for it. On
+ * 599 real packuments (40 MB abbreviated) it took 215 ms of CPU against 345 ms at the default
+ * level, for 13% more bytes (6.35 against 5.62 MB); on the lifecycle benchmark's documents, whose
+ * digests do not compress, 0.6 ms against 2.7 ms each.
+ */
+const gzipAsync = (body: Buffer) => gzipCallback(body, { level: constants.Z_BEST_SPEED });
 const gunzipAsync = promisify(gunzip);
 
 /** What a rendered value was computed for: it is reused only while all three still hold. */
