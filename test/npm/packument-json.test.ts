@@ -78,6 +78,15 @@ describe('the packument JSON validator and indexer', () => {
     expect(other!.members).toBeNull();
   });
 
+  it('records only the members a shape lists, and still refuses damage in the others', () => {
+    const only: JsonShape = { named: new Map([['v', { only: new Set(['keep', 'dist']), named: new Map([['dist', {}]]) }]]) };
+    const text = '{"v":{"skip":[1,{"a":2}],"keep":"x","dist":{"t":1},"other":null,"keep":3}}';
+    const [v] = indexJson(Buffer.from(text), only);
+    expect(v?.members?.map((m) => [m.key, text.slice(m.valueStart, m.valueEnd)])).toEqual([['keep', '"x"'], ['dist', '{"t":1}'], ['keep', '3']]);
+    expect(v?.members?.[1]?.members?.map((m) => m.key)).toEqual(['t']);
+    expect(() => indexJson(Buffer.from('{"v":{"skip":[1,],"keep":1}}'), only)).toThrow(SyntaxError);
+  });
+
   it('reads or refuses documents nested a million levels deep without exhausting the stack', () => {
     const deep = Buffer.from(`{"a":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
     expect(() => indexJson(deep, all)).not.toThrow();

@@ -24,6 +24,12 @@ export interface JsonMember {
 export interface JsonShape {
   readonly named?: ReadonlyMap<string, JsonShape>;
   readonly other?: JsonShape;
+  /**
+   * Only members with these keys are recorded (every member is still validated): a packument's
+   * version objects carry dozens of members Airlock never reads, and an object per member was
+   * most of the garbage of reading one. @default every member
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 /** A member `indexJson` recorded, with the members of its value when the shape asked for them. */
@@ -142,9 +148,13 @@ function scanJson(buf: Buffer, shape: JsonShape | undefined): IndexedMember[] | 
       return null;
     }
     const name = keys.key(keyStart, keyEnd);
+    const s = shapes[shapes.length - 1];
+    if (s?.only && !s.only.has(name)) {
+      next = undefined;
+      return null;
+    }
     const recorded: IndexedMember = { key: name, keyStart, valueStart: i, valueEnd: i, members: null };
     list.push(recorded);
-    const s = shapes[shapes.length - 1];
     next = s?.named?.get(name) ?? s?.other;
     return recorded;
   };

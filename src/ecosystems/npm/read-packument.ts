@@ -54,11 +54,12 @@ export interface UpstreamPackument {
 
 /**
  * What `readPackument` indexes in its one pass over the document: each version object's members
- * and the members of its `dist`, and the members of `time`. Everything else is only validated.
+ * that it reads (abbreviated fields, `dist`, `scripts`, `_npmUser`, `hasInstallScript`) and the
+ * members of its `dist`, and the members of `time`. Everything else is only validated.
  */
 const packumentShape: JsonShape = {
   named: new Map<string, JsonShape>([
-    ['versions', { other: { named: new Map([['dist', {}]]) } }],
+    ['versions', { other: { named: new Map([['dist', {}]]), only: new Set([...corgiVersionFields, 'dist', 'scripts', '_npmUser', 'hasInstallScript']) } }],
     ['time', {}],
   ]),
 };
