@@ -41,7 +41,7 @@ const otherWritersMs = 500;
 export function followOtherConnections(db: SqliteDatabase, written: () => void): () => void {
   let seen = db.pragma('data_version', { simple: true }) as number;
   const timer = setInterval(() => {
-    if (!db.open) return;
+    if (!db.open) return clearInterval(timer);
     const now = db.pragma('data_version', { simple: true }) as number;
     if (now === seen) return;
     seen = now;
