@@ -16,11 +16,17 @@ export interface JobQueueWakerOptions {
 
 /** After a look that left a job claimable now (a claim racing another replica's): look again this soon. */
 const againMs = 250;
+/**
+ * A job heard of is looked at this long after it may be claimed, not at once. The replica that
+ * queues a job looks at once on its own (its client is waiting there, with the documents it
+ * read), so it runs the job when it has room; the others take it only when it has not.
+ */
+const heardAfterMs = 250;
 
 /**
- * Decides when a replica looks at the queue for jobs of one kind, instead of polling it: at once
- * when told a job was queued or handed back (`JobQueue.watch`: this process's at once, other
- * replicas' by LISTEN/NOTIFY), at the soonest back-off end or lease expiry the queue holds (read
+ * Decides when a replica looks at the queue for jobs of one kind, instead of polling it: soon
+ * after told a job was queued or handed back (`JobQueue.watch`: this process's at once, other
+ * replicas' by LISTEN/NOTIFY; see `heardAfterMs`), at the soonest back-off end or lease expiry the queue holds (read
  * after each look that left room, `idle()`), and every `safetyMs` in case a notification was lost.
  * While other replicas' jobs may go unheard it looks every `unheardMs`, and once more as soon as
  * they are heard again (what was queued meanwhile was announced to nobody).
@@ -36,7 +42,7 @@ export class JobQueueWaker {
   constructor(private readonly o: JobQueueWakerOptions) {
     this.every(o.unheardMs);
     this.stopWatching = o.jobs.watch(o.kind, {
-      claimableAt: (at) => this.wakeAt(at.getTime(), false),
+      claimableAt: (at) => this.wakeAt(Math.max(at.getTime(), Date.now()) + heardAfterMs),
       listening: (on) => {
         if (this.closed) return;
         this.every(on ? (o.safetyMs ?? 5000) : o.unheardMs);
@@ -49,7 +55,8 @@ export class JobQueueWaker {
   async idle(): Promise<void> {
     if (this.closed) return;
     const at = await this.o.jobs.nextClaimAt(this.o.kind, this.o.owner);
-    if (at) this.wakeAt(at.getTime(), true);
+    // Claimable now, yet this look did not get it: it raced another replica's claim; look again soon.
+    if (at) this.wakeAt(Math.max(at.getTime(), Date.now() + againMs));
   }
 
   close(): void {
@@ -67,19 +74,13 @@ export class JobQueueWaker {
     this.interval.unref();
   }
 
-  private wakeAt(atMs: number, afterLook: boolean): void {
+  private wakeAt(atMs: number): void {
     if (this.closed) return;
-    let inMs = atMs - Date.now();
-    if (inMs <= 0) {
-      // Told of a job claimable now: look now. Found one right after a look: it raced another claim; soon.
-      if (!afterLook) return this.o.look();
-      inMs = againMs;
-    }
-    const targetMs = Date.now() + inMs;
+    const inMs = Math.max(atMs - Date.now(), 0);
     // The interval looks by then anyway; an earlier timer already covers this moment.
-    if (inMs >= this.intervalMs || (this.timer && this.timerAtMs <= targetMs)) return;
+    if (inMs >= this.intervalMs || (this.timer && this.timerAtMs <= atMs)) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerAtMs = targetMs;
+    this.timerAtMs = atMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAtMs = Infinity;
