@@ -18,6 +18,8 @@ export interface PgListenerOptions {
   retryMaxMs?: number;
   /** How the connection is named in `pg_stat_activity`. */
   applicationName?: string;
+  /** What the log calls it (`audit listener`). */
+  name?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export function listenOnChannels(
     client.on('error', () => {});
     void client.end().catch(() => {});
     options.onListening?.(false);
-    log(`${options.applicationName ?? 'listener'}: ${err.message}; listening again in ${retryMs} ms`);
+    log(`${options.name ?? 'listener'}: ${err.message}; listening again in ${retryMs} ms`);
     retry = setTimeout(connect, retryMs);
     retry.unref();
     retryMs = Math.min(retryMs * 2, retryMaxMs);

@@ -38,6 +38,7 @@ export class PgNotifications {
     if (!this.listener && !this.closed)
       this.listener = listenOnChannels(this.connectionString, channels, (c, payload) => this.dispatch(c, payload), {
         applicationName: 'airlock-store-listener',
+        name: 'store listener',
         log: this.log,
         onListening: (on) => {
           this.on = on;
