@@ -101,7 +101,6 @@ export class AnalysisJobs {
       look: () => void this.pump(),
       unheardMs: o.claimPollMs ?? 1000,
       safetyMs: o.safetyPollMs,
-      log: (message) => o.log(message),
     });
   }
 

@@ -87,7 +87,6 @@ export class WebhookSender {
         look: () => void this.pollOutbox(),
         unheardMs: options.outboxPollMs ?? 500,
         safetyMs: options.outboxSafetyPollMs,
-        log: ctx.log,
       });
   }
 

@@ -11,7 +11,6 @@ export interface JobQueueWakerOptions {
   unheardMs: number;
   /** How often to look while they are heard, only in case a notification was lost. @default 5000 */
   safetyMs?: number;
-  log: (message: string) => void;
 }
 
 /** After a look that left a job claimable now (a claim racing another replica's): look again this soon. */
