@@ -31,8 +31,8 @@ export interface Metrics {
 }
 
 /**
- * `store`, when given, answers the release gauges at scrape time with one indexed count by state,
- * so nothing counts releases between scrapes.
+ * `store`, when given, answers the release gauges at scrape time from the counts by state it keeps
+ * with every change (a few rows, however many releases it holds), so a scrape counts no releases.
  */
 export function createMetrics(store?: { countByState(): Promise<StateCount[]> }): Metrics {
   const registry = new Registry();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobQueue, QueuedJob } from '../store/job-queue.js';
+import { JobQueueWaker } from '../store/job-queue-waker.js';
 
 /** What an analysis job names: a release's analysis, or the own analysis of a file added to it later. */
 export interface AnalysisTarget {
@@ -24,8 +25,13 @@ export interface AnalysisJobsOptions {
   leaseMs: number;
   /** First retry delay after an upstream failure; each next one doubles (at most 15 minutes). */
   retryDelayMs: number;
-  /** How often the queue is looked at for work other replicas queued, back-offs that ended and leases that ran out. @default 1000 */
+  /**
+   * How often the queue is looked at while jobs other replicas queue may go unheard (see
+   * JobQueueWaker; otherwise it is looked at when told, and when a back-off or lease ends). @default 1000
+   */
   claimPollMs?: number;
+  /** How often it is looked at while they are heard, in case a notification was lost. @default 5000 */
+  safetyPollMs?: number;
   /** How often a request waiting on an analysis another replica may be running looks at the store. @default 200 */
   waitPollMs?: number;
   /** Runs one analysis; `attempts` counts the claims of this job, this one included. */
@@ -60,7 +66,9 @@ function targetOf(job: QueuedJob): AnalysisTarget | null {
  * Analyses as jobs in the shared database: queued by key (a release queued by every replica that
  * sees it is one job), claimed with a lease by whichever replica has a free slot, the lease renewed
  * while the analysis runs and the job completed once the result is saved. A replica killed
- * mid-analysis stops renewing, and another replica claims the job when the lease runs out. A
+ * mid-analysis stops renewing, and another replica claims the job when the lease runs out. The
+ * queue is looked at when a job is queued or handed back (on any replica) and when the soonest
+ * back-off or lease ends, not on a timer (see JobQueueWaker). A
  * request waiting on an analysis learns of it from this replica's own run at once, and of another
  * replica's by looking at the store every `waitPollMs`.
  */
@@ -72,21 +80,28 @@ export class AnalysisJobs {
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
   private closed = false;
-  private readonly claimTimer: NodeJS.Timeout;
+  private readonly waker: JobQueueWaker;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly watchers = new Set<{ target: AnalysisTarget; done: () => void }>();
   private watchTimer: NodeJS.Timeout | null = null;
   private watching = false;
 
   constructor(private readonly o: AnalysisJobsOptions) {
-    this.claimTimer = setInterval(() => void this.pump(), o.claimPollMs ?? 1000);
-    this.claimTimer.unref();
     // Every job is a row: without this the table grows by one per analysis (and webhook delivery)
     // forever. Any replica may do it; a second deletes nothing.
     this.pruneTimer = setInterval(() => {
       void o.jobs.prune(new Date(Date.now() - keepFinishedMs)).catch((err: unknown) => o.log(`jobs: finished ones not pruned: ${(err as Error).message}`));
     }, pruneEveryMs);
     this.pruneTimer.unref();
+    // Last: it may look at the queue at once.
+    this.waker = new JobQueueWaker({
+      jobs: o.jobs,
+      kind,
+      owner: this.owner,
+      look: () => void this.pump(),
+      unheardMs: o.claimPollMs ?? 1000,
+      safetyMs: o.safetyPollMs,
+    });
   }
 
   /** Queues the target's analysis (idempotent by key); `urgent` raises an already queued one. */
@@ -132,7 +147,7 @@ export class AnalysisJobs {
   /** Claims nothing more; the analyses running here finish (and complete or hand back their jobs). */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.claimTimer);
+    this.waker.close();
     clearInterval(this.pruneTimer);
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = null;
@@ -156,6 +171,9 @@ export class AnalysisJobs {
         const claimed = await this.o.jobs.claim(kind, this.owner, new Date(), this.o.leaseMs, free);
         for (const job of claimed) this.start(job);
         if (claimed.length === free) this.pumpAgain = true;
+        // Room left: nothing more is claimable now; wake when a back-off or another replica's lease ends.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- pump() and close() set them while claim awaits
+        else if (!this.pumpAgain && !this.closed) await this.waker.idle();
       } while (this.pumpAgain && !this.closed);
     })()
       .catch((err: unknown) => this.o.log(`analysis jobs: could not claim: ${(err as Error).message}`))

@@ -24,6 +24,14 @@ const pageSize = 500;
 const pagesPerTurn = 10;
 /** Packages compared per page when a policy reload is followed. */
 const packagePageSize = 500;
+/**
+ * What the sweeper knows of the store's next change is read again after this long in any case:
+ * should a notification be lost without the connection being seen to drop, a due release waits
+ * at most this long (and no longer than without notifications, where the timer sweeps this often).
+ */
+const safetyReadMs = 60_000;
+/** A next change this soon gets a timer of its own; a later one is looked at by a later sweep or timer. */
+const timerWithinMs = 30_000;
 
 /**
  * Records state changes nobody asked for: a cooldown ending (quarantined → released or
@@ -35,6 +43,14 @@ const packagePageSize = 500;
  * and from `releaseStatus`'s `until` by each transition), so a sweep asks the store only for rows
  * whose moment has come. A transition is conditional on the row's revision, with its audit entry
  * in the same transaction, so two sweepers (two replicas) on one database write each entry once.
+ *
+ * A sweep with nothing due asks the store nothing: the sweeper knows the soonest next change in
+ * the store, read after each sweep that asked (one indexed row) and lowered by every write it
+ * hears of (`watchNextChanges`: its own process's at once, other replicas' on PostgreSQL through
+ * LISTEN/NOTIFY). It asks again when that moment has come, when told of a change (`markDirty`),
+ * when writes by others may have gone unheard (the notification connection is down, or was), and
+ * every `safetyReadMs` besides. A next change within `timerWithinMs` gets a timer, so a cooldown
+ * ending is recorded on time whichever replica wrote the release.
  */
 export class Sweeper {
   private running: Promise<void> | null = null;
@@ -42,11 +58,33 @@ export class Sweeper {
   private scheduled: NodeJS.Immediate | null = null;
   /** The policy object the stored states were last brought up to date with, by this process. */
   private followedPolicy: Policy | null = null;
+  /** The soonest next change in the store as far as this sweeper knows (null: none timed), and when (wall clock) it was read; null: unknown. */
+  private known: { at: Date | null; readAtMs: number } | null = null;
+  /** Whether writes by other replicas are heard now; while not, every sweep asks the store. */
+  private hearing = false;
+  /** Counts the changes of `hearing`: a read that saw one happen cannot be trusted to cover what went unheard. */
+  private hearingChanges = 0;
+  /** While the store is being asked: the soonest change heard meanwhile (the answer may predate it). */
+  private heardDuringRead: Date | null | undefined = undefined;
+  /** Something changed here (`markDirty`): ask the store whatever is known. */
+  private dirty = true;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly stopWatching: () => void;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly webhooks: WebhookSender,
-  ) {}
+  ) {
+    this.stopWatching = ctx.store.watchNextChanges({
+      changed: (at) => this.heard(at),
+      listening: (on) => {
+        this.hearing = on;
+        this.hearingChanges++;
+        // Off: what others write is unheard. On again: what they wrote meanwhile was announced to nobody.
+        this.known = null;
+      },
+    });
+  }
 
   /** Runs a sweep now (one at a time; a call during a sweep runs one more after it). */
   sweep(): Promise<void> {
@@ -78,6 +116,7 @@ export class Sweeper {
    * sweeps soon, so an `awaiting-review` webhook follows an analysis without waiting for the timer.
    */
   markDirty(): void {
+    this.dirty = true;
     if (this.scheduled) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
@@ -87,7 +126,7 @@ export class Sweeper {
 
   /**
    * Sweeps before a review answer is read, so it matches the audit log even when the clock moved
-   * (a stopped process, or a test's clock). Cheap: when nothing is due it is one indexed query.
+   * (a stopped process, or a test's clock). Cheap: when nothing is due it asks the store nothing.
    */
   async sweepIfStale(): Promise<void> {
     await this.sweep();
@@ -97,14 +136,75 @@ export class Sweeper {
   stop(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.stopWatching();
+  }
+
+  /** A write made a release due at `at`. */
+  private heard(at: Date): void {
+    if (this.known && (this.known.at === null || at < this.known.at)) this.known = { ...this.known, at };
+    if (this.heardDuringRead !== undefined && (this.heardDuringRead === null || at < this.heardDuringRead)) this.heardDuringRead = at;
+    this.arm();
+  }
+
+  /** Whether a sweep at `now` must ask the store what is due. */
+  private mustAsk(now: Date): boolean {
+    if (this.dirty || !this.hearing || !this.known) return true;
+    if (Date.now() - this.known.readAtMs >= safetyReadMs) return true;
+    return this.known.at !== null && this.known.at <= now;
+  }
+
+  /**
+   * A timer for the known next change, when it is soon and still to come. A change due at once
+   * that another replica wrote is that replica's to sweep (it was told); here the next sweep sees it.
+   */
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const at = this.known?.at;
+    if (!at) return;
+    const inMs = at.getTime() - this.ctx.clock.now().getTime();
+    if (inMs <= 0 || inMs > timerWithinMs) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sweep().catch((err: unknown) => this.ctx.log(`review sweep failed: ${errorStack(err)}`));
+    }, inMs);
+    this.timer.unref();
   }
 
   private async sweepOnce(): Promise<void> {
     const now = this.ctx.clock.now();
     await this.followPolicy(now);
+    if (!this.mustAsk(now)) return;
+    this.dirty = false;
+    this.heardDuringRead = null;
+    try {
+      if (!(await this.applyDue(now))) {
+        // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
+        this.known = null;
+        this.markDirty();
+        return;
+      }
+      // Without hearing others' writes, what would be read now is stale at once: the next sweep asks again.
+      this.known = null;
+      if (!this.hearing) return;
+      const hearingSince = this.hearingChanges;
+      const next = await this.ctx.store.nextChangeAt();
+      // Heard while the store was read (the sweep's own transitions among them): the answer may predate it.
+      const heard = this.heardDuringRead as Date | null | undefined;
+      if (hearingSince === this.hearingChanges) this.known = { at: heard && (next === null || heard < next) ? heard : next, readAtMs: Date.now() };
+    } finally {
+      this.heardDuringRead = undefined;
+    }
+    this.arm();
+  }
+
+  /** Applies the transitions of releases due at `now`, a few pages at most; false when more may be due. */
+  private async applyDue(now: Date): Promise<boolean> {
     for (let page = 0; page < pagesPerTurn; page++) {
       const due = await this.ctx.store.listDue(now, pageSize);
-      if (due.length === 0) return;
+      if (due.length === 0) return true;
       const transitions = due.map((tracked) => this.transitionOf(tracked, now));
       const applied = new Set(await this.ctx.store.applyTransitions(transitions));
       due.forEach((tracked, i) => {
@@ -112,10 +212,9 @@ export class Sweeper {
         if (t === undefined) return;
         if (applied.has(t.releaseId) && t.audit && t.state === 'awaiting-review') this.announce(tracked.release, t.audit);
       });
-      if (due.length < pageSize) return;
+      if (due.length < pageSize) return true;
     }
-    // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
-    this.markDirty();
+    return false;
   }
 
   /** The transition recording a due release's state now; with an audit entry when time or policy moved an undecided release. */

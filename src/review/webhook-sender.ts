@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { AppContext } from '../app-context.js';
 import type { WebhookTarget } from '../policy/policy.js';
 import type { JobQueue } from '../store/job-queue.js';
+import { JobQueueWaker } from '../store/job-queue-waker.js';
 
 /** Events Airlock posts; a webhook's `events` list in the policy picks among them. */
 export type WebhookEventName = 'awaiting-review' | 'approve' | 'reject' | 'revoke';
@@ -29,8 +30,13 @@ export interface WebhookSenderOptions {
   maxAttempts?: number;
   /** Per-attempt timeout. @default 10s */
   timeoutMs?: number;
-  /** How often the outbox is looked at for deliveries due (with `AppDeps.jobs`). @default 500 */
+  /**
+   * How often the outbox (with `AppDeps.jobs`) is looked at while deliveries other replicas queue
+   * may go unheard; otherwise it is looked at when told and when a retry's back-off ends. @default 500
+   */
   outboxPollMs?: number;
+  /** How often it is looked at while they are heard, in case a notification was lost. @default 5000 */
+  outboxSafetyPollMs?: number;
 }
 
 /** What an outbox job holds: the target by its URL's hash (the URL itself is a secret), and the exact body. */
@@ -63,8 +69,9 @@ export class WebhookSender {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly aborter = new AbortController();
   private closed = false;
-  private readonly outboxTimer: NodeJS.Timeout | null = null;
+  private readonly outboxWaker: JobQueueWaker | null = null;
   private outboxRun: Promise<void> | null = null;
+  private outboxAgain = false;
   /** This process, as the owner of the outbox jobs it claims. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -72,10 +79,15 @@ export class WebhookSender {
     private readonly ctx: AppContext,
     private readonly options: WebhookSenderOptions = {},
   ) {
-    if (ctx.jobs) {
-      this.outboxTimer = setInterval(() => void this.pollOutbox(), options.outboxPollMs ?? 500);
-      this.outboxTimer.unref();
-    }
+    if (ctx.jobs)
+      this.outboxWaker = new JobQueueWaker({
+        jobs: ctx.jobs,
+        kind: 'webhook',
+        owner: this.owner,
+        look: () => void this.pollOutbox(),
+        unheardMs: options.outboxPollMs ?? 500,
+        safetyMs: options.outboxSafetyPollMs,
+      });
   }
 
   send(payload: WebhookPayload): void {
@@ -101,7 +113,18 @@ export class WebhookSender {
   private pollOutbox(): Promise<void> {
     const jobs = this.ctx.jobs;
     if (this.closed || !jobs) return Promise.resolve();
-    this.outboxRun ??= this.deliverOutbox(jobs)
+    if (this.outboxRun) {
+      // Told of a delivery while a pass runs: it may have claimed before that one committed.
+      this.outboxAgain = true;
+      return this.outboxRun;
+    }
+    this.outboxRun = (async () => {
+      do {
+        this.outboxAgain = false;
+        await this.deliverOutbox(jobs);
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- pollOutbox() sets it while deliverOutbox awaits
+      } while (this.outboxAgain && !this.closed);
+    })()
       .catch((err: unknown) => this.ctx.log(`webhook outbox: ${(err as Error).message}`))
       .finally(() => (this.outboxRun = null));
     return this.outboxRun;
@@ -112,7 +135,9 @@ export class WebhookSender {
     for (;;) {
       // The lease outlasts one attempt; a replica killed mid-attempt leaves the job to another.
       const claimed = await jobs.claim('webhook', this.owner, new Date(), timeoutMs + 20_000, 8);
-      if (claimed.length === 0 || this.closed) return;
+      if (this.closed) return;
+      // All delivered that could be: wake when the soonest retry's back-off ends.
+      if (claimed.length === 0) return this.outboxWaker?.idle();
       await Promise.all(
         claimed.map(async (job) => {
           const d = job.payload as unknown as OutboxDelivery;
@@ -149,7 +174,7 @@ export class WebhookSender {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.outboxTimer) clearInterval(this.outboxTimer);
+    this.outboxWaker?.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.aborter.abort();

@@ -54,4 +54,25 @@ export interface JobQueue {
   find(key: string): Promise<QueuedJob | null>;
   /** Deletes finished jobs older than `before`; returns how many. */
   prune(before: Date): Promise<number>;
+  /**
+   * When a job of `kind` may next be claimed: the soonest back-off end or lease expiry among its
+   * unfinished jobs (at or before now: at once), leaving out the leases `owner` holds (it renews
+   * them); null when there is none.
+   */
+  nextClaimAt(kind: string, owner: string): Promise<Date | null>;
+  /**
+   * Tells `listener` when jobs of `kind` may be claimed from a moment on: each queued or handed
+   * back by this queue as it is, and on PostgreSQL by any replica (LISTEN/NOTIFY), soon after
+   * commit; on SQLite another process's writes to the file are looked for every half second.
+   * Returns what stops it.
+   */
+  watch(kind: string, listener: JobListener): () => void;
+}
+
+/** Hears when jobs may be claimed (see `JobQueue.watch`). */
+export interface JobListener {
+  /** A job may be claimed from `at` on (at or before now: at once). */
+  claimableAt(at: Date): void;
+  /** As `NextChangeListener.listening`: false while other replicas' jobs may go unheard (look at the queue often). */
+  listening(on: boolean): void;
 }

@@ -6,6 +6,7 @@ import { FsBlobStore } from './fs-blob-store.js';
 import type { JobQueue } from './job-queue.js';
 import { openSqlite } from './open-sqlite.js';
 import { PgJobQueue } from './pg-job-queue.js';
+import { PgNotifications } from './pg-notifications.js';
 import { PgReleaseStore } from './pg-release-store.js';
 import { PgTokenStore } from './pg-token-store.js';
 import type { ReleaseStore } from './release-store.js';
@@ -54,26 +55,40 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     const store = new SqliteReleaseStore(db);
     const tokens = new SqliteTokenStore(db);
     const jobs = new SqliteJobQueue(db);
-    return { store, tokens, jobs, where: location.file, close: () => tokens.close() };
+    return {
+      store,
+      tokens,
+      jobs,
+      where: location.file,
+      close: () => {
+        jobs.close();
+        return tokens.close();
+      },
+    };
   }
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool opens a new one for the next query.
   pool.on('error', (err) => log(`PostgreSQL connection lost: ${err.message}`));
+  // What other replicas write (releases due, jobs queued) is heard on one listening connection,
+  // opened when the sweeper or a job runner first follows it.
+  const notifications = new PgNotifications(location.url, (message) => log(`PostgreSQL notifications: ${message}`));
   try {
-    const store = await PgReleaseStore.open(pool);
+    const store = await PgReleaseStore.open(pool, { notifications });
     const tokens = await PgTokenStore.open(pool);
-    const jobs = await PgJobQueue.open(pool);
+    const jobs = await PgJobQueue.open(pool, { notifications });
     return {
       store,
       tokens,
       jobs,
       where: redactUrl(location.url),
       close: async () => {
+        await notifications.close();
         if (!pool.ended) await pool.end();
       },
     };
   } catch (err) {
+    await notifications.close();
     await pool.end().catch(() => {});
     throw err;
   }

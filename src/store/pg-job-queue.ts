@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import type { JobQueue, NewJob, QueuedJob } from './job-queue.js';
+import type { JobListener, JobQueue, NewJob, QueuedJob } from './job-queue.js';
+import { JobQueueListeners } from './job-queue-listeners.js';
+import { jobsChannel, type PgNotifications } from './pg-notifications.js';
 import type { Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrate.js';
 
@@ -25,6 +27,29 @@ CREATE TABLE jobs (
 );
 CREATE UNIQUE INDEX jobs_unfinished_key ON jobs (key) WHERE done_at IS NULL;
 CREATE INDEX jobs_runnable ON jobs (kind, priority DESC, id) WHERE done_at IS NULL;
+`,
+  },
+  {
+    version: 2,
+    name: 'jobs queued or handed back notify airlock_jobs',
+    // Replicas look at the queue when told, not on a timer: each statement that queues jobs, or
+    // hands them back (a retry with its back-off, a shutdown), notifies once per kind with the
+    // soonest moment they may be claimed ('<kind> <ms since the epoch>'). Claims, renewals and
+    // completions leave jobs nobody else may take, and notify nothing.
+    sql: `
+CREATE FUNCTION jobs_notify_claimable() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  r RECORD;
+BEGIN
+  FOR r IN SELECT kind, MIN(run_after) AS at FROM changed WHERE done_at IS NULL AND owner IS NULL GROUP BY kind LOOP
+    PERFORM pg_notify('airlock_jobs', r.kind || ' ' || FLOOR(EXTRACT(EPOCH FROM r.at) * 1000)::BIGINT::TEXT);
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_queued AFTER INSERT ON jobs REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify_claimable();
+CREATE TRIGGER jobs_handed_back AFTER UPDATE ON jobs REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify_claimable();
 `,
   },
 ];
@@ -67,11 +92,19 @@ function toJob(row: JobRow): QueuedJob {
  * different jobs and never wait on each other.
  */
 export class PgJobQueue implements JobQueue {
-  private constructor(private readonly pool: pg.Pool) {}
+  /** Heard of: this queue's own jobs; with `notifications`, every replica's once followed. */
+  private readonly listeners = new JobQueueListeners(false);
+  private stopFollowing: (() => void) | null = null;
 
-  static async open(pool: pg.Pool): Promise<PgJobQueue> {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly notifications: PgNotifications | null,
+  ) {}
+
+  /** Migrates the schema and returns the queue; `notifications`: how `watch` hears other replicas' jobs (else they go unheard). */
+  static async open(pool: pg.Pool, options: { notifications?: PgNotifications } = {}): Promise<PgJobQueue> {
     await migratePostgres(pool, 'jobs', pgJobMigrations);
-    return new PgJobQueue(pool);
+    return new PgJobQueue(pool, options.notifications ?? null);
   }
 
   async enqueue(job: NewJob, now: Date): Promise<boolean> {
@@ -80,6 +113,7 @@ export class PgJobQueue implements JobQueue {
        ON CONFLICT (key) WHERE done_at IS NULL DO NOTHING`,
       [job.kind, job.key, JSON.stringify(job.payload ?? {}), job.priority ?? 0, job.runAfter ?? now, now],
     );
+    if ((rowCount ?? 0) > 0) this.listeners.claimable(job.kind, job.runAfter ?? now);
     return (rowCount ?? 0) > 0;
   }
 
@@ -118,11 +152,12 @@ export class PgJobQueue implements JobQueue {
   }
 
   async retry(id: number, owner: string, runAfter: Date, error: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      'UPDATE jobs SET run_after = $1, last_error = $2, owner = NULL, lease_until = NULL WHERE id = $3 AND owner = $4 AND done_at IS NULL',
+    const { rows } = await this.pool.query<{ kind: string }>(
+      'UPDATE jobs SET run_after = $1, last_error = $2, owner = NULL, lease_until = NULL WHERE id = $3 AND owner = $4 AND done_at IS NULL RETURNING kind',
       [runAfter, error, id, owner],
     );
-    return (rowCount ?? 0) > 0;
+    if (rows[0]) this.listeners.claimable(rows[0].kind, runAfter);
+    return rows.length > 0;
   }
 
   async find(key: string): Promise<QueuedJob | null> {
@@ -133,5 +168,29 @@ export class PgJobQueue implements JobQueue {
   async prune(before: Date): Promise<number> {
     const { rowCount } = await this.pool.query('DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1', [before]);
     return rowCount ?? 0;
+  }
+
+  async nextClaimAt(kind: string, owner: string): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ at: Date | null }>(
+      `SELECT MIN(GREATEST(run_after, COALESCE(lease_until, run_after))) AS at FROM jobs
+       WHERE kind = $1 AND done_at IS NULL AND (owner IS NULL OR owner <> $2)`,
+      [kind, owner],
+    );
+    return rows[0]?.at ?? null;
+  }
+
+  watch(kind: string, listener: JobListener): () => void {
+    this.stopFollowing ??=
+      this.notifications?.subscribe(jobsChannel, {
+        notify: (payload) => {
+          const space = payload.lastIndexOf(' ');
+          const ms = Number(payload.slice(space + 1));
+          if (space > 0 && payload.slice(space + 1) !== '' && Number.isFinite(ms)) this.listeners.claimable(payload.slice(0, space), new Date(ms));
+          // A payload this schema does not write: every follower looks now rather than miss a job.
+          else for (const kind of this.listeners.kinds()) this.listeners.claimable(kind, new Date(0));
+        },
+        listening: (on) => this.listeners.listening(on),
+      }) ?? null;
+    return this.listeners.add(kind, listener);
   }
 }

@@ -173,4 +173,68 @@ CREATE TRIGGER audit_appended AFTER INSERT ON audit REFERENCING NEW TABLE AS app
   FOR EACH STATEMENT EXECUTE FUNCTION audit_notify_appended();
 `,
   },
+  {
+    version: 7,
+    name: 'release counts by state; releases tell their next change (airlock_next_change); partial hold and analysis indexes',
+    // Counts by state for the gauges (/metrics) and the queues' totals, kept in the same statement
+    // as each row's change, so a scrape reads a handful of rows instead of counting every release.
+    // Statement triggers (one per kind of event: transition tables allow one each) add up the
+    // statement's rows by state; only counts that moved are written, in key order, so two
+    // statements changing the same counts wait on each other in one order and never deadlock.
+    //
+    // Each statement that writes releases also says the soonest next change it wrote, on the
+    // channel `airlock_next_change` (milliseconds since the epoch; 0 is "due now"): every replica's
+    // sweeper knows when something becomes due, and a sweep with nothing due asks nothing.
+    //
+    // The hold and analysis indexes hold only what their queries read, as the SQLite track's
+    // migrations 6 and 7 made them: releases not released (most are, trusted by age, with hold
+    // ends interleaved across packages, one index leaf written each) and pending analyses.
+    sql: `
+CREATE TABLE release_state_counts (
+  ecosystem TEXT NOT NULL,
+  state TEXT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (ecosystem, state)
+);
+INSERT INTO release_state_counts (ecosystem, state, count)
+  SELECT ecosystem, state, COUNT(*) FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state;
+CREATE FUNCTION releases_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  soonest TIMESTAMPTZ;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO release_state_counts AS c (ecosystem, state, count)
+      SELECT ecosystem, state, COUNT(*) FROM new_rows WHERE state IS NOT NULL GROUP BY ecosystem, state ORDER BY ecosystem, state
+      ON CONFLICT (ecosystem, state) DO UPDATE SET count = c.count + EXCLUDED.count;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO release_state_counts AS c (ecosystem, state, count)
+      SELECT ecosystem, state, SUM(d) FROM (
+        SELECT ecosystem, state, 1 AS d FROM new_rows WHERE state IS NOT NULL
+        UNION ALL SELECT ecosystem, state, -1 FROM old_rows WHERE state IS NOT NULL
+      ) moved GROUP BY ecosystem, state HAVING SUM(d) <> 0 ORDER BY ecosystem, state
+      ON CONFLICT (ecosystem, state) DO UPDATE SET count = c.count + EXCLUDED.count;
+  ELSE
+    INSERT INTO release_state_counts AS c (ecosystem, state, count)
+      SELECT ecosystem, state, -COUNT(*) FROM old_rows WHERE state IS NOT NULL GROUP BY ecosystem, state ORDER BY ecosystem, state
+      ON CONFLICT (ecosystem, state) DO UPDATE SET count = c.count + EXCLUDED.count;
+    RETURN NULL;
+  END IF;
+  SELECT MIN(next_change_at) INTO soonest FROM new_rows;
+  IF soonest IS NOT NULL THEN
+    PERFORM pg_notify('airlock_next_change', FLOOR(EXTRACT(EPOCH FROM soonest) * 1000)::BIGINT::TEXT);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER releases_inserted AFTER INSERT ON releases REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION releases_changed();
+CREATE TRIGGER releases_updated AFTER UPDATE ON releases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION releases_changed();
+CREATE TRIGGER releases_deleted AFTER DELETE ON releases REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION releases_changed();
+DROP INDEX releases_state_hold;
+CREATE INDEX releases_held_until ON releases (state, hold_until NULLS FIRST, id) WHERE state <> 'released';
+DROP INDEX releases_analysis;
+CREATE INDEX releases_analysis_pending ON releases (analysis) WHERE analysis = 'pending';
+`,
+  },
 ];

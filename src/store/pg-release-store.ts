@@ -8,6 +8,9 @@ import type { ReleaseState, StateCount } from '../domain/release-state.js';
 import type { StoredFinding } from '../domain/finding.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { migratePostgres } from './pg-migrate.js';
+import { NextChangeListeners } from './next-change-listeners.js';
+import { nextChangeChannel, type PgNotifications } from './pg-notifications.js';
+import { stateCountQuery, sumStateCounts } from './state-count-query.js';
 import { pgReleaseMigrations } from './pg-release-migrations.js';
 import { pgTransaction } from './pg-transaction.js';
 import type {
@@ -17,6 +20,7 @@ import type {
   CachedDocument,
   InitialState,
   NewAuditEntry,
+  NextChangeListener,
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
@@ -131,6 +135,13 @@ function riskRank(findings: StoredFinding[]): number {
   return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
 }
 
+/** The soonest of some next changes (null: none is timed). */
+function soonest(times: (Date | null)[]): Date | null {
+  let at: Date | null = null;
+  for (const t of times) if (t && (at === null || t < at)) at = t;
+  return at;
+}
+
 /** "Due now" (SQLite's 0): the sweeper looks at the release at its next pass. */
 const dueNow = new Date(0);
 
@@ -143,10 +154,15 @@ function releaseFilter(query: ReleaseQuery, params: unknown[]): string {
   const where: string[] = [];
   if (query.ecosystem) where.push(`ecosystem = ${param(query.ecosystem)}`);
   if (query.name) where.push(`name = ${param(query.name)}`);
-  if (query.analysis) where.push(`analysis = ${param(query.analysis)}`);
+  // 'pending' as a literal: the partial index of pending analyses is only chosen for a condition it implies.
+  if (query.analysis) where.push(query.analysis === 'pending' ? "analysis = 'pending'" : `analysis = ${param(query.analysis)}`);
   // A decided release with findings in files added later can be sent back to review by them.
   if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]'::jsonb) AND withdrawn_at IS NULL");
-  if (query.states) where.push(`state = ANY(${param(query.states)}::text[])`);
+  if (query.states) {
+    where.push(`state = ANY(${param(query.states)}::text[])`);
+    // Implied already; spelled out as the partial hold index's condition so the planner can use it.
+    if (!query.states.includes('released')) where.push("state <> 'released'");
+  }
   // ILIKE: case-insensitive, as SQLite's LIKE is for these names.
   if (query.search) where.push(`(ecosystem || ':' || name || '@' || version) ILIKE ${param(`%${query.search.replace(/[\\%_]/g, '\\$&')}%`)} ESCAPE '\\'`);
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -347,9 +363,14 @@ const appendAuditSql = `
  * two replicas insert each release once (ON CONFLICT) and only one of them reports it as added.
  */
 export class PgReleaseStore implements ReleaseStore {
+  /** Heard of until this store is watched; then from every replica too, when it has `notifications`. */
+  private readonly nextChanges = new NextChangeListeners(false);
+  private stopFollowing: (() => void) | null = null;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly ownsPool: boolean,
+    private readonly notifications: PgNotifications | null,
   ) {}
 
   /** A statement prepared by name on whichever pooled connection runs it (see `prepared`). */
@@ -357,10 +378,19 @@ export class PgReleaseStore implements ReleaseStore {
     return this.pool.query<R>(prepared(text, values));
   }
 
-  /** Migrates the schema (once, under a lock) and returns the store. `ownsPool`: close() ends the pool. */
-  static async open(pool: pg.Pool, options: { ownsPool?: boolean } = {}): Promise<PgReleaseStore> {
+  /**
+   * Migrates the schema (once, under a lock) and returns the store. `ownsPool`: close() ends the
+   * pool. `notifications`: how `watchNextChanges` hears other replicas' writes; without it they go
+   * unheard (its listeners are told they are not listening, and read the store).
+   */
+  static async open(pool: pg.Pool, options: { ownsPool?: boolean; notifications?: PgNotifications } = {}): Promise<PgReleaseStore> {
     await migratePostgres(pool, 'releases', pgReleaseMigrations);
-    return new PgReleaseStore(pool, options.ownsPool ?? false);
+    return new PgReleaseStore(pool, options.ownsPool ?? false, options.notifications ?? null);
+  }
+
+  /** This store's own write made releases due at `at` (its NOTIFY reaches this process later; tell the listeners now). */
+  private wrote(at: Date | null): void {
+    if (at) this.nextChanges.changed(at);
   }
 
   async recordSeen(
@@ -435,6 +465,8 @@ export class PgReleaseStore implements ReleaseStore {
         auditOrderLockKey.toString(),
       ],
     );
+    if (fills.length > 0) this.wrote(dueNow);
+    this.wrote(soonest(list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow))));
     const addedIds = new Set(rows.filter((r) => r.source === 'added').map((r) => r.id));
     const filled = rows.filter((r) => r.source === 'filled').length;
     // The statement's rows are the package as it was when the statement started, with what it
@@ -469,6 +501,8 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const byState = stateCountQuery(query);
+    if (byState) return sumStateCounts(await this.countByState(), byState);
     const params: unknown[] = [];
     const where = releaseFilter(query, params);
     const { rows } = await this.q<{ n: string }>(`SELECT COUNT(*) AS n FROM releases ${where}`, params);
@@ -508,17 +542,38 @@ export class PgReleaseStore implements ReleaseStore {
       ],
     );
     const applied = new Set(rows.map((r) => r.id));
+    this.wrote(soonest(transitions.filter((t) => applied.has(t.releaseId)).map((t) => t.nextChangeAt)));
     return transitions.map((t) => t.releaseId).filter((id) => applied.has(id));
   }
 
   async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
     const { rowCount } = await this.q(`UPDATE releases SET ${factChanged} WHERE ecosystem = $1 AND name = $2`, [ecosystem, name]);
+    this.wrote(dueNow);
     return rowCount ?? 0;
+  }
+
+  async nextChangeAt(): Promise<Date | null> {
+    const { rows } = await this.q<{ at: Date }>('SELECT next_change_at AS at FROM releases WHERE next_change_at IS NOT NULL ORDER BY next_change_at LIMIT 1');
+    return rows[0]?.at ?? null;
+  }
+
+  watchNextChanges(listener: NextChangeListener): () => void {
+    const stop = this.nextChanges.add(listener);
+    this.stopFollowing ??=
+      this.notifications?.subscribe(nextChangeChannel, {
+        notify: (payload) => {
+          const ms = Number(payload);
+          // Not a time this schema writes: something is amiss, so the sweeper had better look.
+          this.nextChanges.changed(Number.isFinite(ms) ? new Date(ms) : dueNow);
+        },
+        listening: (on) => this.nextChanges.listening(on),
+      }) ?? null;
+    return stop;
   }
 
   async countByState(): Promise<StateCount[]> {
     const { rows } = await this.q<{ ecosystem: Ecosystem; state: ReleaseState; count: string }>(
-      'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+      'SELECT ecosystem, state, count FROM release_state_counts WHERE count > 0',
     );
     return rows.map((r) => ({ ecosystem: r.ecosystem, state: r.state, count: Number(r.count) }));
   }
@@ -531,6 +586,7 @@ export class PgReleaseStore implements ReleaseStore {
       `UPDATE releases SET analysis = 'done', findings = $1, baseline_version = $2, analyzed_at = $3, risk_rank = $4, ${factChanged} WHERE id = $5`,
       [JSON.stringify(result.findings), result.baselineVersion, result.analyzedAt, riskRank(result.findings), releaseId],
     );
+    this.wrote(dueNow);
   }
 
   async saveAnalysisIfPending(
@@ -550,6 +606,7 @@ export class PgReleaseStore implements ReleaseStore {
         auditOrderLockKey.toString(),
       ],
     );
+    this.wrote(dueNow);
     return (rows[0]?.saved ?? 0) > 0;
   }
 
@@ -558,10 +615,12 @@ export class PgReleaseStore implements ReleaseStore {
       `UPDATE releases SET analysis = 'pending', findings = '[]', analyzed_at = NULL, risk_rank = ${severities.length}, ${factChanged} WHERE id = $1`,
       [releaseId],
     );
+    this.wrote(dueNow);
   }
 
   async recordDecision(releaseId: number, decision: Decision): Promise<void> {
     await this.q(recordDecisionSql, [JSON.stringify(decision), releaseId, ...decisionValues(decision)]);
+    this.wrote(dueNow);
   }
 
   async decideIf(releaseId: number, previous: Decision | null, decision: Decision, audit: NewAuditEntry): Promise<boolean> {
@@ -580,11 +639,13 @@ export class PgReleaseStore implements ReleaseStore {
         auditOrderLockKey.toString(),
       ],
     );
+    this.wrote(dueNow);
     return (rows[0]?.decided ?? 0) > 0;
   }
 
   async setWithdrawn(releaseId: number, at: Date | null): Promise<void> {
     await this.q(`UPDATE releases SET withdrawn_at = $1, ${factChanged} WHERE id = $2`, [at, releaseId]);
+    this.wrote(dueNow);
   }
 
   async recordArtifacts(releaseId: number, artifacts: ObservedArtifact[], now: Date): Promise<Artifact[]> {
@@ -698,10 +759,11 @@ export class PgReleaseStore implements ReleaseStore {
       const releaseId = updated.rows[0]?.release_id;
       if (releaseId !== undefined) await this.fileFindingsChanged(client, releaseId);
     });
+    this.wrote(dueNow);
   }
 
   async saveArtifactAnalysisIfPending(artifactId: number, result: { findings: StoredFinding[]; analyzedAt: Date }, audit: NewAuditEntry): Promise<boolean> {
-    return pgTransaction(this.pool, async (client) => {
+    const saved = await pgTransaction(this.pool, async (client) => {
       const updated = await client.query<{ release_id: number }>(
         "UPDATE artifacts SET analysis = 'done', findings = $1, analyzed_at = $2 WHERE id = $3 AND analysis = 'pending' RETURNING release_id",
         [JSON.stringify(result.findings), result.analyzedAt, artifactId],
@@ -712,6 +774,8 @@ export class PgReleaseStore implements ReleaseStore {
       await insertAudit(client, [audit]);
       return true;
     });
+    if (saved) this.wrote(dueNow);
+    return saved;
   }
 
   async mergeReleases(intoId: number, fromIds: number[]): Promise<void> {
@@ -729,6 +793,7 @@ export class PgReleaseStore implements ReleaseStore {
       }
       await this.fileFindingsChanged(client, intoId);
     });
+    this.wrote(dueNow);
   }
 
   /**
@@ -796,6 +861,8 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async close(): Promise<void> {
+    this.stopFollowing?.();
+    this.stopFollowing = null;
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 }

@@ -129,6 +129,18 @@ export interface StateTransition {
 /** A new release's first recorded state (see `recordSeen`). */
 export type InitialState = Omit<StateTransition, 'releaseId' | 'revision'>;
 
+/** Hears of writes that change when releases are next due (see `ReleaseStore.watchNextChanges`). */
+export interface NextChangeListener {
+  /** A write made a release due at `at` (`new Date(0)`: at once). */
+  changed(at: Date): void;
+  /**
+   * False while writes by other replicas may go unheard (the notification connection is down or
+   * not yet up): what is known then is not enough, read the store. True once they are heard again
+   * (what was written meanwhile was announced to nobody: read the store once).
+   */
+  listening(on: boolean): void;
+}
+
 /** A cached upstream document (packument, simple page), kept so Airlock works while upstream is down. */
 export interface CachedDocument {
   body: Buffer;
@@ -183,7 +195,20 @@ export interface ReleaseStore {
   applyTransitions(transitions: StateTransition[]): Promise<number[]>;
   /** Makes every release of a package due now (a policy change moved their next change); returns how many. */
   markDue(ecosystem: Ecosystem, name: string): Promise<number>;
-  /** Releases by ecosystem and recorded state (an indexed GROUP BY). */
+  /**
+   * The soonest `nextChangeAt` of any release, or null when none can change by time alone: one
+   * indexed row. A sweeper that knows it (and hears of later writes, see `watchNextChanges`)
+   * asks nothing while nothing is due.
+   */
+  nextChangeAt(): Promise<Date | null>;
+  /**
+   * Tells `listener` the soonest next change of each write to releases from now on: of this
+   * store's own writes as they complete, and on PostgreSQL of every replica's (LISTEN/NOTIFY),
+   * soon after they commit. The embedded SQLite store is one process's (as its caches are), so
+   * it hears every write. Returns what stops it.
+   */
+  watchNextChanges(listener: NextChangeListener): () => void;
+  /** Releases by ecosystem and recorded state, from counts kept with each change (a few rows, whatever the store holds). */
   countByState(): Promise<StateCount[]>;
   saveAnalysis(releaseId: number, result: { findings: StoredFinding[]; baselineVersion: string | null; analyzedAt: Date }): Promise<void>;
   /**

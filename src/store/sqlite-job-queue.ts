@@ -1,5 +1,7 @@
 import { mustExist } from '../must-exist.js';
-import type { NewJob, JobQueue, QueuedJob } from './job-queue.js';
+import type { JobListener, NewJob, JobQueue, QueuedJob } from './job-queue.js';
+import { JobQueueListeners } from './job-queue-listeners.js';
+import { followOtherConnections } from './sqlite-next-change-watch.js';
 import type { Migration } from './migrations.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -67,6 +69,9 @@ function toJob(row: JobRow): QueuedJob {
 /** The job queue in the embedded SQLite file; claims are IMMEDIATE transactions, so two processes never share a job. */
 export class SqliteJobQueue implements JobQueue {
   private readonly stmts;
+  /** This connection's jobs are heard as they are queued; another connection's once it commits (see followOtherConnections). */
+  private readonly listeners = new JobQueueListeners(true);
+  private stopFollowing: (() => void) | null = null;
 
   constructor(private readonly db: SqliteDatabase) {
     migrateSqlite(db, 'jobs', sqliteJobMigrations);
@@ -84,9 +89,13 @@ export class SqliteJobQueue implements JobQueue {
       byId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       renew: db.prepare('UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND done_at IS NULL'),
       complete: db.prepare('UPDATE jobs SET done_at = ?, owner = NULL, lease_until = NULL WHERE id = ? AND owner = ? AND done_at IS NULL'),
-      retry: db.prepare(
-        'UPDATE jobs SET run_after = ?, last_error = ?, owner = NULL, lease_until = NULL WHERE id = ? AND owner = ? AND done_at IS NULL',
+      retry: db.prepare<[number, string, number, string], { kind: string }>(
+        'UPDATE jobs SET run_after = ?, last_error = ?, owner = NULL, lease_until = NULL WHERE id = ? AND owner = ? AND done_at IS NULL RETURNING kind',
       ),
+      nextClaim: db.prepare<[string, string], { at: number | null }>(
+        'SELECT MIN(MAX(run_after, COALESCE(lease_until, run_after))) AS at FROM jobs WHERE kind = ? AND done_at IS NULL AND (owner IS NULL OR owner <> ?)',
+      ),
+      nextUnclaimed: db.prepare<[string], { at: number | null }>('SELECT MIN(run_after) AS at FROM jobs WHERE kind = ? AND done_at IS NULL AND owner IS NULL'),
       find: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE key = ? AND done_at IS NULL'),
       prune: db.prepare('DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < ?'),
     };
@@ -94,6 +103,7 @@ export class SqliteJobQueue implements JobQueue {
 
   async enqueue(job: NewJob, now: Date): Promise<boolean> {
     const info = this.stmts.enqueue.run(job.kind, job.key, JSON.stringify(job.payload ?? {}), job.priority ?? 0, (job.runAfter ?? now).getTime(), now.getTime());
+    if (info.changes > 0) this.listeners.claimable(job.kind, job.runAfter ?? now);
     return info.changes > 0;
   }
 
@@ -120,7 +130,9 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async retry(id: number, owner: string, runAfter: Date, error: string): Promise<boolean> {
-    return this.stmts.retry.run(runAfter.getTime(), error, id, owner).changes > 0;
+    const row = this.stmts.retry.get(runAfter.getTime(), error, id, owner);
+    if (row) this.listeners.claimable(row.kind, runAfter);
+    return row !== undefined;
   }
 
   async find(key: string): Promise<QueuedJob | null> {
@@ -130,5 +142,27 @@ export class SqliteJobQueue implements JobQueue {
 
   async prune(before: Date): Promise<number> {
     return this.stmts.prune.run(before.getTime()).changes;
+  }
+
+  async nextClaimAt(kind: string, owner: string): Promise<Date | null> {
+    return toDate(this.stmts.nextClaim.get(kind, owner)?.at ?? null);
+  }
+
+  watch(kind: string, listener: JobListener): () => void {
+    // Another process queued or handed back jobs: the soonest unclaimed one of each kind followed.
+    // (Leases it holds are found by the looks' own `nextClaimAt`.)
+    this.stopFollowing ??= followOtherConnections(this.db, () => {
+      for (const k of this.listeners.kinds()) {
+        const at = this.stmts.nextUnclaimed.get(k)?.at ?? null;
+        if (at !== null) this.listeners.claimable(k, new Date(at));
+      }
+    });
+    return this.listeners.add(kind, listener);
+  }
+
+  /** Stops looking for other connections' jobs (the database itself is closed by its owner). */
+  close(): void {
+    this.stopFollowing?.();
+    this.stopFollowing = null;
   }
 }

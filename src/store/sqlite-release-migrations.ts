@@ -186,4 +186,34 @@ DROP INDEX releases_state_hold;
 CREATE INDEX releases_held_until ON releases (state, hold_until) WHERE state <> 'released';
 `,
   },
+  {
+    version: 8,
+    name: 'release counts by state',
+    // Counts by state for the gauges (/metrics) and the queues' totals, kept by triggers in the
+    // same transaction as each row's change, so a scrape reads a handful of rows instead of
+    // counting every release. Only a row whose state moves touches a count.
+    sql: `
+CREATE TABLE release_state_counts (
+  ecosystem TEXT NOT NULL,
+  state TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (ecosystem, state)
+) WITHOUT ROWID;
+INSERT INTO release_state_counts (ecosystem, state, count)
+  SELECT ecosystem, state, COUNT(*) FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state;
+CREATE TRIGGER releases_count_inserted AFTER INSERT ON releases WHEN NEW.state IS NOT NULL BEGIN
+  INSERT INTO release_state_counts (ecosystem, state, count) VALUES (NEW.ecosystem, NEW.state, 1)
+    ON CONFLICT (ecosystem, state) DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER releases_count_moved AFTER UPDATE OF ecosystem, state ON releases
+  WHEN OLD.state IS NOT NEW.state OR OLD.ecosystem IS NOT NEW.ecosystem BEGIN
+  UPDATE release_state_counts SET count = count - 1 WHERE OLD.state IS NOT NULL AND ecosystem = OLD.ecosystem AND state = OLD.state;
+  INSERT INTO release_state_counts (ecosystem, state, count) SELECT NEW.ecosystem, NEW.state, 1 WHERE NEW.state IS NOT NULL
+    ON CONFLICT (ecosystem, state) DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER releases_count_deleted AFTER DELETE ON releases WHEN OLD.state IS NOT NULL BEGIN
+  UPDATE release_state_counts SET count = count - 1 WHERE ecosystem = OLD.ecosystem AND state = OLD.state;
+END;
+`,
+  },
 ];

@@ -8,6 +8,9 @@ import { mustExist } from '../must-exist.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';
+import { NextChangeListeners } from './next-change-listeners.js';
+import { followOtherConnections, watchSqliteNextChanges } from './sqlite-next-change-watch.js';
+import { stateCountQuery, sumStateCounts } from './state-count-query.js';
 import type {
   Artifact,
   AuditEntry,
@@ -15,6 +18,7 @@ import type {
   CachedDocument,
   InitialState,
   NewAuditEntry,
+  NextChangeListener,
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
@@ -163,9 +167,16 @@ function toAudit(row: AuditRow): AuditEntry {
 /** The embedded release store: one SQLite file in WAL mode. */
 export class SqliteReleaseStore implements ReleaseStore {
   private readonly stmts;
+  /**
+   * This connection's writes are heard as they are made (see watchSqliteNextChanges); another
+   * connection's to the same file, once it has committed, as the soonest next change read again.
+   */
+  private readonly nextChanges = new NextChangeListeners(true);
+  private stopFollowing: (() => void) | null = null;
 
   constructor(private readonly db: SqliteDatabase) {
     migrateSqlite(db, 'releases', sqliteReleaseMigrations);
+    watchSqliteNextChanges(db, (at) => this.nextChanges.changed(at));
     this.stmts = {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
@@ -204,8 +215,9 @@ export class SqliteReleaseStore implements ReleaseStore {
         'UPDATE releases SET state = ?, hold_until = ?, next_change_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?',
       ),
       markDue: db.prepare('UPDATE releases SET revision = revision + 1, next_change_at = 0 WHERE ecosystem = ? AND name = ?'),
-      countByState: db.prepare<[], StateCount>(
-        'SELECT ecosystem, state, COUNT(*) AS count FROM releases WHERE state IS NOT NULL GROUP BY ecosystem, state',
+      countByState: db.prepare<[], StateCount>('SELECT ecosystem, state, count FROM release_state_counts WHERE count > 0'),
+      nextChange: db.prepare<[], { at: number }>(
+        'SELECT next_change_at AS at FROM releases WHERE next_change_at IS NOT NULL ORDER BY next_change_at LIMIT 1',
       ),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
       insertArtifact: db.prepare(
@@ -374,6 +386,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async countReleases(query: ReleaseQuery = {}): Promise<number> {
+    const byState = stateCountQuery(query);
+    if (byState) return sumStateCounts(await this.countByState(), byState);
     const { where, params } = releaseFilter(query);
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM releases ${where}`).get(...params) as { n: number }).n;
   }
@@ -401,6 +415,19 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async markDue(ecosystem: Ecosystem, name: string): Promise<number> {
     return this.stmts.markDue.run(ecosystem, name).changes;
+  }
+
+  async nextChangeAt(): Promise<Date | null> {
+    const row = this.stmts.nextChange.get();
+    return row ? new Date(row.at) : null;
+  }
+
+  watchNextChanges(listener: NextChangeListener): () => void {
+    this.stopFollowing ??= followOtherConnections(this.db, () => {
+      const row = this.stmts.nextChange.get();
+      if (row) this.nextChanges.changed(new Date(row.at));
+    });
+    return this.nextChanges.add(listener);
   }
 
   async countByState(): Promise<StateCount[]> {
@@ -639,6 +666,7 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async close(): Promise<void> {
+    this.stopFollowing?.();
     this.db.close();
   }
 }

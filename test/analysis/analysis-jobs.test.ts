@@ -108,7 +108,8 @@ describe('analyses as jobs in the SQLite database, in one process', () => {
     const airlock = await startAirlock({
       clock: new ManualClock(new Date(Date.now() + 10 * day)),
       policy,
-      env: { AIRLOCK_NPM_UPSTREAM: proxy.url, AIRLOCK_ANALYSIS_FETCH_ATTEMPTS: '3', AIRLOCK_ANALYSIS_RETRY_DELAY: '50ms', AIRLOCK_FIRST_SIGHT_WAIT: '1s' },
+      // Back-offs of 400 ms and 800 ms: the job is retried when each ends, so the analysis outlasts the 1 s first-sight wait.
+      env: { AIRLOCK_NPM_UPSTREAM: proxy.url, AIRLOCK_ANALYSIS_FETCH_ATTEMPTS: '3', AIRLOCK_ANALYSIS_RETRY_DELAY: '400ms', AIRLOCK_FIRST_SIGHT_WAIT: '1s' },
       jobQueue: true,
     });
     try {

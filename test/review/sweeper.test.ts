@@ -118,7 +118,7 @@ describe('the sweeper, with thousands of stored releases', () => {
     clock.advance('30m');
     a.counted.reset();
     await a.airlock.review.sweep();
-    expect(a.counted.rows).toEqual({ listDue: 0 });
+    expect(a.counted.rows).toEqual({});
   });
 
   it('releases a quarantined release when its cooldown ends, reading only that release, and writes its audit entry once', async () => {

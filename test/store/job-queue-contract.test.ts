@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../src/store/job-queue.js';
 import { storeEngines, type EngineDatabase } from './store-engines.js';
 
@@ -85,5 +85,47 @@ describe.each(storeEngines)('job queue on $name', (engine) => {
     expect(await jobs.claim('webhook', 'replica-b', later(59_000), 30_000, 1)).toEqual([]);
     const [again] = await jobs.claim('webhook', 'replica-b', later(60_000), 30_000, 1);
     expect(again).toMatchObject({ attempts: 2, lastError: 'HTTP 503 from https://hooks.test/a', payload: { eventId: 'event-7' } });
+  });
+
+  it('tells when a job may next be claimed, leaving out the leases the asking replica holds', async () => {
+    expect(await jobs.nextClaimAt('analysis', 'replica-a')).toBeNull();
+    await jobs.enqueue({ kind: 'analysis', key: 'a1' }, t0);
+    await jobs.enqueue({ kind: 'analysis', key: 'a2', runAfter: later(60_000) }, t0);
+    await jobs.enqueue({ kind: 'webhook', key: 'w1', runAfter: later(1000) }, t0);
+    expect(await jobs.nextClaimAt('analysis', 'replica-a')).toEqual(t0);
+    const [held] = await jobs.claim('analysis', 'replica-a', t0, 30_000, 1);
+    expect(held!.key).toBe('a1');
+    // Its own lease is renewed by the holder; another replica may take it once it runs out.
+    expect(await jobs.nextClaimAt('analysis', 'replica-a')).toEqual(later(60_000));
+    expect(await jobs.nextClaimAt('analysis', 'replica-b')).toEqual(later(30_000));
+    expect(await jobs.retry(held!.id, 'replica-a', later(5000), 'upstream down')).toBe(true);
+    expect(await jobs.nextClaimAt('analysis', 'replica-a')).toEqual(later(5000));
+    expect(await jobs.nextClaimAt('webhook', 'replica-a')).toEqual(later(1000));
+  });
+
+  it('tells a follower of a kind of each job queued or handed back: by its own handle at once, by another soon after', async () => {
+    const heard: string[] = [];
+    let listening = false;
+    const stop = jobs.watch('webhook', { claimableAt: (at) => heard.push(at.toISOString()), listening: (on) => (listening = on) });
+    try {
+      await jobs.enqueue({ kind: 'webhook', key: 'w1', runAfter: later(1000) }, t0);
+      await jobs.enqueue({ kind: 'analysis', key: 'a1' }, t0);
+      expect(heard).toContain(later(1000).toISOString());
+      await vi.waitFor(() => expect(listening).toBe(true), { timeout: 10_000 });
+      heard.length = 0;
+      const other = (await database.connect()).jobs;
+      await other.enqueue({ kind: 'webhook', key: 'w2', runAfter: later(500) }, t0);
+      await vi.waitFor(() => expect(heard).toContain(later(500).toISOString()), { timeout: 10_000 });
+      // Claimed, then handed back with a back-off: heard by its end at the latest (SQLite tells
+      // the soonest unclaimed job after another process's commit; w2 may be that one).
+      const [job] = await other.claim('webhook', 'replica-b', later(2000), 30_000, 1);
+      heard.length = 0;
+      await other.retry(job!.id, 'replica-b', later(9000), 'HTTP 503');
+      await vi.waitFor(() => expect(heard.some((at) => at <= later(9000).toISOString())).toBe(true), { timeout: 10_000 });
+      // Never of another kind.
+      expect(heard.every((at) => at !== t0.toISOString())).toBe(true);
+    } finally {
+      stop();
+    }
   });
 });

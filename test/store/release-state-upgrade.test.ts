@@ -42,6 +42,9 @@ describe('upgrading a release store from before states were stored', () => {
       ['waiting', 'quarantined'],
       ['ended', 'quarantined'],
     ]);
+    // The counts behind the gauges start from the states the upgrade recorded (backfilled by migration 8).
+    const counts = async () => (await store.countByState()).map((c) => `${c.state} ${c.count}`).sort();
+    expect(await counts()).toEqual(['quarantined 2', 'released 1']);
 
     const config = loadConfig({ AIRLOCK_STORAGE: temp.dir, AIRLOCK_NPM_UPSTREAM: 'http://127.0.0.1:9/', AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' });
     const policy = parsePolicy('cooldown: 72h\n');
@@ -59,6 +62,7 @@ describe('upgrading a release store from before states were stored', () => {
       await airlock.review.sweep();
       await airlock.review.sweep();
       expect(await automatic('npm:waiting@1.0.0')).toEqual(['discovered', 'released']);
+      expect(await counts()).toEqual(['released 3']);
     } finally {
       await airlock.close();
       await store.close();

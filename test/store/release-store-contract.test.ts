@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Decision } from '../../src/domain/decision.js';
 import type { NewAuditEntry, ObservedArtifact, ObservedRelease, ReleaseStore } from '../../src/store/release-store.js';
 import { storeEngines, type EngineDatabase } from './store-engines.js';
@@ -305,6 +305,66 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(await store.listDue(now, 10)).toEqual([]);
     expect(await store.countReleases({ states: ['quarantined'] })).toBe(1);
     expect((await store.listAudit()).map((e) => [e.action, e.subject])).toEqual([['discovered', 'npm:demo@1.0.0']]);
+  });
+
+  it('keeps counts by state with every insert, transition and deletion, and answers state totals from them', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const quarantined = (facts: { ecosystem: string; version: string }) => ({
+      state: 'quarantined' as const,
+      holdUntil: at('2026-11-04T10:00:00Z'),
+      nextChangeAt: at('2026-11-04T10:00:00Z'),
+      audit: entry('discovered', `${facts.ecosystem}:demo@${facts.version}`),
+    });
+    await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('2.0.0'), seen('3.0.0')], now, pending, quarantined);
+    const [p1, p2] = (await store.recordSeen('pypi', 'demo', [seen('1.0'), seen('1.0.0')], now, pending, quarantined)).added;
+    // No recorded state yet: not counted.
+    await store.recordSeen('npm', 'unswept', [seen('1.0.0')], now, pending);
+    const v1 = (await store.getRelease('npm', 'demo', '1.0.0'))!;
+    const tracked = (await store.listDue(at('2026-11-05T00:00:00Z'), 10)).find((t) => t.release.id === v1.id)!;
+    const released = { releaseId: v1.id, revision: tracked.revision, state: 'released' as const, holdUntil: null, nextChangeAt: null, audit: null };
+    expect(await store.applyTransitions([released])).toEqual([v1.id]);
+    // Applied again at the old revision: nothing moves, the counts neither.
+    expect(await store.applyTransitions([released])).toEqual([]);
+    await store.mergeReleases(p1!.id, [p2!.id]);
+    const byKey = (counts: { ecosystem: string; state: string; count: number }[]) => [...counts].sort((x, y) => `${x.ecosystem}${x.state}`.localeCompare(`${y.ecosystem}${y.state}`));
+    expect(byKey(await store.countByState())).toEqual([
+      { ecosystem: 'npm', state: 'quarantined', count: 2 },
+      { ecosystem: 'npm', state: 'released', count: 1 },
+      { ecosystem: 'pypi', state: 'quarantined', count: 1 },
+    ]);
+    expect(await store.countReleases({ states: ['quarantined'] })).toBe(3);
+    expect(await store.countReleases({ states: ['quarantined', 'released'], ecosystem: 'npm' })).toBe(3);
+    // The same totals counted over the rows (a search matching every release), so the kept counts cannot drift unseen.
+    expect(await store.countReleases({ states: ['quarantined'], search: '@' })).toBe(3);
+    expect(await store.countReleases({ states: ['quarantined', 'released'], ecosystem: 'npm', search: '@' })).toBe(3);
+  });
+
+  it('tells the soonest next change, and hears of next changes as they are written: its own at once, another handle\'s soon after', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const heard: Date[] = [];
+    let listening = false;
+    const stop = store.watchNextChanges({ changed: (t) => heard.push(t), listening: (on) => (listening = on) });
+    try {
+      expect(await store.nextChangeAt()).toBeNull();
+      const holdUntil = (hours: number) => ({ state: 'quarantined' as const, holdUntil: at(`2026-11-0${1 + hours / 24}T10:00:00Z`), nextChangeAt: at(`2026-11-0${1 + hours / 24}T10:00:00Z`), audit: null });
+      await store.recordSeen('npm', 'later', [seen('1.0.0')], now, pending, () => holdUntil(72));
+      expect(heard).toContainEqual(at('2026-11-04T10:00:00Z'));
+      expect(await store.nextChangeAt()).toEqual(at('2026-11-04T10:00:00Z'));
+
+      await vi.waitFor(() => expect(listening).toBe(true), { timeout: 10_000 });
+      heard.length = 0;
+      const other = (await database.connect()).releases;
+      await other.recordSeen('npm', 'sooner', [seen('1.0.0')], now, pending, () => holdUntil(24));
+      await vi.waitFor(() => expect(heard.some((t) => t <= at('2026-11-02T10:00:00Z'))).toBe(true), { timeout: 10_000 });
+      expect(await store.nextChangeAt()).toEqual(at('2026-11-02T10:00:00Z'));
+      // A fact written elsewhere makes its release due at once.
+      heard.length = 0;
+      await other.setWithdrawn((await other.getRelease('npm', 'later', '1.0.0'))!.id, now);
+      await vi.waitFor(() => expect(heard).toContainEqual(new Date(0)), { timeout: 10_000 });
+      expect(await store.nextChangeAt()).toEqual(new Date(0));
+    } finally {
+      stop();
+    }
   });
 
   it('filters, counts, searches and orders releases for the review lists', async () => {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { JobQueue } from '../../src/store/job-queue.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
 import { PgJobQueue } from '../../src/store/pg-job-queue.js';
+import { PgNotifications } from '../../src/store/pg-notifications.js';
 import { PgReleaseStore } from '../../src/store/pg-release-store.js';
 import { PgTokenStore } from '../../src/store/pg-token-store.js';
 import type { ReleaseStore } from '../../src/store/release-store.js';
@@ -71,13 +72,22 @@ export function postgresEngine(): StoreEngine {
     async database() {
       const url = await cluster!.createDatabase();
       const pools: pg.Pool[] = [];
+      const listeners: PgNotifications[] = [];
       return {
         async connect() {
           const pool = new pg.Pool({ connectionString: url, max: 5 });
           pools.push(pool);
-          return { releases: await PgReleaseStore.open(pool), tokens: await PgTokenStore.open(pool), jobs: await PgJobQueue.open(pool) };
+          // As openDatabase does: one listening connection per handle, opened when something follows it.
+          const notifications = new PgNotifications(url, () => {});
+          listeners.push(notifications);
+          return {
+            releases: await PgReleaseStore.open(pool, { notifications }),
+            tokens: await PgTokenStore.open(pool),
+            jobs: await PgJobQueue.open(pool, { notifications }),
+          };
         },
         async drop() {
+          for (const n of listeners) await n.close();
           for (const pool of pools) await pool.end();
         },
       };

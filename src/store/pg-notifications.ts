@@ -1,0 +1,61 @@
+import { listenOnChannels, type PgListener } from './pg-listener.js';
+
+/** Each statement writing releases notifies the soonest next change it wrote, in ms since the epoch (PostgreSQL migration 7). */
+export const nextChangeChannel = 'airlock_next_change';
+/** Each statement queueing jobs, or handing them back, notifies `<kind> <ms since the epoch it may be claimed>` (jobs migration 2). */
+export const jobsChannel = 'airlock_jobs';
+
+const channels = [nextChangeChannel, jobsChannel] as const;
+export type PgChannel = (typeof channels)[number];
+
+export interface PgSubscriber {
+  notify(payload: string): void;
+  /** As `PgListenerOptions.onListening`; told the current state when subscribing. */
+  listening(on: boolean): void;
+}
+
+/**
+ * The notifications the stores of one database follow, on one dedicated connection per process,
+ * opened at the first subscription (a CLI command that subscribes to nothing opens none).
+ */
+export class PgNotifications {
+  private listener: PgListener | null = null;
+  private on = false;
+  private closed = false;
+  private readonly subscribers = new Map<PgChannel, Set<PgSubscriber>>();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly log: (message: string) => void = console.error,
+  ) {}
+
+  /** Follows `channel`; returns what stops it. */
+  subscribe(channel: PgChannel, subscriber: PgSubscriber): () => void {
+    const set = this.subscribers.get(channel) ?? new Set<PgSubscriber>();
+    this.subscribers.set(channel, set);
+    set.add(subscriber);
+    subscriber.listening(this.on);
+    if (!this.listener && !this.closed)
+      this.listener = listenOnChannels(this.connectionString, channels, (c, payload) => this.dispatch(c, payload), {
+        applicationName: 'airlock-store-listener',
+        name: 'store listener',
+        log: this.log,
+        onListening: (on) => {
+          this.on = on;
+          for (const s of [...this.subscribers.values()].flatMap((x) => [...x])) s.listening(on);
+        },
+      });
+    return () => set.delete(subscriber);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.on = false;
+    await this.listener?.close();
+    this.listener = null;
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    for (const s of this.subscribers.get(channel as PgChannel) ?? []) s.notify(payload);
+  }
+}
