@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { analyzeRelease } from './analyze-release.js';
+import { defaultLimits } from './defaults.js';
 import type { FileProfile } from './file-profile.js';
-import type { AnalysisInput, AnalysisResult, ArtifactSource, ProfileCache } from './types.js';
+import { inShard } from './profile-shard.js';
+import { readArtifact } from './read-artifact.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { AnalysisInput, AnalysisResult, ArchiveLimits, ArtifactSource, ProfileCache } from './types.js';
 
 /**
  * The analysis worker thread: runs `analyzeRelease` on artifacts whose bytes the main thread
@@ -34,6 +38,22 @@ export interface WorkerJob {
   profiles: [string, FileProfile][];
 }
 
+/**
+ * Profiles the files of one artifact in shard `shard` of `shards` (see `inShard`), so several
+ * workers share one large artifact; the profiles come back for the job that analyzes it.
+ */
+export interface WorkerProfileTask {
+  type: 'profile';
+  id: number;
+  ecosystem: Ecosystem;
+  limits?: Partial<ArchiveLimits>;
+  artifact: WorkerArtifact;
+  shard: number;
+  shards: number;
+  /** Profiles the main thread already has (of the baseline's files): those files are not profiled again. */
+  profiles: [string, FileProfile][];
+}
+
 export interface WorkerReturn {
   type: 'return';
   callId: number;
@@ -41,7 +61,7 @@ export interface WorkerReturn {
   error?: string;
 }
 
-export type ToWorker = WorkerJob | WorkerReturn;
+export type ToWorker = WorkerJob | WorkerProfileTask | WorkerReturn;
 
 export type FromWorker =
   | { type: 'call'; id: number; callId: number; name: string; args: unknown[] }
@@ -53,8 +73,22 @@ export type FromWorker =
       artifactProfiles: [string, string[]][];
       /** Profiles computed by this job (not sent by the main thread). */
       computed: [string, FileProfile][];
+      /** Milliseconds `analyzeRelease` took in the worker. */
+      ms: number;
+    }
+  | {
+      type: 'profiled';
+      id: number;
+      /** The profile keys of the artifact's files in the task's shard. */
+      keys: string[];
+      /** Profiles computed by this task. */
+      computed: [string, FileProfile][];
+      ms: number;
     }
   | { type: 'failed'; id: number; message: string };
+
+/** What a profile task's reader is given for a file outside its shard: never looked at, the task keeps only the profiles. */
+const otherShard: FileProfile = { language: 'js', tolerant: false, capabilities: [] };
 
 const port = parentPort;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -85,16 +119,10 @@ async function runJob(job: WorkerJob): Promise<void> {
       return known.size + computed.size;
     },
   };
-  const source = (a: WorkerArtifact): ArtifactSource => ({
-    filename: a.filename,
-    async open() {
-      if (a.sha256) {
-        current = keysByArtifact.get(a.sha256) ?? new Set();
-        keysByArtifact.set(a.sha256, current);
-      }
-      if (!a.bytes) throw new Error(a.problem ?? 'its bytes were not available');
-      return Readable.from([Buffer.from(a.bytes)]);
-    },
+  const source = sourceOf((a) => {
+    if (!a.sha256) return;
+    current = keysByArtifact.get(a.sha256) ?? new Set();
+    keysByArtifact.set(a.sha256, current);
   });
   const input: AnalysisInput = {
     ...job.input,
@@ -111,16 +139,57 @@ async function runJob(job: WorkerJob): Promise<void> {
       });
   }
   try {
+    const started = performance.now();
     const result = await analyzeRelease(input);
+    const ms = performance.now() - started;
     post({
       type: 'done',
       id: job.id,
       result,
       artifactProfiles: [...keysByArtifact].map(([sha, keys]) => [sha, [...keys]]),
       computed: [...computed],
+      ms,
     });
   } catch (err) {
     post({ type: 'failed', id: job.id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The artifact as the analyzer opens it; `opened` is told before each opening. */
+function sourceOf(opened: (a: WorkerArtifact) => void) {
+  return (a: WorkerArtifact): ArtifactSource => ({
+    filename: a.filename,
+    async open() {
+      opened(a);
+      if (!a.bytes) throw new Error(a.problem ?? 'its bytes were not available');
+      return Readable.from([Buffer.from(a.bytes)]);
+    },
+  });
+}
+
+async function runProfile(task: WorkerProfileTask): Promise<void> {
+  const known = new Map(task.profiles);
+  const computed = new Map<string, FileProfile>();
+  const keys = new Set<string>();
+  const cache: ProfileCache = {
+    get(key) {
+      if (!inShard(key, task.shard, task.shards)) return otherShard;
+      keys.add(key);
+      return known.get(key) ?? computed.get(key);
+    },
+    set(key, profile) {
+      computed.set(key, profile);
+    },
+    get size() {
+      return known.size + computed.size;
+    },
+  };
+  try {
+    const started = performance.now();
+    await readArtifact(sourceOf(() => {})(task.artifact), task.ecosystem, { ...defaultLimits, ...task.limits }, cache);
+    post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], ms: performance.now() - started });
+  } catch (err) {
+    post({ type: 'failed', id: task.id, message: err instanceof Error ? err.message : String(err) });
   }
 }
 
@@ -132,5 +201,5 @@ port?.on('message', (message: ToWorker) => {
     else call?.resolve(message.value);
     return;
   }
-  void runJob(message);
+  void (message.type === 'profile' ? runProfile(message) : runJob(message));
 });
