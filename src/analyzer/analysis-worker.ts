@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { analyzeRelease } from './analyze-release.js';
+import { analyzeRelease, type ReadView } from './analyze-release.js';
 import { defaultLimits } from './defaults.js';
+import type { ArtifactView } from './artifact-view.js';
 import type { FileProfile } from './file-profile.js';
 import { inShard } from './profile-shard.js';
 import { readArtifact } from './read-artifact.js';
@@ -23,6 +24,8 @@ export interface WorkerArtifact {
   bytes: ArrayBuffer | null;
   /** Set when the bytes could not be had (e.g. over the size limit); opening the artifact then fails with it. */
   problem: string | null;
+  /** What reading it gives, when its files were profiled apart (then its bytes are not sent again). */
+  view?: ArtifactView;
 }
 
 export interface WorkerJob {
@@ -83,12 +86,17 @@ export type FromWorker =
       keys: string[];
       /** Profiles computed by this task. */
       computed: [string, FileProfile][];
+      /**
+       * Shard 0 only: the artifact as read, with the profiles of files in other shards left null,
+       * and those files' paths with the keys of their profiles, for the main thread to fill in.
+       */
+      view?: ArtifactView;
+      elsewhere?: [string, string][];
       ms: number;
     }
   | { type: 'failed'; id: number; message: string };
 
-/** What a profile task's reader is given for a file outside its shard: never looked at, the task keeps only the profiles. */
-const otherShard: FileProfile = { language: 'js', tolerant: false, capabilities: [] };
+
 
 const port = parentPort;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -119,11 +127,22 @@ async function runJob(job: WorkerJob): Promise<void> {
       return known.size + computed.size;
     },
   };
-  const source = sourceOf((a) => {
+  const opened = sourceOf((a) => {
     if (!a.sha256) return;
     current = keysByArtifact.get(a.sha256) ?? new Set();
     keysByArtifact.set(a.sha256, current);
   });
+  // Artifacts profiled apart come as views: only the others are read.
+  const views = new Map<ArtifactSource, ArtifactView>();
+  const source = (a: WorkerArtifact) => {
+    const s = opened(a);
+    if (a.view) views.set(s, a.view);
+    return s;
+  };
+  const read: ReadView = (s, ...rest) => {
+    const view = views.get(s);
+    return view ? Promise.resolve(view) : readArtifact(s, ...rest);
+  };
   const input: AnalysisInput = {
     ...job.input,
     candidate: job.candidate.map(source),
@@ -140,7 +159,7 @@ async function runJob(job: WorkerJob): Promise<void> {
   }
   try {
     const started = performance.now();
-    const result = await analyzeRelease(input);
+    const result = await analyzeRelease(input, read);
     const ms = performance.now() - started;
     post({
       type: 'done',
@@ -171,9 +190,15 @@ async function runProfile(task: WorkerProfileTask): Promise<void> {
   const known = new Map(task.profiles);
   const computed = new Map<string, FileProfile>();
   const keys = new Set<string>();
+  // What the reader is given for a file outside the shard: one object per key, so the file can be told apart and named.
+  const elsewhere = new Map<FileProfile, string>();
   const cache: ProfileCache = {
     get(key) {
-      if (!inShard(key, task.shard, task.shards)) return otherShard;
+      if (!inShard(key, task.shard, task.shards)) {
+        const stand: FileProfile = { language: 'js', tolerant: false, capabilities: [] };
+        elsewhere.set(stand, key);
+        return stand;
+      }
       keys.add(key);
       return known.get(key) ?? computed.get(key);
     },
@@ -186,8 +211,17 @@ async function runProfile(task: WorkerProfileTask): Promise<void> {
   };
   try {
     const started = performance.now();
-    await readArtifact(sourceOf(() => {})(task.artifact), task.ecosystem, { ...defaultLimits, ...task.limits }, cache);
-    post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], ms: performance.now() - started });
+    const view = await readArtifact(sourceOf(() => {})(task.artifact), task.ecosystem, { ...defaultLimits, ...task.limits }, cache);
+    const ms = performance.now() - started;
+    if (task.shard !== 0) return post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], ms });
+    const paths: [string, string][] = [];
+    for (const file of view.files.values()) {
+      const key = file.profile ? elsewhere.get(file.profile) : undefined;
+      if (key === undefined) continue;
+      file.profile = null;
+      paths.push([file.path, key]);
+    }
+    post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], view, elsewhere: paths, ms });
   } catch (err) {
     post({ type: 'failed', id: task.id, message: err instanceof Error ? err.message : String(err) });
   }

