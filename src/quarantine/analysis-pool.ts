@@ -110,15 +110,15 @@ export class AnalysisPool {
     const answer = await this.run(
       {
         build: (id) => {
-          const profiles = this.knownProfiles([...cand, ...(prev ?? [])]);
-          this.stats.jobs++;
-          this.stats.profilesSent += profiles.length;
-          // Artifacts read by their profiling go as views, without their bytes.
+          // Artifacts read by their profiling go as views, without their bytes (or profiles: the view has them).
           const sent = (a: WorkerArtifact): WorkerArtifact => {
             const view = a.sha256 ? this.views.get(viewKey(a.sha256, a.filename, input)) : undefined;
             return view ? { ...a, bytes: null, view } : a;
           };
           const [candidate, previous] = [cand.map(sent), prev?.map(sent) ?? null];
+          const profiles = this.knownProfiles([...candidate, ...(previous ?? [])].filter((a) => !a.view));
+          this.stats.jobs++;
+          this.stats.profilesSent += profiles.length;
           const message: WorkerJob = { type: 'job', id, input: plain as WorkerJob['input'], candidate, previous, callbacks, profiles };
           return { message, transfer: [...candidate, ...(previous ?? [])].flatMap((a) => (a.bytes ? [a.bytes] : [])) };
         },
