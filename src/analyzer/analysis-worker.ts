@@ -1,8 +1,13 @@
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { analyzeRelease } from './analyze-release.js';
+import { analyzeRelease, type ReadView } from './analyze-release.js';
+import { defaultLimits } from './defaults.js';
+import type { ArtifactView } from './artifact-view.js';
 import type { FileProfile } from './file-profile.js';
-import type { AnalysisInput, AnalysisResult, ArtifactSource, ProfileCache } from './types.js';
+import { inShard } from './profile-shard.js';
+import { readArtifact } from './read-artifact.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+import type { AnalysisInput, AnalysisResult, ArchiveLimits, ArtifactSource, ProfileCache } from './types.js';
 
 /**
  * The analysis worker thread: runs `analyzeRelease` on artifacts whose bytes the main thread
@@ -19,6 +24,8 @@ export interface WorkerArtifact {
   bytes: ArrayBuffer | null;
   /** Set when the bytes could not be had (e.g. over the size limit); opening the artifact then fails with it. */
   problem: string | null;
+  /** What reading it gives, when its files were profiled apart (then its bytes are not sent again). */
+  view?: ArtifactView;
 }
 
 export interface WorkerJob {
@@ -34,6 +41,22 @@ export interface WorkerJob {
   profiles: [string, FileProfile][];
 }
 
+/**
+ * Profiles the files of one artifact in shard `shard` of `shards` (see `inShard`), so several
+ * workers share one large artifact; the profiles come back for the job that analyzes it.
+ */
+export interface WorkerProfileTask {
+  type: 'profile';
+  id: number;
+  ecosystem: Ecosystem;
+  limits?: Partial<ArchiveLimits>;
+  artifact: WorkerArtifact;
+  shard: number;
+  shards: number;
+  /** Profiles the main thread already has (of the baseline's files): those files are not profiled again. */
+  profiles: [string, FileProfile][];
+}
+
 export interface WorkerReturn {
   type: 'return';
   callId: number;
@@ -41,7 +64,7 @@ export interface WorkerReturn {
   error?: string;
 }
 
-export type ToWorker = WorkerJob | WorkerReturn;
+export type ToWorker = WorkerJob | WorkerProfileTask | WorkerReturn;
 
 export type FromWorker =
   | { type: 'call'; id: number; callId: number; name: string; args: unknown[] }
@@ -53,8 +76,27 @@ export type FromWorker =
       artifactProfiles: [string, string[]][];
       /** Profiles computed by this job (not sent by the main thread). */
       computed: [string, FileProfile][];
+      /** Milliseconds `analyzeRelease` took in the worker. */
+      ms: number;
+    }
+  | {
+      type: 'profiled';
+      id: number;
+      /** The profile keys of the artifact's files in the task's shard. */
+      keys: string[];
+      /** Profiles computed by this task. */
+      computed: [string, FileProfile][];
+      /**
+       * Shard 0 only: the artifact as read, with the profiles of files in other shards left null,
+       * and those files' paths with the keys of their profiles, for the main thread to fill in.
+       */
+      view?: ArtifactView;
+      elsewhere?: [string, string][];
+      ms: number;
     }
   | { type: 'failed'; id: number; message: string };
+
+
 
 const port = parentPort;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -85,17 +127,22 @@ async function runJob(job: WorkerJob): Promise<void> {
       return known.size + computed.size;
     },
   };
-  const source = (a: WorkerArtifact): ArtifactSource => ({
-    filename: a.filename,
-    async open() {
-      if (a.sha256) {
-        current = keysByArtifact.get(a.sha256) ?? new Set();
-        keysByArtifact.set(a.sha256, current);
-      }
-      if (!a.bytes) throw new Error(a.problem ?? 'its bytes were not available');
-      return Readable.from([Buffer.from(a.bytes)]);
-    },
+  const opened = sourceOf((a) => {
+    if (!a.sha256) return;
+    current = keysByArtifact.get(a.sha256) ?? new Set();
+    keysByArtifact.set(a.sha256, current);
   });
+  // Artifacts profiled apart come as views: only the others are read.
+  const views = new Map<ArtifactSource, ArtifactView>();
+  const source = (a: WorkerArtifact) => {
+    const s = opened(a);
+    if (a.view) views.set(s, a.view);
+    return s;
+  };
+  const read: ReadView = (s, ...rest) => {
+    const view = views.get(s);
+    return view ? Promise.resolve(view) : readArtifact(s, ...rest);
+  };
   const input: AnalysisInput = {
     ...job.input,
     candidate: job.candidate.map(source),
@@ -111,16 +158,72 @@ async function runJob(job: WorkerJob): Promise<void> {
       });
   }
   try {
-    const result = await analyzeRelease(input);
+    const started = performance.now();
+    const result = await analyzeRelease(input, read);
+    const ms = performance.now() - started;
     post({
       type: 'done',
       id: job.id,
       result,
       artifactProfiles: [...keysByArtifact].map(([sha, keys]) => [sha, [...keys]]),
       computed: [...computed],
+      ms,
     });
   } catch (err) {
     post({ type: 'failed', id: job.id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The artifact as the analyzer opens it; `opened` is told before each opening. */
+function sourceOf(opened: (a: WorkerArtifact) => void) {
+  return (a: WorkerArtifact): ArtifactSource => ({
+    filename: a.filename,
+    async open() {
+      opened(a);
+      if (!a.bytes) throw new Error(a.problem ?? 'its bytes were not available');
+      return Readable.from([Buffer.from(a.bytes)]);
+    },
+  });
+}
+
+async function runProfile(task: WorkerProfileTask): Promise<void> {
+  const known = new Map(task.profiles);
+  const computed = new Map<string, FileProfile>();
+  const keys = new Set<string>();
+  // What the reader is given for a file outside the shard: one object per key, so the file can be told apart and named.
+  const elsewhere = new Map<FileProfile, string>();
+  const cache: ProfileCache = {
+    get(key) {
+      if (!inShard(key, task.shard, task.shards)) {
+        const stand: FileProfile = { language: 'js', tolerant: false, capabilities: [] };
+        elsewhere.set(stand, key);
+        return stand;
+      }
+      keys.add(key);
+      return known.get(key) ?? computed.get(key);
+    },
+    set(key, profile) {
+      computed.set(key, profile);
+    },
+    get size() {
+      return known.size + computed.size;
+    },
+  };
+  try {
+    const started = performance.now();
+    const view = await readArtifact(sourceOf(() => {})(task.artifact), task.ecosystem, { ...defaultLimits, ...task.limits }, cache);
+    const ms = performance.now() - started;
+    if (task.shard !== 0) return post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], ms });
+    const paths: [string, string][] = [];
+    for (const file of view.files.values()) {
+      const key = file.profile ? elsewhere.get(file.profile) : undefined;
+      if (key === undefined) continue;
+      file.profile = null;
+      paths.push([file.path, key]);
+    }
+    post({ type: 'profiled', id: task.id, keys: [...keys], computed: [...computed], view, elsewhere: paths, ms });
+  } catch (err) {
+    post({ type: 'failed', id: task.id, message: err instanceof Error ? err.message : String(err) });
   }
 }
 
@@ -132,5 +235,5 @@ port?.on('message', (message: ToWorker) => {
     else call?.resolve(message.value);
     return;
   }
-  void runJob(message);
+  void (message.type === 'profile' ? runProfile(message) : runJob(message));
 });

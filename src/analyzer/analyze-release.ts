@@ -11,6 +11,9 @@ import { atLeast, compareSeverity } from '../domain/severity.js';
 import type { AnalysisInput, AnalysisResult, ArchiveLimits, DependencyStatus } from './types.js';
 import type { Finding } from '../domain/finding.js';
 
+/** How `analyzeRelease` reads an artifact: `readArtifact`, unless the caller has some views read already (the analysis worker). */
+export type ReadView = typeof readArtifact;
+
 /**
  * Diffs what a candidate release can do against its baseline and returns findings and a
  * verdict. Never throws for bad input: unreadable artifacts, exceeded caps and failing rules
@@ -24,20 +27,20 @@ import type { Finding } from '../domain/finding.js';
  *   candidate: [{ filename: 'ms-2.1.3.tgz', open: async () => createReadStream(b) }],
  * });
  */
-export async function analyzeRelease(input: AnalysisInput): Promise<AnalysisResult> {
+export async function analyzeRelease(input: AnalysisInput, read: ReadView = readArtifact): Promise<AnalysisResult> {
   const limits: ArchiveLimits = { ...defaultLimits, ...input.limits };
   const cache = input.cache ?? createProfileCache();
   const threshold = input.reviewThreshold ?? defaultReviewThreshold;
   const firstRelease = !input.previous || input.previous.length === 0;
 
   const findings: Finding[] = [];
-  const read = async (sources: AnalysisInput['candidate']) => {
+  const readAll = async (sources: AnalysisInput['candidate']) => {
     const views: ArtifactView[] = [];
-    for (const source of sources) views.push(await readArtifact(source, input.ecosystem, limits, cache));
+    for (const source of sources) views.push(await read(source, input.ecosystem, limits, cache));
     return views;
   };
-  const candidate = await read(input.candidate);
-  const previous = firstRelease || !input.previous ? [] : await read(input.previous);
+  const candidate = await readAll(input.candidate);
+  const previous = firstRelease || !input.previous ? [] : await readAll(input.previous);
   if (candidate.length === 0) {
     findings.push({ kind: analysisError.id, severity: analysisError.severity, path: null, line: null, message: 'The release has no artifacts to analyze.' });
   }

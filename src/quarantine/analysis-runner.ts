@@ -13,16 +13,24 @@ import type { JobQueue } from '../store/job-queue.js';
 import type { Artifact, ReleaseStore } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
 import { AnalysisJobs, type AnalysisJobOutcome, type AnalysisTarget } from './analysis-jobs.js';
-import { AnalysisPool } from './analysis-pool.js';
+import { AnalysisPool, type AnalyzeOptions } from './analysis-pool.js';
+import { AnalysisTiming } from './analysis-timing.js';
 import type { ArtifactProvider, ReleaseArtifact } from './artifact-provider.js';
 import type { AnalysisScheduler, Quarantine } from './quarantine.js';
 import type { Release } from '../domain/release.js';
 import type { StoredFinding } from '../domain/finding.js';
 import { atOrAbove } from './release-status.js';
+import { VersionOrder } from './version-order.js';
+
+/** Analyses running at once per analysis worker (see the constructor). */
+const analysesPerWorker = 4;
+
+/** Releases `baselineFor` reads one by one before it reads the package's releases at once. */
+const pointReads = 8;
 
 export interface AnalysisRunnerOptions {
   /** The analyzer; the real one in worker threads unless a benchmark wants to time something else. */
-  analyze?: (input: AnalysisInput) => Promise<AnalysisResult>;
+  analyze?: (input: AnalysisInput, options?: AnalyzeOptions) => Promise<AnalysisResult>;
   /** How long to wait before retrying when upstream was unreachable. @default 60s */
   retryDelayMs?: number;
   /**
@@ -72,7 +80,11 @@ export class AnalysisRunner implements AnalysisScheduler {
   private readonly fetchFailures = new Map<number, number>();
   /** Worker threads running the analyzer (with the file-profile cache they share); null when `options.analyze` replaces it. */
   readonly pool: AnalysisPool | null;
-  private readonly analyze: (input: AnalysisInput) => Promise<AnalysisResult>;
+  private readonly analyze: (input: AnalysisInput, options?: AnalyzeOptions) => Promise<AnalysisResult>;
+  /** When this process first queued each release's analysis (performance.now()), for the `queued` phase. */
+  private readonly scheduledAt = new Map<number, number>();
+  /** Each package's versions, newest first, for choosing baselines. */
+  private readonly versionOrder: VersionOrder;
   /** The analyses as jobs in the database; null without `ctx.jobs`. */
   private readonly jobs: AnalysisJobs | null;
   private closed = false;
@@ -82,9 +94,11 @@ export class AnalysisRunner implements AnalysisScheduler {
     private readonly providers: Record<Ecosystem, ArtifactProvider>,
     private readonly options: AnalysisRunnerOptions = {},
   ) {
-    // Twice the workers: the next analyses download their artifacts while the current ones use the
-    // CPU; the pool still runs at most `analysisConcurrency` analyzers at once.
-    this.queue = new PQueue({ concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2) });
+    // More analyses than workers: the next ones look up their baseline and download their artifacts
+    // (waits on the store and upstream, not CPU) while the current ones use the CPU; the pool still
+    // runs at most `analysisConcurrency` workers at once, urgent work first.
+    const running = ctx.config.analysisConcurrency * (options.analyze ? 1 : analysesPerWorker);
+    this.queue = new PQueue({ concurrency: running });
     if (options.analyze) {
       this.pool = null;
       this.analyze = options.analyze;
@@ -93,11 +107,12 @@ export class AnalysisRunner implements AnalysisScheduler {
       this.pool = pool;
       this.analyze = pool.analyze;
     }
+    this.versionOrder = new VersionOrder(ctx.store);
     this.queue.on('next', () => this.ctx.metrics.analysisQueueLength.set(this.queue.size + this.queue.pending));
     this.jobs = ctx.jobs
       ? new AnalysisJobs({
           jobs: ctx.jobs,
-          concurrency: ctx.config.analysisConcurrency * (options.analyze ? 1 : 2),
+          concurrency: running,
           leaseMs: options.leaseMs ?? 60_000,
           retryDelayMs: options.retryDelayMs ?? 60_000,
           run: (target, attempts) => (target.artifactId === undefined ? this.run(target.releaseId, attempts) : this.runFile(target.releaseId, target.artifactId)),
@@ -110,6 +125,11 @@ export class AnalysisRunner implements AnalysisScheduler {
 
   schedule(release: Release, urgent = false): void {
     if (this.closed || release.analysis !== 'pending') return;
+    if (!this.scheduledAt.has(release.id)) {
+      // Only a measurement: start over rather than grow when others' analyses are never run here.
+      if (this.scheduledAt.size >= 100_000) this.scheduledAt.clear();
+      this.scheduledAt.set(release.id, performance.now());
+    }
     if (this.jobs) {
       this.pool?.warm();
       return this.jobs.enqueue({ releaseId: release.id }, urgent);
@@ -230,25 +250,32 @@ export class AnalysisRunner implements AnalysisScheduler {
     if (!release || release.analysis !== 'pending') return this.finished(releaseId);
     const provider = this.providers[release.ecosystem];
     const started = process.hrtime.bigint();
-    const baseline = await this.baselineFor(release, provider);
+    const timing = new AnalysisTiming();
+    const queuedAt = this.scheduledAt.get(releaseId);
+    if (queuedAt !== undefined) timing.add('queued', performance.now() - queuedAt);
+    const baseline = await timing.time('baseline', () => this.baselineFor(release, provider));
     const policy = this.ctx.quarantine.policyFor(release.ecosystem, release.name, release.version);
 
     let findings: StoredFinding[];
     try {
       // Both downloads at once: on a first install they are most of an analysis's time.
       const [candidate, previous] = await Promise.all([
-        provider.artifactsOf(release),
-        baseline ? this.baselineArtifacts(baseline, provider) : undefined,
+        timing.time('candidate', () => provider.artifactsOf(release)),
+        baseline ? timing.time('previous', () => this.baselineArtifacts(baseline, provider)) : undefined,
       ]);
-      const result = await this.analyze({
-        ecosystem: release.ecosystem,
-        candidate,
-        previous: previous ?? undefined,
-        candidateMeta: metaOf(release),
-        previousMeta: baseline ? metaOf(baseline) : undefined,
-        reviewThreshold: policy.reviewThreshold,
-        dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
-      });
+      const result = await this.analyze(
+        {
+          ecosystem: release.ecosystem,
+          candidate,
+          previous: previous ?? undefined,
+          candidateMeta: metaOf(release),
+          previousMeta: baseline ? metaOf(baseline) : undefined,
+          reviewThreshold: policy.reviewThreshold,
+          dependencyStatus: (name, spec) => this.dependencyStatus(release.ecosystem, name, spec, provider),
+        },
+        // A client waiting on it (first sight): its CPU work goes ahead of background analyses.
+        { timing, urgent: this.waiters.has(release.id) },
+      );
       findings = previous === null && baseline ? [...result.findings, baselineMissing(baseline)] : result.findings;
     } catch (err) {
       const fetchFailed = isAirlockError(err) && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
@@ -288,18 +315,19 @@ export class AnalysisRunner implements AnalysisScheduler {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = findings.some((f) => atOrAbove(f.severity, policy.reviewThreshold)) ? 'review' : 'clean';
     const kinds = [...new Set(findings.map((f) => f.kind))];
-    const saved = await this.ctx.store.saveAnalysisIfPending(
-      release.id,
-      { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now },
-      {
-        at: now,
-        actor: 'system',
-        role: 'system',
-        action: 'analyzed',
-        subject: formatReleaseId(release),
-        reason: findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${kinds.join(', ')}`,
-        detail: { baseline: baseline?.version ?? null, findings: findings.length, state: status.state, seconds },
-      },
+    const saved = await timing.time('save', () => this.ctx.store.saveAnalysisIfPending(
+        release.id,
+        { findings, baselineVersion: baseline?.version ?? null, analyzedAt: now },
+        {
+          at: now,
+          actor: 'system',
+          role: 'system',
+          action: 'analyzed',
+          subject: formatReleaseId(release),
+          reason: findings.length === 0 ? 'no findings' : `${findings.length} finding(s): ${kinds.join(', ')}`,
+          detail: { baseline: baseline?.version ?? null, findings: findings.length, state: status.state, seconds },
+        },
+    ),
     );
     if (!saved) {
       // Another replica saved it first (it took over a lease this one held too long): its result stands.
@@ -308,7 +336,7 @@ export class AnalysisRunner implements AnalysisScheduler {
     }
     this.ctx.metrics.analysisDuration.observe({ ecosystem: release.ecosystem, verdict }, seconds);
     this.ctx.logger.info(
-      { event: 'analysis', release: formatReleaseId(release), verdict, baseline: baseline?.version ?? null, findings: kinds, state: status.state, seconds },
+      { event: 'analysis', release: formatReleaseId(release), verdict, baseline: baseline?.version ?? null, findings: kinds, state: status.state, seconds, phases: timing },
       `analysis of ${formatReleaseId(release)}: ${verdict}${kinds.length ? ` (${kinds.join(', ')})` : ''}, now ${status.state}`,
     );
     this.ctx.quarantine.changed(release.ecosystem, release.name);
@@ -317,6 +345,7 @@ export class AnalysisRunner implements AnalysisScheduler {
 
   /** Tells local waiters the release's analysis is over; the outcome of a run that found or left it done. */
   private finished(releaseId: number): AnalysisJobOutcome {
+    this.scheduledAt.delete(releaseId);
     this.notify(releaseId);
     return 'finished';
   }
@@ -430,27 +459,36 @@ export class AnalysisRunner implements AnalysisScheduler {
    * The baseline is the highest release below the candidate in the ecosystem's version order that
    * clients can see; when none is visible yet (a burst of new releases), the highest one below it
    * that was not rejected or withdrawn, so the diff still shows what changed. Pre-releases are only
-   * a baseline for pre-releases.
+   * a baseline for pre-releases. Only the package's versions are listed (thousands for some
+   * packages, on every analysis); releases are read whole one by one from the top, and the first
+   * one or two usually decide.
    */
   private async baselineFor(release: Release, provider: ArtifactProvider): Promise<Release | null> {
-    const all = await this.ctx.store.listReleases({ ecosystem: release.ecosystem, name: release.name });
     const candidatePre = provider.isPrerelease(release.version);
-    const below = all
-      .filter((r) => r.id !== release.id && provider.compareVersions(r.version, release.version) < 0)
-      .filter((r) => candidatePre || !provider.isPrerelease(r.version))
-      .sort((a, b) => provider.compareVersions(b.version, a.version));
+    const versions = await this.versionOrder.newestFirst(release.ecosystem, release.name, provider);
+    // Newest first: the versions below the candidate follow the first one that sorts below it.
+    const first = versions.findIndex((r) => provider.compareVersions(r.version, release.version) < 0);
+    const below = (first === -1 ? [] : versions.slice(first)).filter((r) => r.id !== release.id);
     const now = this.ctx.clock.now();
-    const statuses = below.map((r) => ({ r, s: this.ctx.quarantine.status(r, now) }));
     // A release past its cooldown whose own analysis is still running (analyses of one package
     // run side by side) is the one clients will see if it is clean: count it as visible, so the
     // baseline does not depend on which analysis happened to finish first.
     const visibleOnceAnalyzed = (r: Release, s: { state: string; until: Date | null }) =>
       r.analysis === 'pending' && s.state === 'quarantined' && s.until !== null && s.until <= now;
-    return (
-      statuses.find(({ r, s }) => s.visible || visibleOnceAnalyzed(r, s))?.r ??
-      statuses.find(({ s }) => s.state !== 'rejected' && s.state !== 'withdrawn')?.r ??
-      null
-    );
+    let fallback: Release | null = null;
+    let whole: Map<number, Release> | null = null;
+    let n = 0;
+    for (const { id, version } of below) {
+      if (!candidatePre && provider.isPrerelease(version)) continue;
+      // Past a few misses (a burst of releases none of which is visible yet), one listing is cheaper than a read each.
+      if (n++ === pointReads && !whole) whole = new Map((await this.ctx.store.listReleases({ ecosystem: release.ecosystem, name: release.name })).map((r) => [r.id, r]));
+      const r = whole ? whole.get(id) : await this.ctx.store.getReleaseById(id);
+      if (!r) continue;
+      const s = this.ctx.quarantine.status(r, now);
+      if (s.visible || visibleOnceAnalyzed(r, s)) return r;
+      if (!fallback && s.state !== 'rejected' && s.state !== 'withdrawn') fallback = r;
+    }
+    return fallback;
   }
 
   /** The baseline's artifacts, or null when they cannot be had (a finding, not a silent first release). */

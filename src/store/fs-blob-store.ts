@@ -7,7 +7,13 @@ import type { BlobBackend, BlobWriter } from './blob-store.js';
 import { openTempFile } from './temp-file.js';
 import { checkKey, VerifiedBlobStore } from './verified-blob-store.js';
 
-/** Blob files under `<root>/sha256/ab/<hex>`, written via temp file, fsync and rename. */
+/**
+ * Blob files under `<root>/sha256/ab/<hex>`, written via temp file and rename. No fsync before the
+ * rename (it cost every first download a disk flush on the analysis's critical path): a process
+ * that dies leaves the page cache intact, and a blob torn by a power loss is caught on first read,
+ * since `CheckedBlobStore` re-hashes every blob once per process before serving it and has it
+ * fetched again from upstream when it no longer matches its key.
+ */
 export class FsBlobBackend implements BlobBackend {
   constructor(private readonly root: string) {}
 
@@ -16,7 +22,6 @@ export class FsBlobBackend implements BlobBackend {
     return {
       write: tmp.write,
       commit: async (key) => {
-        await tmp.sync();
         await tmp.close();
         const final = this.pathFor(key);
         await mkdir(path.dirname(final), { recursive: true });

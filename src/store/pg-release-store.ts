@@ -24,6 +24,7 @@ import type {
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
+  ReleaseVersion,
   ReleaseStore,
   StateTransition,
   TrackedRelease,
@@ -498,6 +499,11 @@ export class PgReleaseStore implements ReleaseStore {
     params.push(query.limit ?? null, query.offset ?? 0);
     const sql = `SELECT ${releaseColumns} FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT $${params.length - 1} OFFSET $${params.length}`;
     return (await this.q<ReleaseRow>(sql, params)).rows.map(toRelease);
+  }
+
+  async listVersions(ecosystem: Ecosystem, name: string): Promise<ReleaseVersion[]> {
+    const { rows } = await this.q<ReleaseVersion>('SELECT id, version FROM releases WHERE ecosystem = $1 AND name = $2', [ecosystem, name]);
+    return rows;
   }
 
   async countReleases(query: ReleaseQuery = {}): Promise<number> {

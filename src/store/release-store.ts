@@ -74,6 +74,12 @@ export interface AuditQuery {
   order?: 'newest' | 'oldest';
 }
 
+/** A release named by its row id and version, without the rest of its row. */
+export interface ReleaseVersion {
+  id: number;
+  version: string;
+}
+
 export interface ReleaseQuery {
   ecosystem?: Ecosystem;
   name?: string;
@@ -180,6 +186,11 @@ export interface ReleaseStore {
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;
   listReleases(query?: ReleaseQuery): Promise<Release[]>;
+  /**
+   * The id and version of every release of a package, in no order: what choosing a baseline reads
+   * before reading the few releases it looks at whole. Indexed (the package's unique key covers it).
+   */
+  listVersions(ecosystem: Ecosystem, name: string): Promise<ReleaseVersion[]>;
   /** How many releases `listReleases(query)` would return without `limit` and `offset`. */
   countReleases(query?: ReleaseQuery): Promise<number>;
   /** Package names known in an ecosystem, sorted; `after` and `limit` page through them. */

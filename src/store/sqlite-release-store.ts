@@ -22,6 +22,7 @@ import type {
   ObservedArtifact,
   ObservedRelease,
   ReleaseQuery,
+  ReleaseVersion,
   ReleaseStore,
   StateTransition,
   TrackedRelease,
@@ -181,6 +182,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
+      versions: db.prepare<[string, string], ReleaseVersion>('SELECT id, version FROM releases WHERE ecosystem = ? AND name = ?'),
       insert: db.prepare(
         `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -383,6 +385,10 @@ export class SqliteReleaseStore implements ReleaseStore {
     const sql = `SELECT * FROM releases ${where} ORDER BY ${releaseOrder[query.order ?? 'newest']} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as ReleaseRow[]).map(toRelease);
+  }
+
+  async listVersions(ecosystem: Ecosystem, name: string): Promise<ReleaseVersion[]> {
+    return this.stmts.versions.all(ecosystem, name);
   }
 
   async countReleases(query: ReleaseQuery = {}): Promise<number> {

@@ -6,8 +6,6 @@ import path from 'node:path';
 export interface TempFile {
   readonly path: string;
   readonly write: (chunk: Uint8Array) => Promise<void>;
-  /** Flushes the bytes to disk (before a rename makes them the stored blob). */
-  readonly sync: () => Promise<void>;
   /** Closes the handle; closing twice is harmless. */
   readonly close: () => Promise<void>;
   /** Closes and removes the file, whatever state it is in. */
@@ -30,7 +28,6 @@ export async function openTempFile(dir: string): Promise<TempFile> {
     write: async (chunk) => {
       await handle.write(chunk);
     },
-    sync: () => handle.sync(),
     close,
     discard: async () => {
       await close().catch(() => {});

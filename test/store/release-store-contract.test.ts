@@ -144,6 +144,17 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(await store.listPackages('npm')).toEqual(['@acme/widget', 'Alpha', 'zeta']);
   });
 
+  it('lists the id and version of every release of one package, and of no other', async () => {
+    const now = at('2026-11-01T10:00:00Z');
+    const widget = await store.recordSeen('npm', 'widget', [seen('1.0.0'), seen('2.0.0-beta.1'), seen('1.10.0')], now, pending);
+    await store.recordSeen('npm', 'widget-extra', [seen('1.0.0')], now, pending);
+    await store.recordSeen('pypi', 'widget', [seen('3.0')], now, pending);
+    const byVersion = (list: { id: number; version: string }[]) => [...list].sort((a, b) => a.version.localeCompare(b.version));
+    expect(byVersion(await store.listVersions('npm', 'widget'))).toEqual(byVersion(widget.releases.map(({ id, version }) => ({ id, version }))));
+    expect(await store.listVersions('npm', 'Widget')).toEqual([]);
+    expect(await store.listVersions('npm', 'nothing')).toEqual([]);
+  });
+
   it('saves an analysis, and resets it to pending for a re-analysis', async () => {
     const { added } = await store.recordSeen('npm', 'demo', [seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending);
     const id = added[0]!.id;
