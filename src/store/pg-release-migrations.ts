@@ -237,4 +237,18 @@ DROP INDEX releases_analysis;
 CREATE INDEX releases_analysis_pending ON releases (analysis) WHERE analysis = 'pending';
 `,
   },
+  {
+    version: 8,
+    name: 'queue risk index only over releases not released; no state index',
+    // As the SQLite track's migration 9: every index on releases is one more entry per row written
+    // at first sight, where almost every row is released (trusted by age). Counts by state come
+    // from release_state_counts; lists by state read the partial hold and queue risk indexes. The
+    // full risk index stays for risk orders over all or released releases, and the package index
+    // for the list of all releases and listPackages.
+    sql: `
+DROP INDEX releases_state;
+DROP INDEX releases_state_risk;
+CREATE INDEX releases_queue_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC) WHERE state <> 'released';
+`,
+  },
 ];

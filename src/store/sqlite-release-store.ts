@@ -121,7 +121,9 @@ function releaseFilter(query: ReleaseQuery): { where: string; params: unknown[] 
   const params: unknown[] = [];
   if (query.ecosystem) { where.push('ecosystem = ?'); params.push(query.ecosystem); }
   if (query.name) { where.push('name = ?'); params.push(query.name); }
-  if (query.analysis) { where.push('analysis = ?'); params.push(query.analysis); }
+  // 'pending' as a literal: the partial index of pending analyses is only chosen for a condition it implies.
+  if (query.analysis === 'pending') where.push("analysis = 'pending'");
+  else if (query.analysis) { where.push('analysis = ?'); params.push(query.analysis); }
   // A decided release with findings in files added later can be sent back to review by them.
   if (query.undecided) where.push("(decision IS NULL OR file_findings <> '[]') AND withdrawn_at IS NULL");
   if (query.states) {

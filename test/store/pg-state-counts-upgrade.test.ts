@@ -35,6 +35,14 @@ describe('upgrading a PostgreSQL release store to counts by state', () => {
       // Only releases not released are in the hold index now, as on SQLite.
       const { rows } = await pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'releases_held_until'");
       expect(rows[0]?.indexdef).toContain("WHERE (state <> 'released'::text)");
+      // The queues' risk order reads a partial index too, and no full state index is left (migration 8).
+      const releaseIndexes = await pool.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'releases' ORDER BY indexname");
+      expect(releaseIndexes.rows.map((r) => r.indexname)).toEqual([
+        'releases_analysis_pending', 'releases_ecosystem_name_version_key', 'releases_held_until', 'releases_next_change', 'releases_package', 'releases_pkey', 'releases_queue_risk', 'releases_risk',
+      ]);
+      expect(releaseIndexes.rows.find((r) => r.indexname === 'releases_queue_risk')?.indexdef).toContain("WHERE (state <> 'released'::text)");
+      await insert('queued', 'npm', 'awaiting-review');
+      expect((await store.listReleases({ states: ['awaiting-review'], order: 'risk' })).map((r) => r.name)).toEqual(['queued']);
     } finally {
       await pool.end();
     }

@@ -45,6 +45,13 @@ describe('upgrading a release store from before states were stored', () => {
     // The counts behind the gauges start from the states the upgrade recorded (backfilled by migration 8).
     const counts = async () => (await store.countByState()).map((c) => `${c.state} ${c.count}`).sort();
     expect(await counts()).toEqual(['quarantined 2', 'released 1']);
+    // Lists by state read the partial indexes, no full state index (migration 9): the queue in risk order holds the held ones.
+    expect((await store.listReleases({ states: ['quarantined'], order: 'risk' })).map((r) => r.name).sort()).toEqual(['ended', 'waiting']);
+    const inspect = openSqlite(file);
+    const indexes = inspect.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'releases' AND sql IS NOT NULL").all();
+    inspect.close();
+    expect(indexes.map((i) => i.name).sort()).toEqual(['releases_analysis_pending', 'releases_held_until', 'releases_next_change', 'releases_queue_risk', 'releases_risk']);
+    expect(indexes.find((i) => i.name === 'releases_queue_risk')?.sql).toContain("WHERE state <> 'released'");
 
     const config = loadConfig({ AIRLOCK_STORAGE: temp.dir, AIRLOCK_NPM_UPSTREAM: 'http://127.0.0.1:9/', AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' });
     const policy = parsePolicy('cooldown: 72h\n');

@@ -20,8 +20,26 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 export interface EngineDatabase {
   connect(): Promise<{ releases: ReleaseStore; tokens: TokenStore; jobs: JobQueue }>;
+  /**
+   * Another release store on the same data that records each statement it runs on the database,
+   * and the engine's plan of any of them (EXPLAIN QUERY PLAN; PostgreSQL's EXPLAIN with sequential
+   * scans disabled, so a table this small still shows whether an index can answer).
+   */
+  traced(): Promise<TracedReleaseStore>;
   /** Closes every handle and removes the data. */
   drop(): Promise<void>;
+}
+
+export interface TracedStatement {
+  sql: string;
+  /** PostgreSQL: the values bound; SQLite: none recorded (its plans do not depend on them). */
+  params: unknown[];
+}
+
+export interface TracedReleaseStore {
+  releases: ReleaseStore;
+  statements: TracedStatement[];
+  plan(statement: TracedStatement): Promise<string>;
 }
 
 export interface StoreEngine {
@@ -49,6 +67,31 @@ export function sqliteEngine(): StoreEngine {
           const tokens = new SqliteTokenStore(db);
           opened.push(tokens);
           return { releases, tokens, jobs: new SqliteJobQueue(db) };
+        },
+        async traced() {
+          const db = openSqlite(file);
+          const statements: TracedStatement[] = [];
+          const prepare = db.prepare.bind(db);
+          // Recorded as each statement runs (the store prepares most of them once, up front).
+          db.prepare = ((sql: string) => {
+            const statement = prepare(sql) as unknown as Record<string, (...args: unknown[]) => unknown>;
+            for (const method of ['all', 'get', 'run', 'iterate']) {
+              const run = statement[method]!.bind(statement);
+              statement[method] = (...args: unknown[]) => (statements.push({ sql, params: [] }), run(...args));
+            }
+            return statement;
+          }) as unknown as typeof db.prepare;
+          const releases = new SqliteReleaseStore(db);
+          opened.push(releases);
+          return {
+            releases,
+            statements,
+            async plan(statement) {
+              const holes = statement.sql.match(/\?/g)?.length ?? 0;
+              const rows = prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...Array<null>(holes).fill(null)) as { detail: string }[];
+              return rows.map((r) => r.detail).join('\n');
+            },
+          };
         },
         async drop() {
           for (const o of opened) await o.close();
@@ -84,6 +127,34 @@ export function postgresEngine(): StoreEngine {
             releases: await PgReleaseStore.open(pool, { notifications }),
             tokens: await PgTokenStore.open(pool),
             jobs: await PgJobQueue.open(pool, { notifications }),
+          };
+        },
+        async traced() {
+          const pool = new pg.Pool({ connectionString: url, max: 2 });
+          pools.push(pool);
+          const releases = await PgReleaseStore.open(pool);
+          const statements: TracedStatement[] = [];
+          const query = pool.query.bind(pool) as (config: unknown, values?: unknown[]) => Promise<pg.QueryResult>;
+          pool.query = ((config: string | pg.QueryConfig, values?: unknown[]) => {
+            if (typeof config === 'string') statements.push({ sql: config, params: values ?? [] });
+            else statements.push({ sql: config.text, params: config.values ?? [] });
+            return query(typeof config === 'string' ? config : { text: config.text, values: config.values }, values);
+          }) as typeof pool.query;
+          return {
+            releases,
+            statements,
+            async plan(statement) {
+              const client = await pool.connect();
+              try {
+                await client.query('ANALYZE releases');
+                await client.query('SET enable_seqscan = off');
+                const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, statement.params);
+                return rows.map((r) => r['QUERY PLAN']).join('\n');
+              } finally {
+                await client.query('RESET enable_seqscan');
+                client.release();
+              }
+            },
           };
         },
         async drop() {
