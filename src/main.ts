@@ -53,9 +53,6 @@ async function main(): Promise<void> {
       `Airlock serving on ${config.publicUrl.href} (npm: ${npm}, pypi: ${pypi}; database ${stores.where}, blobs ${stores.blobsWhere}, policy ${config.policyFile})`,
     );
   });
-  // The analysis workers load the analyzer now (about 0.7 s each), not when the first package with
-  // releases to analyze arrives, with a client waiting on them.
-  airlock.analysis.pool?.warm();
   server.keepAliveTimeout = 65_000;
   server.on('error', (err) => {
     logger.fatal({ event: 'listen-failed' }, `Airlock cannot listen on ${config.host}:${config.port}: ${err.message}`);
