@@ -339,8 +339,12 @@ function decisionForm(release, preset) {
  * One reason, one action, several releases: POST /api/v1/decisions decides (and audits) each on
  * its own. `selected()` returns [{ id, state }]; `done()` runs after the decisions.
  */
+/** Numbers batch forms, so each one's label names its own field even while two are in the page (a list still rendering beside a release). */
+let batchForms = 0;
+
 function batchDecisionForm(selected, done, { title = 'Decide the selected releases together' } = {}) {
-  const reason = h('textarea', { id: 'batch-reason', name: 'batch-reason', rows: 2, 'aria-required': 'true' });
+  const reasonId = `batch-reason-${++batchForms}`;
+  const reason = h('textarea', { id: reasonId, name: 'batch-reason', rows: 2, 'aria-required': 'true' });
   const count = h('span', { class: 'muted' });
   const error = h('p', { class: 'error', role: 'alert' });
   const results = h('ul', { class: 'batch-results', 'aria-label': 'Batch results' });
@@ -377,7 +381,7 @@ function batchDecisionForm(selected, done, { title = 'Decide the selected releas
     },
     h('h2', {}, title),
     h('fieldset', {}, h('legend', {}, 'Action'), ['approve', 'reject'].map((a, i) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'batch-action', value: a, checked: i === 0 }), ' ', a))),
-    h('label', { for: 'batch-reason' }, 'Reason (recorded for each release)'),
+    h('label', { for: reasonId }, 'Reason (recorded for each release)'),
     reason,
     h('p', {}, button, ' ', count),
     error,
