@@ -98,7 +98,12 @@ function countdown(untilIso) {
   return el;
 }
 
+/** Counts views shown; a view whose data arrives after another view replaced it draws nothing. */
+let viewShown = 0;
+
+/** Clears the page for a view; returns its number, which `isShown` tells is still the current one. */
 function setView(name, title) {
+  viewShown++;
   for (const t of timers) clearInterval(t);
   timers = [];
   keyHandler = null;
@@ -108,7 +113,10 @@ function setView(name, title) {
     else a.removeAttribute('aria-current');
   }
   main.replaceChildren();
+  return viewShown;
 }
+
+const isShown = (view) => view === viewShown;
 
 // ---------------------------------------------------------------- sign-in
 
@@ -177,7 +185,7 @@ const listViews = {
 
 async function showList(name, search = '') {
   const view = listViews[name];
-  setView(name, view.title);
+  const shown = setView(name, view.title);
   const searchInput = h('input', { id: 'search', type: 'search', value: search, placeholder: 'package name' });
   const form = h(
     'form',
@@ -195,9 +203,11 @@ async function showList(name, search = '') {
   try {
     data = await api(`releases?${params}`);
   } catch (err) {
-    if (err.status !== 401) main.append(h('p', { class: 'error', role: 'alert' }, err.message));
+    if (err.status !== 401 && isShown(shown)) main.append(h('p', { class: 'error', role: 'alert' }, err.message));
     return;
   }
+  // Another view was opened while the list loaded: its page is not this list's to draw on.
+  if (!isShown(shown)) return;
   if (data.releases.length === 0) {
     main.append(h('p', { class: 'muted' }, view.empty));
     return;
@@ -590,14 +600,15 @@ async function loadDiff(release, finding, box) {
 }
 
 async function showRelease(id, preset) {
-  setView('release', id);
+  const shown = setView('release', id);
   let r;
   try {
     r = await api(`releases/${encodeURIComponent(id)}`);
   } catch (err) {
-    if (err.status !== 401) main.append(h('h1', {}, id), h('p', { class: 'error', role: 'alert' }, err.message));
+    if (err.status !== 401 && isShown(shown)) main.append(h('h1', {}, id), h('p', { class: 'error', role: 'alert' }, err.message));
     return;
   }
+  if (!isShown(shown)) return;
   const p = r.policy;
   main.append(
     h('p', {}, h('a', { href: '#/queue' }, '← Review queue')),
