@@ -33,6 +33,8 @@ if (!file) {
   process.exit(2);
 }
 const top = Number(topArg ?? 30);
+// Piped into `head`: stop quietly when the reader has read enough.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
