@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
  * `node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [--inclusive <regex>]`:
  * where a `--cpu-prof` profile of Airlock (see `AIRLOCK_BENCH_NODE_ARGS`) spent its time. Prints
  * the busy and idle milliseconds, self time by file (packages folded to their name), self time by
- * function, and with `--inclusive`, the time spent in and under each function whose
- * `name file:line` matches.
+ * function, and with `--inclusive`, the time spent in and under each function whose label
+ * (`name file`, with `:line` for JavaScript) matches.
  */
 interface CallFrame {
   functionName: string;
@@ -33,9 +33,28 @@ if (!file) {
   process.exit(2);
 }
 const top = Number(topArg ?? 30);
+if (!Number.isInteger(top) || top < 1) {
+  console.error(`top must be a whole number of rows, got "${topArg}"`);
+  process.exit(2);
+}
 // Piped into `head`: stop quietly when the reader has read enough.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const profile = readProfile(file);
+
+function readProfile(at: string): Profile {
+  let parsed: Partial<Profile>;
+  try {
+    parsed = JSON.parse(readFileSync(at, 'utf8')) as Partial<Profile>;
+  } catch (err) {
+    console.error(`${at}: cannot read it as JSON: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  if (!Array.isArray(parsed.nodes) || !Array.isArray(parsed.samples) || !Array.isArray(parsed.timeDeltas)) {
+    console.error(`${at}: not a V8 CPU profile (no nodes, samples and timeDeltas); write one with node --cpu-prof`);
+    process.exit(1);
+  }
+  return parsed as Profile;
+}
 
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
