@@ -25,6 +25,8 @@ export interface Airlock {
   analysis: AnalysisRunner;
   /** The reviewer side; `sweep()` records state changes made by time (tests call it after moving the clock). */
   review: ReviewModule;
+  /** Resolves once the background work requests started beside analyses (npm's dependency lookahead) is done. */
+  backgroundIdle(): Promise<void>;
   /** Stops background work (analysis queue, timers) so the process can exit. */
   close(): Promise<void>;
 }
@@ -106,6 +108,9 @@ export function createApp(deps: AppDeps): Airlock {
     context,
     analysis,
     review,
+    async backgroundIdle() {
+      await Promise.all([npm.idle?.(), pypi.idle?.()]);
+    },
     async close() {
       await analysis.close();
       await Promise.all([npm.close?.(), pypi.close?.(), review.close(), artifactCache.close()]);

@@ -50,6 +50,11 @@ export interface Config {
    * @default 10s
    */
   firstSightWaitMs: number;
+  /**
+   * Levels of npm dependencies read ahead of a packument a client reads on first sight (their
+   * releases recorded and analyses started before npm asks for them); 0 turns it off. @default 2
+   */
+  lookaheadDepth: number;
   /** First admin's API token, if set. */
   adminToken: string | null;
   /** Require a `reader` token on the package-serving endpoints. @default false */
@@ -118,6 +123,7 @@ const settings = {
   logLevel: ['AIRLOCK_LOG_LEVEL', 'logLevel'],
   logFormat: ['AIRLOCK_LOG_FORMAT', 'logFormat'],
   firstSightWaitMs: ['AIRLOCK_FIRST_SIGHT_WAIT', 'firstSightWait'],
+  lookaheadDepth: ['AIRLOCK_LOOKAHEAD_DEPTH', 'lookaheadDepth'],
   adminToken: ['AIRLOCK_ADMIN_TOKEN', 'adminToken'],
   requireReaderToken: ['AIRLOCK_REQUIRE_TOKEN', 'requireToken'],
   databaseUrl: ['AIRLOCK_DATABASE_URL', 'databaseUrl'],
@@ -275,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     upstreamTimeoutMs: duration('upstreamTimeoutMs', 30_000),
     analysisConcurrency: int('analysisConcurrency', Math.min(availableParallelism(), 64), 1, 64),
     firstSightWaitMs: duration('firstSightWaitMs', 10_000),
+    lookaheadDepth: int('lookaheadDepth', 2, 0, 10),
     analysisRetryDelayMs: duration('analysisRetryDelayMs', 60_000),
     analysisFetchAttempts: int('analysisFetchAttempts', 5, 1, 1000),
     analysisLeaseMs: duration('analysisLeaseMs', 60_000),

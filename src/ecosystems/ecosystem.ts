@@ -5,6 +5,8 @@ import type { ArtifactProvider } from '../quarantine/artifact-provider.js';
 export interface EcosystemModule {
   router: Router;
   artifacts: ArtifactProvider;
+  /** Resolves once the background work requests started (not analyses) is done; for tests. */
+  idle?(): Promise<void>;
   /** Stops timers and waits for in-flight background work. */
   close?(): Promise<void>;
 }

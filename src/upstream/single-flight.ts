@@ -13,4 +13,9 @@ export class SingleFlight<T> {
     this.inflight.set(key, p);
     return p;
   }
+
+  /** Whether a run for `key` is in progress. */
+  running(key: string): boolean {
+    return this.inflight.has(key);
+  }
 }

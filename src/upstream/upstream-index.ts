@@ -146,6 +146,11 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     return this.entries.get(name) !== undefined;
   }
 
+  /** Whether this process has read the package (it may have left memory since), or is reading it now. */
+  seen(name: string): boolean {
+    return this.shelved.has(name) || this.entries.get(name) !== undefined || this.refreshes.running(name);
+  }
+
   /**
    * The revision of the package as last read, when it is still current: upstream was asked within
    * a TTL, and no quarantine change happened since. Null otherwise (the caller reads the package).

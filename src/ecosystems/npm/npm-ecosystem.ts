@@ -3,6 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import { UpstreamClient } from '../../upstream/upstream-client.js';
 import type { EcosystemModule } from '../ecosystem.js';
+import { DependencyLookahead } from './dependency-lookahead.js';
 import { npmArtifacts } from './npm-artifacts.js';
 import { NpmIndex } from './npm-index.js';
 import { parseNpmPath } from './npm-path.js';
@@ -34,6 +35,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
   const fetcher = new TarballFetcher(ctx, client);
   const cache = new PackumentCache(ctx);
   const memory = new TarballMemory(ctx.blobs);
+  const lookahead = new DependencyLookahead(ctx, index, { depth: ctx.config.lookaheadDepth });
   ctx.artifactCache?.onEvict((artifactId, blobKey) => {
     fetcher.forget({ id: artifactId });
     memory.delete(blobKey);
@@ -58,7 +60,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') throw readOnly(req.method);
       const target = parseNpmPath(path);
-      if (target.kind === 'packument') return await packumentRoute(req, res, target.name, index, cache);
+      if (target.kind === 'packument') return await packumentRoute(req, res, target.name, index, cache, lookahead);
       if (target.kind === 'version') return await versionRoute(req, res, target.name, target.spec, index, cache);
       return await tarballRoute(req, res, target.name, target.filename, { ctx, index, cache, fetcher, memory });
     } catch (err) {
@@ -70,7 +72,16 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(readOnly(req.method));
     next(new AirlockError('ENOTFOUND', `no such npm endpoint: ${printable(req.path)} (Airlock serves packages, not accounts)`));
   });
-  return { router, artifacts: npmArtifacts(ctx, index, fetcher) };
+  return {
+    router,
+    artifacts: npmArtifacts(ctx, index, fetcher),
+    idle: () => lookahead.idle(),
+    async close() {
+      // Reads ahead in progress finish before the store closes under them.
+      lookahead.close();
+      await lookahead.idle();
+    },
+  };
 }
 
 function readOnly(method: string): AirlockError {

@@ -118,6 +118,11 @@ export class NpmIndex {
     return this.index.inMemory(name);
   }
 
+  /** Whether this process has read the package, or is reading it now. */
+  seen(name: string): boolean {
+    return this.index.seen(name);
+  }
+
   /**
    * The revision of the package as last read, when it is still current: upstream was asked within
    * a TTL, and no quarantine change happened since. Null otherwise (the caller reads the package).

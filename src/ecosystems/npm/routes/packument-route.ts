@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { AirlockError } from '../../../errors.js';
+import type { DependencyLookahead } from '../dependency-lookahead.js';
 import type { NpmIndex, PackageSnapshot } from '../npm-index.js';
 import { corgiType, fullType } from '../npm-wire.js';
 import type { PackumentCache } from '../packument-cache.js';
@@ -11,14 +12,26 @@ import { sendDocument } from './send-document.js';
  * `GET /npm/<name>`: the packument with only visible versions, full or abbreviated as the Accept
  * header asks, from the rendered cache.
  */
-export async function packumentRoute(req: Request, res: Response, name: string, index: NpmIndex, cache: PackumentCache): Promise<void> {
+export async function packumentRoute(
+  req: Request,
+  res: Response,
+  name: string,
+  index: NpmIndex,
+  cache: PackumentCache,
+  lookahead?: DependencyLookahead,
+): Promise<void> {
   const corgi = wantsCorgi(req.headers.accept);
   const variant = corgi ? 'corgi' : 'full';
   // Warm: the document rendered for the package as it still is, whether or not the package is
   // still in memory. It was rendered after the first-sight wait, and any change since (upstream,
   // quarantine, a hold ending, the policy) makes it unusable, so this answers what the long way would.
   const revision = index.currentRevision(name);
-  const doc = (revision !== null ? cache.rendered(name, revision, variant) : null) ?? cache.document(await settledPackage(index, name), variant);
+  let doc = revision !== null ? cache.rendered(name, revision, variant) : null;
+  let settled: PackageSnapshot | null = null;
+  if (!doc) {
+    settled = await settledPackage(index, name);
+    doc = cache.document(settled, variant);
+  }
   const contentType = corgi ? corgiType : fullType;
   if (acceptsGzip(req)) {
     const zipped = cache.gzipped(doc);
@@ -27,6 +40,8 @@ export async function packumentRoute(req: Request, res: Response, name: string, 
     const body = cache.identity(doc);
     sendDocument(req, res, { body: body instanceof Buffer ? body : await body, etag: doc.etag, contentType });
   }
+  // After answering: npm asks for the next packument only once it has this one.
+  if (settled && lookahead) lookahead.served(settled, cache.view(settled).visibleSet);
 }
 
 /** The package's snapshot after the analyses of releases it would show (bounded wait; see `NpmIndex.settle`). */
