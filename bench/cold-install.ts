@@ -286,6 +286,8 @@ function sampleEventLoopLag(base: string): { stop(): Promise<{ max: number; p99:
   let samples = 0;
   let running = true;
   const loop = (async () => {
+    // Read once first: the histogram holds everything since the last scrape (startup included).
+    await fetch(`${base}metrics`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.text(), () => '');
     while (running) {
       await new Promise((r) => setTimeout(r, 1000));
       try {

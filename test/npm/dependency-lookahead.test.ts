@@ -89,6 +89,9 @@ describe('npm dependency lookahead: the packuments npm will ask for next are rea
     expect(mid?.analysis).toBe('done');
     const leaf = await airlock.store.getRelease('npm', 'leaf-lib', '2.0.0');
     expect(leaf?.analysis).toBe('done');
+    // top-lib 1.0.0, trusted by age, has its tarball recorded for the download that will follow.
+    const top = await airlock.store.getRelease('npm', 'top-lib', '1.0.0');
+    expect((await airlock.store.listArtifacts(top!.id)).map((a) => a.filename)).toEqual(['top-lib-1.0.0.tgz']);
   });
 
   it('follows the range a dependent asks for, not the latest release', async () => {

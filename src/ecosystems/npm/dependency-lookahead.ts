@@ -44,8 +44,8 @@ export class DependencyLookahead {
   private readonly queue: PQueue;
   /** Ranges read-ahead dependents asked of each package. */
   private readonly ranges = new Map<string, Set<string>>();
-  /** `name@version` whose dependencies were followed. */
-  private readonly followed = new Set<string>();
+  /** `name@version` seen, with how many levels of its dependencies were followed. */
+  private readonly followed = new Map<string, number>();
   /** Packages queued or read ahead by this process. */
   private readonly scheduled = new Set<string>();
 
@@ -73,11 +73,22 @@ export class DependencyLookahead {
     this.queue.clear();
   }
 
+  /**
+   * Records the tarball of each version npm will likely pick (releases trusted by age otherwise
+   * get theirs on first download), so its tarball request is served from the store even after the
+   * packument left memory, without reading the whole packument again; with `depth` left, follows
+   * those versions' dependencies.
+   */
   private follow(snapshot: PackageSnapshot, candidates: ReadonlySet<string>, depth: number): void {
     for (const version of this.predicted(snapshot, candidates)) {
       const key = `${snapshot.name}@${version}`;
-      if (this.followed.has(key)) continue;
-      remember(this.followed, key);
+      const before = this.followed.get(key);
+      if (before !== undefined && before >= depth) continue;
+      if (this.followed.size >= maxRemembered) this.followed.clear();
+      this.followed.set(key, depth);
+      const release = snapshot.releases.get(version);
+      if (before === undefined && release) this.index.artifactOf(release, snapshot.packument.versions.get(version)).catch(() => {});
+      if (depth <= 0) continue;
       for (const [name, range] of dependenciesOf(snapshot, version)) {
         this.expect(name, range);
         this.readAhead(name, depth - 1);
@@ -118,7 +129,7 @@ export class DependencyLookahead {
     void this.queue.add(async () => {
       try {
         const snapshot = await this.index.package(name);
-        if (snapshot && depth > 0) this.follow(snapshot, this.candidates(snapshot), depth);
+        if (snapshot) this.follow(snapshot, this.candidates(snapshot), depth);
       } catch {
         // Only a prediction: an internal name, a package upstream lacks or a failed read is the
         // client's to meet (and to be told of) when it asks, if it ever does.
