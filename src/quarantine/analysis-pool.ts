@@ -7,6 +7,7 @@ import type { FileProfile } from '../analyzer/file-profile.js';
 import type { FromWorker, ToWorker, WorkerArtifact, WorkerJob, WorkerProfileTask } from '../analyzer/analysis-worker.js';
 import { inShard } from '../analyzer/profile-shard.js';
 import type { AnalysisTiming } from './analysis-timing.js';
+import { analysisWorkerBundle } from './analysis-worker-bundle.js';
 
 export interface AnalysisPoolOptions {
   /** Worker threads at most (analyses at once). */
@@ -76,6 +77,10 @@ export class AnalysisPool {
   /** Large artifacts as read by their profiling, so their jobs need not read them again (see `viewKey`). */
   private readonly views = new Lru<ArtifactView>();
   private readonly maxProfiles: number;
+  /** The worker as one module (see analysisWorkerBundle); null until built, or when it could not be. */
+  private bundleUrl: URL | null = null;
+  /** How the workers started so far were started: from the bundle, or through the TypeScript loader. */
+  readonly started = { bundle: 0, loader: 0 };
   private nextTask = 0;
   private closed = false;
   /** Counters for tests and metrics: profiles sent to workers and profiles workers computed. */
@@ -85,6 +90,8 @@ export class AnalysisPool {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new TypeError(`Expected \`size\` to be an integer from 1 and up, got \`${options.size}\` (${typeof options.size})`);
     this.maxProfiles = options.maxProfiles ?? 50_000;
+    // Built while the server starts; workers spawned before it is ready use the loader.
+    void analysisWorkerBundle(options.log ?? (() => {})).then((url) => (this.bundleUrl = url));
   }
 
   /** Analyzes in a worker; resolves like `analyzeRelease`, rejects when the worker fails. */
@@ -259,7 +266,8 @@ export class AnalysisPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(loaderUrl, {
+    this.started[this.bundleUrl ? 'bundle' : 'loader']++;
+    const worker = new Worker(this.bundleUrl ?? loaderUrl, {
       workerData: { entry: workerEntry },
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationMb ?? 1024 },
       stdout: false,

