@@ -29,23 +29,16 @@ export interface ReleaseStatus {
 export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, now: Date): ReleaseStatus {
   const id = formatReleaseId(release);
   const { clockStart, clockNote } = cooldownClock(release);
-  const hidden = (state: ReleaseState, reason: string, until: Date | null = null): ReleaseStatus => ({
-    state,
-    visible: false,
-    until,
-    clockStart,
-    reason,
-  });
 
   if (policy.internalBy)
-    return hidden('rejected', `${id} is an internal name (policy internal "${policy.internalBy}") and is never served from upstream`);
-  if (policy.blockedBy) return hidden('rejected', `${id} is blocked by policy ("${policy.blockedBy}")`);
+    return heldStatus(clockStart, 'rejected', `${id} is an internal name (policy internal "${policy.internalBy}") and is never served from upstream`);
+  if (policy.blockedBy) return heldStatus(clockStart, 'rejected', `${id} is blocked by policy ("${policy.blockedBy}")`);
 
   const decision = release.decision;
   if (decision && decision.action !== 'approve') {
     // A rejection covers the release, whatever files upstream adds to it later.
     const verb = decision.action === 'revoke' ? 'revoked' : 'rejected';
-    return hidden('rejected', `${id} was ${verb} by ${decision.actor}: ${decision.reason}`);
+    return heldStatus(clockStart, 'rejected', `${id} was ${verb} by ${decision.actor}: ${decision.reason}`);
   }
   const file = release.file ?? null;
   // An approval covers the files it was made on; a file added since is decided on its own facts.
@@ -58,16 +51,17 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
     // reviewer who still wants it approves again, after the withdrawal.
     const early = approval.decidedAt < new Date(clockStart.getTime() + policy.cooldownMs);
     if (early && release.withdrawnAt && release.withdrawnAt >= approval.decidedAt)
-      return hidden('withdrawn', `${id} was withdrawn upstream after ${approval.actor} approved it early; a reviewer may approve it again`);
+      return heldStatus(clockStart, 'withdrawn', `${id} was withdrawn upstream after ${approval.actor} approved it early; a reviewer may approve it again`);
     if (file ? covers(approval, file.digest, file.firstSeenAt) : unreviewed.length === 0) return approved;
     if (!file)
-      return hidden(
+      return heldStatus(
+        clockStart,
         'awaiting-review',
         `${id} is awaiting review: the analyzer reported ${kindsOf(unreviewed)} in ${filesOf(unreviewed)}, added after its approval (the files it was approved with are still served)`,
       );
   }
 
-  if (release.withdrawnAt) return hidden('withdrawn', `${id} was withdrawn upstream`);
+  if (release.withdrawnAt) return heldStatus(clockStart, 'withdrawn', `${id} was withdrawn upstream`);
 
   // What the analysis says: the release's own (unless a reviewer approved it with this file's
   // release-mates) and, for a file added later, the file's own against the files before it.
@@ -81,20 +75,26 @@ export function releaseStatus(release: ReleaseFacts, policy: EffectivePolicy, no
   const until = new Date(clockStart.getTime() + holdMs);
   if (now < until) {
     const extra = hasMedium && policy.mediumHoldMs > 0 ? ` plus ${formatDuration(policy.mediumHoldMs)} for medium findings` : '';
-    return hidden(
+    return heldStatus(
+      clockStart,
       'quarantined',
       `${id} is quarantined until ${formatInstant(until)}: cooldown ${formatDuration(policy.cooldownMs)} ${clockNote}${extra}`,
       until,
     );
   }
 
-  if (pending) return hidden('quarantined', `${id} is quarantined: its analysis has not finished`, until);
+  if (pending) return heldStatus(clockStart, 'quarantined', `${id} is quarantined: its analysis has not finished`, until);
 
   const blocking = findings.filter((f) => atOrAbove(f.severity, policy.reviewThreshold));
-  if (blocking.length > 0) return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(blocking)}`, until);
+  if (blocking.length > 0) return heldStatus(clockStart, 'awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(blocking)}`, until);
   if (unreviewed.length > 0)
-    return hidden('awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(unreviewed)} in ${filesOf(unreviewed)}, added to it later`, until);
+    return heldStatus(clockStart, 'awaiting-review', `${id} is awaiting review: the analyzer reported ${kindsOf(unreviewed)} in ${filesOf(unreviewed)}, added to it later`, until);
   return { state: 'released', visible: true, until, clockStart, reason: `${id} was released after its cooldown` };
+}
+
+/** A status that hides the release. A module function, not a closure made per call: this runs for every release on every read. */
+function heldStatus(clockStart: Date, state: ReleaseState, reason: string, until: Date | null = null): ReleaseStatus {
+  return { state, visible: false, until, clockStart, reason };
 }
 
 /**
