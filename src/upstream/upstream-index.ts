@@ -243,8 +243,13 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       if (last) return last;
       throw err;
     }
-    await deps.store.putDocument(docKey, doc);
-    return this.install(name, entry);
+    const installed = this.install(name, entry);
+    // Recorded after the client has its answer (a packument can be megabytes, written on this
+    // thread): the releases are already stored, and until it lands a restart only asks upstream again.
+    setImmediate(() => {
+      deps.store.putDocument(docKey, doc).catch((err: unknown) => deps.log(`${this.id(name)}: ${source.noun} not stored: ${(err as Error).message}`));
+    });
+    return installed;
   }
 
   /**

@@ -8,7 +8,7 @@ import { isValidPackageName } from './package-name.js';
 export interface DependencyLookaheadOptions {
   /** Levels of dependencies read ahead of a packument a client read; 0 turns the lookahead off. */
   depth: number;
-  /** Packuments read ahead at once. @default 4 */
+  /** Packuments read ahead at once (each read blocks this thread while it is recorded). @default 2 */
   concurrency?: number;
 }
 
@@ -54,7 +54,7 @@ export class DependencyLookahead {
     private readonly index: NpmIndex,
     private readonly options: DependencyLookaheadOptions,
   ) {
-    this.queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+    this.queue = new PQueue({ concurrency: options.concurrency ?? 2 });
   }
 
   /** A client read the package (after its first-sight wait): follow the dependencies of the versions it will likely pick. */
