@@ -86,6 +86,9 @@ interface Shelved {
   checkedAt: number;
   releasesAt: number;
   fetchedAt: number;
+  /** Upstream's validators for that document, to ask whether it changed without reading it back. */
+  etag: string | null;
+  lastModified: string | null;
 }
 
 /** Shelved packages remembered (a few dozen bytes each); past it the shelf starts over. */
@@ -107,6 +110,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
   private readonly recording = new WeakSet<object>();
   private readonly refreshes = new SingleFlight<Entry<S>>();
   private readonly reloads = new SingleFlight<S>();
+  private readonly revalidations = new SingleFlight<number | null>();
   /** Every package read, in memory or dropped: its current revision and when upstream was last asked. */
   private readonly shelved = new Map<string, Shelved>();
   private revisions = 0;
@@ -162,6 +166,54 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     if (!shelf) return null;
     const fresh = this.deps.clock.now().getTime() - shelf.checkedAt < this.deps.ttlMs;
     return fresh && shelf.releasesAt === this.changeCount(name) ? shelf.revision : null;
+  }
+
+  /** The revision of the package as last read, whether or not upstream was asked within a TTL; null after a quarantine change. */
+  lastRevision(name: string): number | null {
+    const shelf = this.shelved.get(name);
+    return shelf && shelf.releasesAt === this.changeCount(name) ? shelf.revision : null;
+  }
+
+  /**
+   * The revision of a package dropped from memory whose TTL ran out, once upstream confirms that
+   * its document is unchanged: a conditional request with the validators of the document it was
+   * read from; on 304 (or 200 with the stored bytes, from an upstream that ignores validators) the package is current again for a TTL without its document being read back
+   * and parsed, so the documents rendered for that revision are served on. Null when upstream sent
+   * anything else (a new document, no such package), when the package is in memory (served stale
+   * while it revalidates) or was never read, or changed in the quarantine
+   * since: the caller reads the package the usual way. While upstream is unreachable the last
+   * document keeps being served, as `get` does (logged).
+   */
+  async revalidate(name: string): Promise<number | null> {
+    const shelf = this.shelved.get(name);
+    if (!shelf || this.entries.get(name) !== undefined || this.refreshes.running(name)) return null;
+    if (shelf.releasesAt !== this.changeCount(name)) return null;
+    if (this.deps.clock.now().getTime() - shelf.checkedAt < this.deps.ttlMs) return shelf.revision;
+    return this.revalidations.run(name, async () => {
+      const { source, deps } = this;
+      const upstream = source.ecosystem;
+      const checkedAt = deps.clock.now().getTime();
+      const started = process.hrtime.bigint();
+      try {
+        const result = await deps.client.getDocument(source.documentUrl(name), { accept: source.accept, etag: shelf.etag, lastModified: shelf.lastModified });
+        deps.metrics.upstreamDuration.observe({ upstream }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (result.status !== 304) {
+          // An upstream that ignores validators answers 200 with the same bytes: that is a 304 too.
+          if (result.status !== 200) return null;
+          const stored = await deps.store.getDocument(source.documentKey(name));
+          if (!stored || stored.fetchedAt.getTime() !== shelf.fetchedAt || !stored.body.equals(result.body)) return null;
+        }
+        deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-modified' });
+      } catch (err) {
+        deps.metrics.upstreamRequests.inc({ upstream, outcome: 'error' });
+        if (!isUpstreamUnavailable(err)) throw err;
+        deps.log(`${this.id(name)}: upstream unreachable, serving the ${source.noun} fetched at ${new Date(shelf.fetchedAt).toISOString()}: ${(err as Error).message}`);
+      }
+      // Only when nothing replaced the shelf or changed the package meanwhile.
+      if (this.shelved.get(name) !== shelf || shelf.releasesAt !== this.changeCount(name)) return null;
+      this.shelved.set(name, { ...shelf, checkedAt });
+      return shelf.revision;
+    });
   }
 
   /** Bytes the snapshots in memory are estimated to cost. */
@@ -321,6 +373,13 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       return;
     }
     if (this.shelved.size >= maxShelved && !this.shelved.has(name)) this.shelved.clear();
-    this.shelved.set(name, { revision: entry.snapshot.revision, checkedAt: entry.checkedAt, releasesAt: entry.releasesAt, fetchedAt: entry.fetchedAt });
+    this.shelved.set(name, {
+      revision: entry.snapshot.revision,
+      checkedAt: entry.checkedAt,
+      releasesAt: entry.releasesAt,
+      fetchedAt: entry.fetchedAt,
+      etag: entry.etag,
+      lastModified: entry.lastModified,
+    });
   }
 }

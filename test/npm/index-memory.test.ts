@@ -112,4 +112,31 @@ describe('a package dropped from the npm index keeps being served from what was 
     expect(await installedVersion(c, 'mem-a')).toBe('1.0.0');
     expect(await installedVersion(c, 'mem-b')).toBe('1.1.0');
   });
+
+  it('past the TTL, asks upstream whether each dropped packument changed (304) instead of reading it back, and still sees a new release', async () => {
+    airlock.clock.advance('2h');
+    const storeReads = await indexReads('store');
+    const upstreamReads = await indexReads('upstream');
+    const before = proxy.requests.length;
+
+    const c = await project(await client());
+    const res = await c.npm(['install']);
+    expect(res.code, res.output).toBe(0);
+    expect(await installedVersion(c, 'mem-b')).toBe('1.1.0');
+    const asked = proxy.requests.slice(before).filter((r) => !r.url.includes('/-/'));
+    expect(asked.map((r) => decodeURIComponent(r.url.slice(1))).sort()).toEqual([...names].sort());
+    for (const r of asked) expect(r.headers['if-none-match'], r.url).toBeTruthy();
+    // Not one packument was read back from the store or again from upstream.
+    expect(await indexReads('store')).toBe(storeReads);
+    expect(await indexReads('upstream')).toBe(upstreamReads);
+
+    // A packument that did change upstream is read as usual: the new release is recorded (and held
+    // by its cooldown, which starts no earlier than Airlock's last read of the package).
+    await verdaccio.publish({ name: 'mem-c', version: '1.2.0', files: { 'index.js': "module.exports = 'mem-c 1.2.0';\n" } });
+    airlock.clock.advance('2h');
+    const res2 = await fetch(new URL('npm/mem-c', airlock.url), { headers: { accept: 'application/vnd.npm.install-v1+json' } });
+    expect(res2.status).toBe(200);
+    expect(await airlock.store.getRelease('npm', 'mem-c', '1.2.0')).not.toBeNull();
+    expect(await indexReads('upstream')).toBe(upstreamReads + 1);
+  });
 });

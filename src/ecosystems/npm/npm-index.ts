@@ -134,6 +134,21 @@ export class NpmIndex {
     return this.index.currentRevision(name);
   }
 
+  /** The revision of the package as last read, even past its TTL (see `UpstreamIndex.lastRevision`). */
+  lastRevision(name: string): number | null {
+    this.ctx.quarantine.refuseInternal('npm', name);
+    return this.index.lastRevision(name);
+  }
+
+  /**
+   * For a package dropped from memory past its TTL: its revision once upstream answers that its
+   * packument is unchanged, without reading the packument back (see `UpstreamIndex.revalidate`).
+   */
+  revalidate(name: string): Promise<number | null> {
+    this.ctx.quarantine.refuseInternal('npm', name);
+    return this.index.revalidate(name);
+  }
+
   /**
    * The package once the analyses of the releases it would show are done: on first sight, releases
    * past their cooldown but not yet analyzed would otherwise be missing, and npm would resolve an

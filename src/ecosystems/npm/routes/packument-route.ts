@@ -27,6 +27,15 @@ export async function packumentRoute(
   // quarantine, a hold ending, the policy) makes it unusable, so this answers what the long way would.
   const revision = index.currentRevision(name);
   let doc = revision !== null ? cache.rendered(name, revision, variant) : null;
+  // Past its TTL and dropped from memory, with its document still rendered: upstream is asked
+  // whether the packument changed before it is read back and parsed (a warm install after a pause).
+  if (revision === null && !index.inMemory(name)) {
+    const last = index.lastRevision(name);
+    if (last !== null && cache.rendered(name, last, variant)) {
+      const confirmed = await index.revalidate(name);
+      if (confirmed !== null) doc = cache.rendered(name, confirmed, variant);
+    }
+  }
   let settled: PackageSnapshot | null = null;
   if (!doc) {
     settled = await settledPackage(index, name);

@@ -30,7 +30,8 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
   const { ctx, index } = deps;
   // Warm, with the package no longer in memory: the release and its stored tarball are in the
   // store, so a lockfile install does not read and parse the whole packument again per tarball.
-  if (!index.inMemory(name) && index.currentRevision(name) !== null && (await serveRecorded(req, res, name, filename, deps))) return;
+  // Past the TTL, upstream is asked whether the packument changed (conditionally) rather than read again.
+  if (!index.inMemory(name) && (index.currentRevision(name) ?? (await index.revalidate(name))) !== null && (await serveRecorded(req, res, name, filename, deps))) return;
   const snapshot = await requirePackage(index, name);
   const upstream = snapshot.packument.byFilename.get(filename);
   let release: Release | null | undefined = upstream ? snapshot.releases.get(upstream.version) : null;
