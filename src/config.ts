@@ -88,7 +88,7 @@ export interface Config {
   /**
    * Memory the npm packument index may take (parsed packuments of recently read packages); past it
    * the least recently refreshed are dropped, and read again from the store when next needed.
-   * Their rendered documents and stored tarballs keep being served without that. @default 48 MiB
+   * Their rendered documents and stored tarballs keep being served without that. @default 40 MiB
    */
   indexMemoryBytes: number;
 }
@@ -299,7 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authFailureWindowMs: duration('authFailureWindowMs', 60_000),
     trustProxy: trustProxy(raw('trustProxy'), problems),
     cacheMaxBytes: byteSize(raw('cacheMaxBytes'), problems),
-    indexMemoryBytes: byteSize(raw('indexMemoryBytes'), problems) ?? 48 * 1024 * 1024,
+    indexMemoryBytes: byteSize(raw('indexMemoryBytes'), problems) ?? 40 * 1024 * 1024,
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 16)
