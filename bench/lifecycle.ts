@@ -300,8 +300,9 @@ async function timeSweeps(storage: string, policyFile: string, env: Record<strin
   const { FsBlobStore } = await load<typeof import('../src/store/fs-blob-store.js')>('src/store/fs-blob-store.ts');
   const config = loadConfig(env);
   const policy = await loadPolicy(policyFile);
-  const store = new SqliteReleaseStore(openSqlite(path.join(storage, 'airlock.db')));
+  // Opening the store is part of a new process's first sweep, as it is on PostgreSQL below.
   const started = performance.now();
+  const store = new SqliteReleaseStore(openSqlite(path.join(storage, 'airlock.db')));
   const airlock = createApp({ config, store, blobs: new FsBlobStore(path.join(storage, 'blobs')), clock: { now: () => new Date() }, policy, log: () => {} });
   try {
     await airlock.review.sweep();
