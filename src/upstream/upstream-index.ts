@@ -163,9 +163,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
    */
   currentRevision(name: string): number | null {
     const shelf = this.shelved.get(name);
-    if (!shelf) return null;
-    const fresh = this.deps.clock.now().getTime() - shelf.checkedAt < this.deps.ttlMs;
-    return fresh && shelf.releasesAt === this.changeCount(name) ? shelf.revision : null;
+    return shelf && this.deps.clock.now().getTime() - shelf.checkedAt < this.deps.ttlMs ? this.lastRevision(name) : null;
   }
 
   /** The revision of the package as last read, whether or not upstream was asked within a TTL; null after a quarantine change. */
@@ -177,12 +175,13 @@ export class UpstreamIndex<S extends IndexSnapshot> {
   /**
    * The revision of a package dropped from memory whose TTL ran out, once upstream confirms that
    * its document is unchanged: a conditional request with the validators of the document it was
-   * read from; on 304 (or 200 with the stored bytes, from an upstream that ignores validators) the package is current again for a TTL without its document being read back
-   * and parsed, so the documents rendered for that revision are served on. Null when upstream sent
-   * anything else (a new document, no such package), when the package is in memory (served stale
-   * while it revalidates) or was never read, or changed in the quarantine
-   * since: the caller reads the package the usual way. While upstream is unreachable the last
-   * document keeps being served, as `get` does (logged).
+   * read from; on 304 (or 200 with the stored bytes, from an upstream that ignores validators) the
+   * package is current again for a TTL without its document being read back and parsed, so the
+   * documents rendered for that revision are served on. Null when upstream sent anything else (a
+   * new document, no such package), when the package is in memory (served stale while it
+   * revalidates) or was never read, or changed in the quarantine since: the caller reads the
+   * package the usual way. While upstream is unreachable the last document keeps being served, as
+   * `get` does (logged).
    */
   async revalidate(name: string): Promise<number | null> {
     const shelf = this.shelved.get(name);
@@ -193,10 +192,8 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       const { source, deps } = this;
       const upstream = source.ecosystem;
       const checkedAt = deps.clock.now().getTime();
-      const started = process.hrtime.bigint();
       try {
-        const result = await deps.client.getDocument(source.documentUrl(name), { accept: source.accept, etag: shelf.etag, lastModified: shelf.lastModified });
-        deps.metrics.upstreamDuration.observe({ upstream }, Number(process.hrtime.bigint() - started) / 1e9);
+        const result = await this.askUpstream(name, shelf);
         if (result.status !== 304) {
           // An upstream that ignores validators answers 200 with the same bytes: that is a 304 too.
           if (result.status !== 200) return null;
@@ -205,7 +202,6 @@ export class UpstreamIndex<S extends IndexSnapshot> {
         }
         deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-modified' });
       } catch (err) {
-        deps.metrics.upstreamRequests.inc({ upstream, outcome: 'error' });
         if (!isUpstreamUnavailable(err)) throw err;
         deps.log(`${this.id(name)}: upstream unreachable, serving the ${source.noun} fetched at ${new Date(shelf.fetchedAt).toISOString()}: ${(err as Error).message}`);
       }
@@ -247,7 +243,6 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     // The stored document is only read when memory has none (first use, restart, eviction).
     const stored = previous?.snapshot ? null : await deps.store.getDocument(docKey);
     const validators = previous?.snapshot ? previous : stored;
-    const url = source.documentUrl(name);
     const checkedAt = deps.clock.now().getTime();
     const upstream = source.ecosystem;
     // A package dropped from memory whose stored document upstream sent less than a TTL ago is
@@ -256,19 +251,16 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     if (!previous && stored && checkedAt - stored.fetchedAt.getTime() < deps.ttlMs) {
       return this.install(name, await this.ingest(name, stored, stored.fetchedAt.getTime(), true));
     }
-    const started = process.hrtime.bigint();
     let result;
     try {
       // Conditional only when a document is there to fall back on.
-      result = await deps.client.getDocument(url, { accept: source.accept, etag: validators?.etag, lastModified: validators?.lastModified });
+      result = await this.askUpstream(name, validators);
     } catch (err) {
-      deps.metrics.upstreamRequests.inc({ upstream, outcome: 'error' });
       if (!isUpstreamUnavailable(err)) throw err;
       const last = await this.keepLast(name, previous, stored, checkedAt, `upstream unreachable, serving`, (err as Error).message);
       if (last) return last;
       throw err;
     }
-    deps.metrics.upstreamDuration.observe({ upstream }, Number(process.hrtime.bigint() - started) / 1e9);
 
     if (result.status === 404 || result.status === 410) {
       deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-found' });
@@ -302,6 +294,20 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       deps.store.putDocument(docKey, doc).catch((err: unknown) => deps.log(`${this.id(name)}: ${source.noun} not stored: ${(err as Error).message}`));
     });
     return installed;
+  }
+
+  /** Asks upstream for the package's document (conditionally with `validators`), timed and counted as a failure when it throws. */
+  private async askUpstream(name: string, validators: { etag: string | null; lastModified: string | null } | null | undefined) {
+    const { source, deps } = this;
+    const started = process.hrtime.bigint();
+    try {
+      const result = await deps.client.getDocument(source.documentUrl(name), { accept: source.accept, etag: validators?.etag, lastModified: validators?.lastModified });
+      deps.metrics.upstreamDuration.observe({ upstream: source.ecosystem }, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    } catch (err) {
+      deps.metrics.upstreamRequests.inc({ upstream: source.ecosystem, outcome: 'error' });
+      throw err;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import type { AppContext } from '../../app-context.js';
 import { waitsOnAnalysisOnly } from './held-error.js';
 import type { NpmIndex, PackageSnapshot } from './npm-index.js';
 import { isValidPackageName } from './package-name.js';
+import { visibleVersions } from './visible-versions.js';
 
 export interface DependencyLookaheadOptions {
   /** Levels of dependencies read ahead of a packument a client read; 0 turns the lookahead off. */
@@ -140,12 +141,11 @@ export class DependencyLookahead {
   /** Versions a client could be shown once their analyses finish: visible now, or held only by a pending analysis. */
   private candidates(snapshot: PackageSnapshot): Set<string> {
     const now = this.ctx.clock.now();
-    const out = new Set<string>();
-    for (const upstream of snapshot.packument.versions.values()) {
-      const release = snapshot.releases.get(upstream.version);
-      if (!release || !upstream.hasDigests) continue;
-      const status = this.ctx.quarantine.status(release, now);
-      if (status.visible || waitsOnAnalysisOnly(release, status, now)) out.add(upstream.version);
+    const { visible, held } = visibleVersions(this.ctx.quarantine, snapshot, now);
+    const out = new Set(visible);
+    for (const { version, status } of held) {
+      const release = snapshot.releases.get(version);
+      if (release && waitsOnAnalysisOnly(release, status, now)) out.add(version);
     }
     return out;
   }
