@@ -9,6 +9,16 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
+ * CPU time (user + system) of a process's main thread alone, in ms: for Node, the event loop, which
+ * a server saturates first (its GC helpers and thread pool run beside it on other cores).
+ */
+export function mainThreadCpuMs(pid: number): number {
+  const fields = statFields(`${pid}/task/${pid}`);
+  if (!fields) throw new Error(`process ${pid} is gone`);
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
  * Waits (at most `limitMs`) until every process uses less than 5% of a core over half a second:
  * a server still finishing the last run's work (background analyses, requests the load generator
  * gave up on) would otherwise take CPU from the next run. Says how long it waited and whether

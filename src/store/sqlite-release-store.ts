@@ -6,6 +6,7 @@ import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
 import type { SqliteDatabase } from './open-sqlite.js';
+import type { Statement } from 'better-sqlite3';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';
 import { NextChangeListeners } from './next-change-listeners.js';
@@ -167,9 +168,14 @@ function toAudit(row: AuditRow): AuditEntry {
   return { ...row, at: new Date(row.at), detail: JSON.parse(row.detail) as Record<string, unknown> };
 }
 
+/** Columns of a new release row; rows written together per INSERT (well under SQLite's 32,766 parameters). */
+const insertColumns = 11;
+const insertBatchRows = 100;
+
 /** The embedded release store: one SQLite file in WAL mode. */
 export class SqliteReleaseStore implements ReleaseStore {
   private readonly stmts;
+  private readonly insertStatements = new Map<number, Statement>();
   /**
    * This connection's writes are heard as they are made (see watchSqliteNextChanges); another
    * connection's to the same file, once it has committed, as the soonest next change read again.
@@ -185,10 +191,6 @@ export class SqliteReleaseStore implements ReleaseStore {
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
       versions: db.prepare<[string, string], ReleaseVersion>('SELECT id, version FROM releases WHERE ecosystem = ? AND name = ?'),
-      insert: db.prepare(
-        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
       // A publish time learned after first sight never starts the clock before first sight.
       fillPublished: db.prepare(
@@ -288,6 +290,20 @@ export class SqliteReleaseStore implements ReleaseStore {
     };
   }
 
+  /** The INSERT of `n` new release rows at once (`insertColumns` parameters each), prepared once per size. */
+  private insertRows(n: number): Statement {
+    let stmt = this.insertStatements.get(n);
+    if (!stmt) {
+      const row = `(${Array(insertColumns).fill('?').join(', ')})`;
+      stmt = this.db.prepare(
+        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+         VALUES ${Array(n).fill(row).join(', ')} RETURNING id, version`,
+      );
+      this.insertStatements.set(n, stmt);
+    }
+    return stmt;
+  }
+
   async recordSeen(
     ecosystem: Ecosystem,
     name: string,
@@ -308,7 +324,13 @@ export class SqliteReleaseStore implements ReleaseStore {
       const clockFloorAt = toDate(lastRead);
       const added: Release[] = [];
       const refilled = new Set<number>();
-      for (const o of observed) {
+      // New rows are written a batch at a time (one multi-row INSERT each): at a package's first
+      // sight that is hundreds of releases, and one statement per row was most of recording them.
+      const fresh: { version: string; publishedAt: Date | null; analysis: AnalysisState; meta: string }[] = [];
+      const params: unknown[] = [];
+      const audits: NewAuditEntry[] = [];
+      // A version listed twice is one release: the last listing counts, as in a JSON object.
+      for (const o of new Map(observed.map((x) => [x.version, x])).values()) {
         const row = existing.get(o.version);
         if (!row) {
           const release: ReleaseFacts = {
@@ -325,7 +347,7 @@ export class SqliteReleaseStore implements ReleaseStore {
           };
           const initial = initialState?.(release);
           const meta = JSON.stringify(o.meta ?? {});
-          const info = this.stmts.insert.run(
+          params.push(
             ecosystem,
             name,
             o.version,
@@ -339,30 +361,44 @@ export class SqliteReleaseStore implements ReleaseStore {
             // Without a first state it is due at once, so the sweeper records one.
             initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
           );
-          if (initial?.audit) this.insertAudit(initial.audit);
-          // The new row as it was written (what toRelease would read back), without reading it back.
-          // Dates are shared, not copied: a package's hundreds of releases share one first sight.
-          added.push({
-            id: Number(info.lastInsertRowid),
-            ecosystem,
-            name,
-            version: o.version,
-            publishedAt: o.publishedAt && !Number.isNaN(o.publishedAt.getTime()) ? o.publishedAt : null,
-            firstSeenAt: now,
-            clockFloorAt,
-            analysis: release.analysis,
-            findings: [],
-            analyzedAt: null,
-            baselineVersion: null,
-            decision: null,
-            withdrawnAt: null,
-            meta: JSON.parse(meta) as Record<string, unknown>,
-          });
+          if (initial?.audit) audits.push(initial.audit);
+          fresh.push({ version: o.version, publishedAt: o.publishedAt, analysis: release.analysis, meta });
         } else if (row.published_at === null && o.publishedAt && !refilled.has(row.id)) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
           this.stmts.fillPublished.run(o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id);
           refilled.add(row.id);
         }
+      }
+      const ids = new Map<string, number>();
+      for (let from = 0; from < fresh.length; from += insertBatchRows) {
+        const n = Math.min(insertBatchRows, fresh.length - from);
+        const batch = params.slice(from * insertColumns, (from + n) * insertColumns);
+        for (const r of this.insertRows(n).all(...batch) as { id: number; version: string }[]) ids.set(r.version, r.id);
+      }
+      for (const entry of audits) this.insertAudit(entry);
+      // The new rows as they were written (what toRelease would read back), without reading them
+      // back. Dates are shared, not copied: a package's hundreds of releases share one first sight;
+      // so is each distinct meta, parsed once.
+      const metas = new Map<string, Record<string, unknown>>();
+      for (const f of fresh) {
+        let meta = metas.get(f.meta);
+        if (!meta) metas.set(f.meta, (meta = JSON.parse(f.meta) as Record<string, unknown>));
+        added.push({
+          id: mustExist(ids.get(f.version), `the id of new release ${name}@${f.version}`),
+          ecosystem,
+          name,
+          version: f.version,
+          publishedAt: f.publishedAt && !Number.isNaN(f.publishedAt.getTime()) ? f.publishedAt : null,
+          firstSeenAt: now,
+          clockFloorAt,
+          analysis: f.analysis,
+          findings: [],
+          analyzedAt: null,
+          baselineVersion: null,
+          decision: null,
+          withdrawnAt: null,
+          meta,
+        });
       }
       for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       // Known rows as read (those whose publish time was just filled read again), then the new ones.

@@ -79,6 +79,29 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(second.added[0]).toMatchObject({ clockFloorAt: at('2026-11-01T10:00:00Z'), meta: { nested: { list: [1, 'two'] } } });
   });
 
+  it('records a package of hundreds of releases at once, each with its own id, and a version listed twice once', async () => {
+    const versions = Array.from({ length: 250 }, (_, i) => seen(`1.${i}.0`, '2025-01-01T00:00:00Z', { publisher: i % 2 ? 'alice' : 'bob' }));
+    // Listed twice: the last listing counts, as a JSON object's last member does.
+    versions.push(seen('1.7.0', '2025-02-02T00:00:00Z', { publisher: 'carol' }));
+    const discovered = (version: string) => entry('discovered', `npm:many@${version}`);
+    const { releases, added } = await store.recordSeen('npm', 'many', versions, at('2026-11-01T10:00:00Z'), pending, (r) => ({
+      state: 'quarantined',
+      holdUntil: at('2026-11-04T10:00:00Z'),
+      nextChangeAt: at('2026-11-04T10:00:00Z'),
+      audit: discovered(r.version),
+    }));
+    expect(added).toHaveLength(250);
+    const stored = await store.listReleases({ ecosystem: 'npm', name: 'many' });
+    const byId = (list: { id: number }[]) => [...list].sort((a, b) => a.id - b.id);
+    expect(byId(releases)).toEqual(byId(stored));
+    expect(byId(added)).toEqual(byId(stored));
+    expect(new Set(stored.map((r) => r.id)).size).toBe(250);
+    expect(stored.find((r) => r.version === '1.7.0')).toMatchObject({ publishedAt: at('2025-02-02T00:00:00Z'), meta: { publisher: 'carol' } });
+    expect(stored.find((r) => r.version === '1.8.0')?.meta).toEqual({ publisher: 'bob' });
+    const audit = await store.listAudit({ action: 'discovered', limit: 1000 });
+    expect(audit.map((a) => a.subject).sort()).toEqual(stored.map((r) => `npm:many@${r.version}`).sort());
+  });
+
   it('fills in a publish time learned later, and keeps the first one it learned', async () => {
     const now = at('2026-11-01T10:00:00Z');
     await store.recordSeen('npm', 'demo', [seen('1.0.0')], now, pending);
