@@ -5,7 +5,7 @@ import type { Ecosystem } from '../domain/ecosystem.js';
 import type { CachedDocument, ReleaseStore } from '../store/release-store.js';
 import { BoundedCache } from './bounded-cache.js';
 import { SingleFlight } from './single-flight.js';
-import { isUpstreamUnavailable, type UpstreamClient } from './upstream-client.js';
+import { isUpstreamUnavailable, type DocumentResult, type UpstreamClient } from './upstream-client.js';
 
 /** What an index keeps of one package; rendered documents are cached per `revision`. */
 export interface IndexSnapshot {
@@ -195,10 +195,15 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       try {
         const result = await this.askUpstream(name, shelf);
         if (result.status !== 304) {
-          // An upstream that ignores validators answers 200 with the same bytes: that is a 304 too.
-          if (result.status !== 200) return null;
           const stored = await deps.store.getDocument(source.documentKey(name));
-          if (!stored || stored.fetchedAt.getTime() !== shelf.fetchedAt || !stored.body.equals(result.body)) return null;
+          // An upstream that ignores validators answers 200 with the same bytes: that is a 304 too.
+          const same = result.status === 200 && stored && stored.fetchedAt.getTime() === shelf.fetchedAt && stored.body.equals(result.body);
+          if (!same) {
+            // Anything else (a changed document, no such package) is read from this answer, as a
+            // refresh would: the caller then finds the package in memory, and upstream is asked once.
+            if (!this.refreshes.running(name)) await this.refreshes.run(name, () => this.settle(name, undefined, stored, result, checkedAt));
+            return null;
+          }
         }
         deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-modified' });
       } catch (err) {
@@ -244,7 +249,6 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     const stored = previous?.snapshot ? null : await deps.store.getDocument(docKey);
     const validators = previous?.snapshot ? previous : stored;
     const checkedAt = deps.clock.now().getTime();
-    const upstream = source.ecosystem;
     // A package dropped from memory whose stored document upstream sent less than a TTL ago is
     // rebuilt from it: asking upstream again would only make the client wait (an artifact request
     // right after its index, once the package was evicted meanwhile).
@@ -261,7 +265,17 @@ export class UpstreamIndex<S extends IndexSnapshot> {
       if (last) return last;
       throw err;
     }
+    return this.settle(name, previous, stored, result, checkedAt);
+  }
 
+  /**
+   * Installs what upstream answered for the package (asked at `checkedAt`): gone, unchanged (a 304,
+   * or the bytes of the document in memory or stored), or a new document, read and recorded.
+   */
+  private async settle(name: string, previous: Entry<S> | undefined, stored: CachedDocument | null, result: DocumentResult, checkedAt: number): Promise<Entry<S>> {
+    const { source, deps } = this;
+    const docKey = source.documentKey(name);
+    const upstream = source.ecosystem;
     if (result.status === 404 || result.status === 410) {
       deps.metrics.upstreamRequests.inc({ upstream, outcome: 'not-found' });
       await source.gone(name);

@@ -134,9 +134,12 @@ describe('a package dropped from the npm index keeps being served from what was 
     // by its cooldown, which starts no earlier than Airlock's last read of the package).
     await verdaccio.publish({ name: 'mem-c', version: '1.2.0', files: { 'index.js': "module.exports = 'mem-c 1.2.0';\n" } });
     airlock.clock.advance('2h');
+    const beforeChanged = proxy.requests.length;
     const res2 = await fetch(new URL('npm/mem-c', airlock.url), { headers: { accept: 'application/vnd.npm.install-v1+json' } });
     expect(res2.status).toBe(200);
     expect(await airlock.store.getRelease('npm', 'mem-c', '1.2.0')).not.toBeNull();
     expect(await indexReads('upstream')).toBe(upstreamReads + 1);
+    // Read from the answer to the conditional request: upstream was asked for it once, not again.
+    expect(proxy.requests.slice(beforeChanged).map((r) => r.url)).toEqual(['/mem-c']);
   });
 });
