@@ -9,7 +9,7 @@ import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { freePort } from '../test/helpers/verdaccio.js';
 import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
-import { clusterCpuMs, mainThreadCpuMs, processCpuMs } from './process-cpu.js';
+import { clusterCpuMs, mainThreadCpuMs, processCpuMs, threadCpuMs } from './process-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The Airlock under test; `AIRLOCK_BENCH_ROOT` points at another checkout to measure it side by side (e.g. before a change). */
@@ -181,10 +181,14 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     const direct = await readAll(names.map((n) => `${upstreamUrl}${n}`), Infinity);
     const readCpuBefore = processCpuMs(pid);
     const readMainBefore = mainThreadCpuMs(pid);
+    const threadsBefore = threadCpuMs(pid);
     const through = await readAll(names.map((n) => `${airlockUrl}npm/${n}`), readLimitSeconds);
     // Airlock's own CPU for the read: steadier than the wall time on a shared machine, and what the wall time is made of.
     const readCpuSeconds = (processCpuMs(pid) - readCpuBefore) / 1000;
     const readMainSeconds = (mainThreadCpuMs(pid) - readMainBefore) / 1000;
+    // The busiest thread beside the event loop (the SQLite writer's, when it writes the first sights).
+    let readOtherSeconds = 0;
+    for (const [tid, ms] of threadCpuMs(pid)) if (tid !== pid) readOtherSeconds = Math.max(readOtherSeconds, (ms - (threadsBefore.get(tid) ?? 0)) / 1000);
     const directSeconds = direct.seconds;
     const airlockSeconds = (through.seconds / through.read) * names.length;
     const partial = through.read < names.length ? ` (≥; ${through.read} of ${names.length} read in ${readLimitSeconds} s)` : '';
@@ -228,7 +232,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
         ['figure', 'measured', 'target', 'ratio', 'result'],
         [
           ...rows.map(([label, value, target, x, limit]) => [label, value, target, label === 'peak RSS' || label.startsWith('Airlock CPU') ? '' : `${x.toFixed(2)}×`, x <= limit ? 'PASS' : 'FAIL']),
-          ['Airlock CPU during the read: all threads / main thread', `${readCpuSeconds.toFixed(1)} s / ${readMainSeconds.toFixed(1)} s`, '', '', ''],
+          ['Airlock CPU during the read: all threads / main / busiest other', `${readCpuSeconds.toFixed(1)} s / ${readMainSeconds.toFixed(1)} s / ${readOtherSeconds.toFixed(1)} s`, '', '', ''],
           ['releases in the store', String(stored ?? 'unknown'), `${packages * versionsPerPackage + 1}`, '', ''],
           ['first sweep in a new process', `${sweep.firstMs.toFixed(0)} ms`, '', '', ''],
           ['one sweep (nothing due)', `${sweep.nextMs.toFixed(2)} ms`, '', '', ''],

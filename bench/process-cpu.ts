@@ -18,6 +18,22 @@ export function mainThreadCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** CPU ms (user + system) of each of a process's threads so far, by thread id (threads that ended are gone from it). */
+export function threadCpuMs(pid: number): Map<number, number> {
+  const cpu = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return cpu; // the process ended while we looked
+  }
+  for (const tid of tids) {
+    const fields = statFields(`${pid}/task/${tid}`);
+    if (fields) cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return cpu;
+}
+
 /**
  * Waits (at most `limitMs`) until every process uses less than 5% of a core over half a second:
  * a server still finishing the last run's work (background analyses, requests the load generator

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { tuneConnection } from './sqlite-writes.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -8,9 +9,6 @@ export type SqliteDatabase = Database.Database;
 export function openSqlite(file: string): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  tuneConnection(db);
   return db;
 }

@@ -105,7 +105,7 @@ export class SqliteTokenStore implements TokenStore {
       const changed = this.stmts.revoke.run(at.getTime(), id).changes > 0;
       this.stmts.endSessions.run(id);
       return changed;
-    })();
+    }).immediate();
   }
 
   async touchToken(id: number, at: Date): Promise<void> {
