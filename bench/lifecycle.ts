@@ -204,9 +204,11 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     // Idle: nothing asks Airlock anything; its timers (sweeps) are all that may run.
     await new Promise((r) => setTimeout(r, 2000));
     const cpuBefore = processCpuMs(pid) / 1000;
+    const idleMainBefore = mainThreadCpuMs(pid);
     const databaseCpuBefore = engine.databasePort ? clusterCpuMs(engine.databasePort) / 1000 : null;
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleCpuPercent = ((processCpuMs(pid) / 1000 - cpuBefore) / idleSeconds) * 100;
+    const idleMainPercent = ((mainThreadCpuMs(pid) - idleMainBefore) / 1000 / idleSeconds) * 100;
     const databaseIdleCpuPercent =
       engine.databasePort && databaseCpuBefore !== null ? ((clusterCpuMs(engine.databasePort) / 1000 - databaseCpuBefore) / idleSeconds) * 100 : null;
 
@@ -223,7 +225,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     const rows: [string, string, string, number, number][] = [
       // label, value, target, ratio-or-value compared, limit
       ['read all packuments: through Airlock / direct', `${airlockSeconds.toFixed(1)} s${partial} / ${directSeconds.toFixed(1)} s`, `≤ ${targets.readVsDirect}×`, ratio(airlockSeconds, directSeconds), targets.readVsDirect],
-      ['Airlock CPU while idle (% of one core)', `${idleCpuPercent.toFixed(2)} % over ${idleSeconds} s`, `≤ ${targets.idleCpuPercent} %`, idleCpuPercent, targets.idleCpuPercent],
+      ['Airlock CPU while idle (% of one core)', `${idleCpuPercent.toFixed(2)} % over ${idleSeconds} s (main thread ${idleMainPercent.toFixed(2)} %)`, `≤ ${targets.idleCpuPercent} %`, idleCpuPercent, targets.idleCpuPercent],
       ['warm small packument p50: filled / empty store', `${latencyAfter.toFixed(2)} ms / ${latencyBefore.toFixed(2)} ms`, `≤ ${targets.warmLatencyRatio}×`, ratio(latencyAfter, latencyBefore), targets.warmLatencyRatio],
       ['peak RSS', `${rss.toFixed(0)} MB`, `≤ ${targets.rssMB} MB`, rss, targets.rssMB],
     ];

@@ -36,5 +36,7 @@ port.on('message', (request: WriterRequest) => {
   } catch (err) {
     reply = { seq: request.seq, ok: false, message: (err as Error).message, code: (err as { code?: string }).code ?? null };
   }
-  port.postMessage(reply);
+  // A document's bytes go back where they came from (see SqliteWriter.post), whatever happened.
+  if (request.kind === 'document') port.postMessage(reply, [request.doc.body.buffer as ArrayBuffer]);
+  else port.postMessage(reply);
 });

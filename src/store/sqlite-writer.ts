@@ -98,6 +98,7 @@ export class SqliteWriter {
     if (!worker) return;
     if (this.posted.size > 0 || this.waitingDocuments.length > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.worker = null;
+    worker.ref();
     worker.postMessage({ kind: 'close' } satisfies WriterRequest);
     await this.exited;
   }
@@ -131,8 +132,15 @@ export class SqliteWriter {
   private post(write: Queued, worker: Worker): void {
     this.stats.offThread++;
     if (write.request.kind === 'document') this.postedDocuments++;
+    // Kept alive while it has work: a write given just before shutdown still lands.
+    if (this.posted.size === 0) worker.ref();
     this.posted.set(write.request.seq, write);
-    worker.postMessage(write.request);
+    if (write.request.kind === 'document') {
+      // Its own copy, moved to the thread rather than cloned (one copy, not two), which the thread
+      // moves back once written: freed with this heap's garbage, not kept until the thread's next GC.
+      const body = new Uint8Array(write.request.doc.body);
+      worker.postMessage({ ...write.request, doc: { ...write.request.doc, body } }, [body.buffer]);
+    } else worker.postMessage(write.request);
   }
 
   /** Posts the documents waiting, as far as the bound allows; tells close() once nothing is left. */
@@ -166,6 +174,7 @@ export class SqliteWriter {
       if (!write) return;
       this.posted.delete(reply.seq);
       if (write.request.kind === 'document') this.postedDocuments--;
+      if (this.posted.size === 0) worker.unref();
       if (reply.ok) write.resolve(reply.ids);
       else write.reject(Object.assign(new Error(reply.message), { code: reply.code ?? undefined }));
       this.pump();

@@ -9,7 +9,7 @@ import { visibleVersions } from './visible-versions.js';
 
 export type Variant = 'full' | 'corgi';
 
-/** Heap bytes a version costs a view (its entry in `visible`, `visibleSet` or `held`), roughly. */
+/** Heap bytes a version costs a view (its entry in `visible` or `held`), at most. */
 const viewCostPerVersion = 160;
 
 /**
@@ -21,7 +21,11 @@ export type RenderedPackument = RenderedDocument;
 
 /** What a package shows for one snapshot revision and policy, until `validUntil`. */
 export interface PackageView extends PackumentView {
-  visibleSet: ReadonlySet<string>;
+  /**
+   * Whether the view shows `version`. A scan of `visible`, not a Set beside it: views are kept for
+   * a thousand packages and more, and only a tarball or version request asks, once each.
+   */
+  shows(version: string): boolean;
   revision: number;
   policy: Policy;
   /** Clock time (ms) at which a held release's hold ends and the view must be computed again. */
@@ -70,7 +74,7 @@ export class PackumentCache {
     const name = snapshot.name;
     const view: PackageView = {
       visible,
-      visibleSet: new Set(visible),
+      shows: (version) => visible.includes(version),
       held,
       distTags: recomputeDistTags(snapshot.packument.distTags, visible),
       tarballUrl: (version) => publicTarballUrl(publicUrl, name, version),

@@ -50,7 +50,7 @@ export async function packumentRoute(
     sendDocument(req, res, { body: body instanceof Buffer ? body : await body, etag: doc.etag, contentType });
   }
   // After answering: npm asks for the next packument only once it has this one.
-  if (settled && lookahead) lookahead.served(settled, cache.view(settled).visibleSet);
+  if (settled && lookahead) lookahead.served(settled, new Set(cache.view(settled).visible));
 }
 
 /** The package's snapshot after the analyses of releases it would show (bounded wait; see `NpmIndex.settle`). */

@@ -44,7 +44,7 @@ export async function tarballRoute(req: Request, res: Response, name: string, fi
 
   // The packument view already asked releaseStatus about every listed version, valid until the
   // next state change; only a version it does not show is asked again, for the reason.
-  if (!upstream || !deps.cache.view(snapshot).visibleSet.has(upstream.version)) {
+  if (!upstream || !deps.cache.view(snapshot).shows(upstream.version)) {
     let status = ctx.quarantine.status(release);
     if (waitsOnAnalysisOnly(release, status, ctx.clock.now())) {
       // Only the analysis holds it: wait for it (ahead of background work), as the packument does.

@@ -21,7 +21,7 @@ export async function versionRoute(req: Request, res: Response, name: string, sp
   if (!version) throw new AirlockError('ENOTFOUND', `npm:${name} has no dist-tag "${spec}"`, { subject: `npm:${name}` });
   const upstream = snapshot.packument.versions.get(version);
   if (!upstream) throw new AirlockError('ENOTFOUND', `npm:${name}@${version} does not exist upstream`, { subject: `npm:${name}` });
-  if (!view.visibleSet.has(version)) {
+  if (!view.shows(version)) {
     const held = view.held.find((h) => h.version === version);
     throw new AirlockError('ENOTFOUND', held?.status.reason ?? `npm:${name}@${version} is not available`, { subject: `npm:${name}@${version}` });
   }
