@@ -8,7 +8,6 @@ import type { FromWorker, ToWorker, WorkerArtifact, WorkerJob, WorkerProfileTask
 import { inShard } from '../analyzer/profile-shard.js';
 import type { AnalysisTiming } from './analysis-timing.js';
 import { analysisWorkerBundle } from './analysis-worker-bundle.js';
-import { workerLoaderUrl } from '../worker-bundle.js';
 
 export interface AnalysisPoolOptions {
   /** Worker threads at most (analyses at once). */
@@ -20,6 +19,7 @@ export interface AnalysisPoolOptions {
   log?: (message: string) => void;
 }
 
+const loaderUrl = new URL('./analysis-worker-loader.mjs', import.meta.url);
 const workerEntry = new URL('../analyzer/analysis-worker.ts', import.meta.url).href;
 /** Artifacts remembered with the profile keys of their files. */
 const maxArtifacts = 20_000;
@@ -267,7 +267,7 @@ export class AnalysisPool {
 
   private spawn(): Slot {
     this.started[this.bundleUrl ? 'bundle' : 'loader']++;
-    const worker = new Worker(this.bundleUrl ?? workerLoaderUrl, {
+    const worker = new Worker(this.bundleUrl ?? loaderUrl, {
       workerData: { entry: workerEntry },
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationMb ?? 1024 },
       stdout: false,

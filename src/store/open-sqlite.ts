@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { tuneConnection } from './sqlite-writes.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -9,6 +8,9 @@ export type SqliteDatabase = Database.Database;
 export function openSqlite(file: string): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  tuneConnection(db);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
   return db;
 }

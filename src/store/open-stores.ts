@@ -52,7 +52,7 @@ export function databaseLocation(settings: Pick<Config, 'storageDir' | 'database
 export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error): Promise<OpenedDatabase> {
   if (location.kind === 'sqlite') {
     const db = openSqlite(location.file);
-    const store = new SqliteReleaseStore(db, { log });
+    const store = new SqliteReleaseStore(db);
     const tokens = new SqliteTokenStore(db);
     const jobs = new SqliteJobQueue(db);
     return {
@@ -60,10 +60,8 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       tokens,
       jobs,
       where: location.file,
-      close: async () => {
+      close: () => {
         jobs.close();
-        // The release store first: its writer thread finishes what it was given before the file closes.
-        await store.close();
         return tokens.close();
       },
     };

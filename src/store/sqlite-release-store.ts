@@ -6,9 +6,8 @@ import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
 import type { SqliteDatabase } from './open-sqlite.js';
+import type { Statement } from 'better-sqlite3';
 import { migrateSqlite } from './sqlite-migrate.js';
-import { SqliteWriter } from './sqlite-writer.js';
-import { auditValues, SqliteWrites, type NewReleases } from './sqlite-writes.js';
 import { sqliteReleaseMigrations } from './sqlite-release-migrations.js';
 import { NextChangeListeners } from './next-change-listeners.js';
 import { followOtherConnections, watchSqliteNextChanges } from './sqlite-next-change-watch.js';
@@ -169,14 +168,19 @@ function toAudit(row: AuditRow): AuditEntry {
   return { ...row, at: new Date(row.at), detail: JSON.parse(row.detail) as Record<string, unknown> };
 }
 
-/** The embedded release store: one SQLite file in WAL mode. */
+/** Columns of a new release row; rows written together per INSERT (well under SQLite's 32,766 parameters). */
+const insertColumns = 11;
+const insertBatchRows = 100;
+
+/**
+ * The embedded release store: one SQLite file in WAL mode. Every transaction that writes begins
+ * IMMEDIATE, taking the write lock before it reads: another process on the file (the CLI) may
+ * commit between a deferred transaction's read and its first write, and SQLite then refuses the
+ * write (SQLITE_BUSY) instead of waiting for the lock.
+ */
 export class SqliteReleaseStore implements ReleaseStore {
   private readonly stmts;
-  private readonly writes: SqliteWrites;
-  /** Where the large writes go (its `ready` and `stats` tell tests and benchmarks which way they went). */
-  readonly writer: SqliteWriter;
-  /** The tail of the writes queued per key (see inOrder). */
-  private readonly writing = new Map<string, Promise<void>>();
+  private readonly insertStatements = new Map<number, Statement>();
   /**
    * This connection's writes are heard as they are made (see watchSqliteNextChanges); another
    * connection's to the same file, once it has committed, as the soonest next change read again.
@@ -184,20 +188,19 @@ export class SqliteReleaseStore implements ReleaseStore {
   private readonly nextChanges = new NextChangeListeners(true);
   private stopFollowing: (() => void) | null = null;
 
-  /** `log` hears of the writer thread's failures (writes then stay on this connection). */
-  constructor(
-    private readonly db: SqliteDatabase,
-    options: { log?: (message: string) => void } = {},
-  ) {
+  constructor(private readonly db: SqliteDatabase) {
     migrateSqlite(db, 'releases', sqliteReleaseMigrations);
-    this.writes = new SqliteWrites(db);
-    this.writer = new SqliteWriter(db, this.writes, options.log ?? ((message) => console.error(message)));
     watchSqliteNextChanges(db, (at) => this.nextChanges.changed(at));
     this.stmts = {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
       versions: db.prepare<[string, string], ReleaseVersion>('SELECT id, version FROM releases WHERE ecosystem = ? AND name = ?'),
+      // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
+      // A publish time learned after first sight never starts the clock before first sight.
+      fillPublished: db.prepare(
+        'UPDATE releases SET published_at = ?, meta = ?, clock_floor_at = MAX(COALESCE(clock_floor_at, first_seen_at), first_seen_at), revision = revision + 1, next_change_at = 0 WHERE id = ?',
+      ),
       packages: db.prepare<[string, string, number], { name: string }>(
         'SELECT DISTINCT name FROM releases WHERE ecosystem = ? AND name > ? ORDER BY name LIMIT ?',
       ),
@@ -228,6 +231,18 @@ export class SqliteReleaseStore implements ReleaseStore {
         'SELECT next_change_at AS at FROM releases WHERE next_change_at IS NOT NULL ORDER BY next_change_at LIMIT 1',
       ),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
+      insertArtifact: db.prepare(
+        // A file new to a release whose files Airlock had already read gets the latest first
+        // sight of its siblings as its clock floor; an upload time learned after first sight
+        // gets the file's own first sight.
+        `INSERT INTO artifacts (release_id, filename, url, digests, size, published_at, first_seen_at, analysis, clock_floor_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT MAX(first_seen_at) FROM artifacts WHERE release_id = ? AND first_seen_at < ?))
+         ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
+           clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
+             THEN MAX(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)
+             ELSE artifacts.clock_floor_at END,
+           published_at = COALESCE(artifacts.published_at, excluded.published_at)`,
+      ),
       setBlob: db.prepare('UPDATE artifacts SET blob_key = ?, stored_size = COALESCE(?, stored_size) WHERE id = ?'),
       markServed: db.prepare('UPDATE artifacts SET last_served_at = MAX(COALESCE(last_served_at, 0), ?) WHERE id IN (SELECT value FROM json_each(?))'),
       // Over the partial index on stored artifacts only; a blob several artifacts share counts once.
@@ -244,6 +259,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       ),
       clearBlob: db.prepare('UPDATE artifacts SET blob_key = NULL, stored_size = NULL WHERE id = ? AND blob_key = ?'),
       blobReferenced: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM artifacts WHERE blob_key = ? LIMIT 1'),
+      hasArtifacts: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM artifacts WHERE release_id = ? LIMIT 1'),
       pendingArtifacts: db.prepare<[], ArtifactRow>("SELECT * FROM artifacts WHERE analysis = 'pending' ORDER BY id"),
       pendingArtifactsOf: db.prepare<[string], ArtifactRow>(
         "SELECT * FROM artifacts WHERE analysis = 'pending' AND release_id IN (SELECT value FROM json_each(?)) ORDER BY id",
@@ -265,10 +281,32 @@ export class SqliteReleaseStore implements ReleaseStore {
       deleteArtifacts: db.prepare('DELETE FROM artifacts WHERE release_id = ?'),
       moveDecisions: db.prepare('UPDATE decisions SET release_id = ? WHERE release_id = ?'),
       deleteRelease: db.prepare('DELETE FROM releases WHERE id = ?'),
+      insertAudit: db.prepare(
+        'INSERT INTO audit (at, actor, role, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       getDocument: db.prepare<[string], { body: Buffer; etag: string | null; last_modified: string | null; fetched_at: number }>(
         'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = ?',
       ),
+      putDocument: db.prepare(
+        `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+           last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+      ),
     };
+  }
+
+  /** The INSERT of `n` new release rows at once (`insertColumns` parameters each), prepared once per size. */
+  private insertRows(n: number): Statement {
+    let stmt = this.insertStatements.get(n);
+    if (!stmt) {
+      const row = `(${Array(insertColumns).fill('?').join(', ')})`;
+      stmt = this.db.prepare(
+        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+         VALUES ${Array(n).fill(row).join(', ')} RETURNING id, version`,
+      );
+      this.insertStatements.set(n, stmt);
+    }
+    return stmt;
   }
 
   async recordSeen(
@@ -280,9 +318,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     initialState?: (release: ReleaseFacts) => InitialState,
     closingAudit?: () => NewAuditEntry[],
   ): Promise<{ releases: Release[]; added: Release[] }> {
-    // One package's recordings one after another: each reads the rows the last one wrote (which
-    // may be written on the writer thread, while the event loop goes on).
-    return this.inOrder(`releases:${ecosystem}:${name}`, async () => {
+    const run = this.db.transaction(() => {
       const rows = this.stmts.byPackage.all(ecosystem, name);
       const existing = new Map(rows.map((r) => [r.version, r]));
       // A release new to a package Airlock had already read was not there at the last read that
@@ -291,9 +327,13 @@ export class SqliteReleaseStore implements ReleaseStore {
       let lastRead: number | null = null;
       for (const r of rows) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
       const clockFloorAt = toDate(lastRead);
-      const fresh: { version: string; publishedAt: Date | null; analysis: AnalysisState; meta: string; nextChangeAt: number | null }[] = [];
-      const batch: NewReleases = { ecosystem, name, firstSeenAtMs: now.getTime(), clockFloorAtMs: lastRead, rows: [], fills: [], rowAudits: [], audits: [] };
+      const added: Release[] = [];
       const refilled = new Set<number>();
+      // New rows are written a batch at a time (one multi-row INSERT each): at a package's first
+      // sight that is hundreds of releases, and one statement per row was most of recording them.
+      const fresh: { version: string; publishedAt: Date | null; analysis: AnalysisState; meta: string }[] = [];
+      const params: unknown[] = [];
+      const audits: NewAuditEntry[] = [];
       // A version listed twice is one release: the last listing counts, as in a JSON object.
       for (const o of new Map(observed.map((x) => [x.version, x])).values()) {
         const row = existing.get(o.version);
@@ -312,35 +352,39 @@ export class SqliteReleaseStore implements ReleaseStore {
           };
           const initial = initialState?.(release);
           const meta = JSON.stringify(o.meta ?? {});
-          // Without a first state it is due at once, so the sweeper records one.
-          const nextChangeAt = initial ? (initial.nextChangeAt?.getTime() ?? null) : 0;
-          // In the order of releaseRowColumns.
-          batch.rows.push(o.version, o.publishedAt?.getTime() ?? null, release.analysis, meta, initial?.state ?? null, initial?.holdUntil?.getTime() ?? null, nextChangeAt);
-          if (initial?.audit) batch.rowAudits.push([o.version, auditValues(initial.audit)]);
-          fresh.push({ version: o.version, publishedAt: o.publishedAt, analysis: release.analysis, meta, nextChangeAt });
+          params.push(
+            ecosystem,
+            name,
+            o.version,
+            o.publishedAt?.getTime() ?? null,
+            now.getTime(),
+            lastRead,
+            release.analysis,
+            meta,
+            initial?.state ?? null,
+            initial?.holdUntil?.getTime() ?? null,
+            // Without a first state it is due at once, so the sweeper records one.
+            initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
+          );
+          if (initial?.audit) audits.push(initial.audit);
+          fresh.push({ version: o.version, publishedAt: o.publishedAt, analysis: release.analysis, meta });
         } else if (row.published_at === null && o.publishedAt && !refilled.has(row.id)) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
-          batch.fills.push([o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id]);
+          this.stmts.fillPublished.run(o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id);
           refilled.add(row.id);
         }
       }
-      // Entries about the whole read (releases trusted by age); written only when it brings new rows.
-      if (fresh.length > 0) batch.audits.push(...(closingAudit?.() ?? []).map(auditValues));
-      const ids = fresh.length === 0 && batch.fills.length === 0 ? new Map<string, number>() : new Map(await this.writer.releases(batch));
-      // Written on the writer thread, they were not heard through this connection's triggers.
-      const soonest = fresh.reduce<number | null>((at, f) => (f.nextChangeAt !== null && (at === null || f.nextChangeAt < at) ? f.nextChangeAt : at), null);
-      if (soonest !== null) this.nextChanges.changed(new Date(soonest));
-      if (ids.size < fresh.length) {
-        // Another connection recorded some of them meanwhile (see SqliteWrites): the package as stored.
-        const inserted = new Set(ids.values());
-        const releases = this.stmts.byPackage.all(ecosystem, name).map(toRelease).sort(byVersionText);
-        return { releases, added: releases.filter((r) => inserted.has(r.id)) };
+      const ids = new Map<string, number>();
+      for (let from = 0; from < fresh.length; from += insertBatchRows) {
+        const n = Math.min(insertBatchRows, fresh.length - from);
+        const batch = params.slice(from * insertColumns, (from + n) * insertColumns);
+        for (const r of this.insertRows(n).all(...batch) as { id: number; version: string }[]) ids.set(r.version, r.id);
       }
+      for (const entry of audits) this.insertAudit(entry);
       // The new rows as they were written (what toRelease would read back), without reading them
       // back. Dates are shared, not copied: a package's hundreds of releases share one first sight;
       // so is each distinct meta, parsed once.
       const metas = new Map<string, Record<string, unknown>>();
-      const added: Release[] = [];
       for (const f of fresh) {
         let meta = metas.get(f.meta);
         if (!meta) metas.set(f.meta, (meta = JSON.parse(f.meta) as Record<string, unknown>));
@@ -361,24 +405,12 @@ export class SqliteReleaseStore implements ReleaseStore {
           meta,
         });
       }
+      for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       // Known rows as read (those whose publish time was just filled read again), then the new ones.
       const known = rows.map((r) => (refilled.has(r.id) ? toRelease(mustExist(this.stmts.byId.get(r.id), `release #${r.id} just updated`)) : toRelease(r)));
       return { releases: [...known, ...added].sort(byVersionText), added };
     });
-  }
-
-  /** Runs `write` after the last one queued under `key` has settled (whether or not it failed). */
-  private inOrder<T>(key: string, write: () => Promise<T>): Promise<T> {
-    const run = (this.writing.get(key) ?? Promise.resolve()).then(write, write);
-    const tail = run.then(
-      () => {},
-      () => {},
-    );
-    this.writing.set(key, tail);
-    void tail.then(() => {
-      if (this.writing.get(key) === tail) this.writing.delete(key);
-    });
-    return run;
+    return run.immediate();
   }
 
   async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
@@ -536,14 +568,26 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
-    const batch = {
-      nowMs: now.getTime(),
-      entries: entries.map(({ releaseId, artifacts }) => ({
-        releaseId,
-        artifacts: artifacts.map(({ publishedAt, ...a }) => ({ ...a, publishedAtMs: publishedAt?.getTime() ?? null })),
-      })),
-    };
-    await this.writer.artifacts(batch);
+    this.db.transaction(() => {
+      for (const { releaseId, artifacts } of entries) {
+        // Decided before inserting: files recorded together with a release's first are its first.
+        const own = this.stmts.hasArtifacts.get(releaseId) ? 'pending' : null;
+        for (const a of artifacts) {
+          this.stmts.insertArtifact.run(
+            releaseId,
+            a.filename,
+            a.url,
+            JSON.stringify(a.digests),
+            a.size,
+            a.publishedAt?.getTime() ?? null,
+            now.getTime(),
+            own,
+            releaseId,
+            now.getTime(),
+          );
+        }
+      }
+    }).immediate();
   }
 
   async listArtifacts(releaseId: number): Promise<Artifact[]> {
@@ -634,7 +678,16 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   private insertAudit(entry: NewAuditEntry): number {
-    return this.writes.audit(entry);
+    const info = this.stmts.insertAudit.run(
+      entry.at.getTime(),
+      entry.actor,
+      entry.role,
+      entry.action,
+      entry.subject,
+      entry.reason,
+      JSON.stringify(entry.detail),
+    );
+    return Number(info.lastInsertRowid);
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -658,13 +711,11 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async putDocument(key: string, doc: CachedDocument): Promise<void> {
-    await this.writer.document({ key, body: doc.body, etag: doc.etag, lastModified: doc.lastModified, fetchedAtMs: doc.fetchedAt.getTime() });
+    this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
   }
 
-  /** Waits for the writes under way, stops the writer thread, and closes the database. */
   async close(): Promise<void> {
     this.stopFollowing?.();
-    await this.writer.close();
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 }

@@ -65,10 +65,7 @@ export function sqliteEngine(): StoreEngine {
           const db = openSqlite(file);
           const releases = new SqliteReleaseStore(db);
           const tokens = new SqliteTokenStore(db);
-          // Large writes (a package of hundreds of releases, a large document) go to the writer
-          // thread, as in a running Airlock once it is up; the release store closes it first.
-          await releases.writer.ready;
-          opened.push(releases, tokens);
+          opened.push(tokens);
           return { releases, tokens, jobs: new SqliteJobQueue(db) };
         },
         async traced() {
