@@ -186,7 +186,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     // Airlock's own CPU for the read: steadier than the wall time on a shared machine, and what the wall time is made of.
     const readCpuSeconds = (processCpuMs(pid) - readCpuBefore) / 1000;
     const readMainSeconds = (mainThreadCpuMs(pid) - readMainBefore) / 1000;
-    // The busiest thread beside the event loop (the SQLite writer's, when it writes the first sights).
+    // The busiest thread beside the event loop (a GC helper or the thread pool, which compresses).
     let readOtherSeconds = 0;
     for (const [tid, ms] of threadCpuMs(pid)) if (tid !== pid) readOtherSeconds = Math.max(readOtherSeconds, (ms - (threadsBefore.get(tid) ?? 0)) / 1000);
     const directSeconds = direct.seconds;
