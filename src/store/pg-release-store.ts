@@ -146,6 +146,15 @@ function soonest(times: (Date | null)[]): Date | null {
 /** "Due now" (SQLite's 0): the sweeper looks at the release at its next pass. */
 const dueNow = new Date(0);
 
+/** A time as ISO text for a parameter, or null (also for an invalid date: stored as no time, as SQLite does). */
+function iso(at: Date | null): string | null {
+  return at && !Number.isNaN(at.getTime()) ? at.toISOString() : null;
+}
+
+function validDate(at: Date | null): Date | null {
+  return at && !Number.isNaN(at.getTime()) ? at : null;
+}
+
 /** Every write of a fact bumps the revision and makes the release due. */
 const factChanged = `revision = revision + 1, next_change_at = 'epoch'`;
 
@@ -258,6 +267,17 @@ export async function insertAudit(client: pg.PoolClient, entries: NewAuditEntry[
 const byPackageSql = `SELECT ${releaseColumns} FROM releases WHERE ecosystem = $1 AND name = $2 ORDER BY id`;
 
 /**
+ * A row recordSeen inserted comes back as its id and version only: the rest is what the statement
+ * was given. At a package's first sight that is hundreds of rows, and reading each back in full
+ * (its dates and JSON parsed) was a large share of recording them.
+ */
+const addedColumns = releaseColumns
+  .split(',')
+  .map((c) => c.trim())
+  .map((c) => (c === 'id' || c === 'version' ? c : `NULL AS ${c}`))
+  .join(', ');
+
+/**
  * recordSeen's writes in one statement. The snapshot all its parts read is the one from before
  * it, so the package's rows are those read (`known`) with the ones it filled or inserted put in.
  * A publish time learned after first sight never starts the clock before first sight.
@@ -275,7 +295,7 @@ const recordSeenSql = `
     SELECT $1::text, $2::text, v, p, $3::timestamptz, $4::timestamptz, a, m, st, hu, nc
     FROM unnest($5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[]) AS o(v, p, a, m, st, hu, nc)
     ON CONFLICT (ecosystem, name, version) DO NOTHING
-    RETURNING ${releaseColumns}
+    RETURNING id, version
   ),
   audit_entries AS (
     SELECT e.at, e.actor, e.role, e.action, e.subject, e.reason, e.detail, e.n
@@ -289,7 +309,7 @@ const recordSeenSql = `
   ),
   ${appendAuditCtes(['filled', 'added'], '$30')}
   SELECT * FROM (
-    SELECT ${releaseColumns}, 'added' AS source FROM added
+    SELECT ${addedColumns}, 'added' AS source FROM added
     UNION ALL SELECT ${releaseColumns}, 'filled' AS source FROM filled
     UNION ALL SELECT ${releaseColumns}, 'known' AS source FROM releases
       WHERE ecosystem = $1 AND name = $2 AND id NOT IN (SELECT id FROM filled)
@@ -434,7 +454,7 @@ export class PgReleaseStore implements ReleaseStore {
         decision: null,
         withdrawnAt: null,
       };
-      return { o, facts, initial: initialState?.(facts) };
+      return { o, facts, initial: initialState?.(facts), meta: JSON.stringify(o.meta ?? {}) };
     });
     const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.o.version, entry: x.initial.audit }] : []));
     // Entries about the whole read (releases trusted by age); written only when this call inserts rows.
@@ -450,15 +470,16 @@ export class PgReleaseStore implements ReleaseStore {
         now,
         lastRead,
         list.map((x) => x.o.version),
-        list.map((x) => x.o.publishedAt),
+        // Times as ISO text: what the driver would make of each Date, made faster.
+        list.map((x) => iso(x.o.publishedAt)),
         list.map((x) => x.facts.analysis),
-        list.map((x) => JSON.stringify(x.o.meta ?? {})),
+        list.map((x) => x.meta),
         list.map((x) => x.initial?.state ?? null),
-        list.map((x) => x.initial?.holdUntil ?? null),
+        list.map((x) => iso(x.initial?.holdUntil ?? null)),
         // Without a first state it is due at once, so the sweeper records one.
-        list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow)),
+        list.map((x) => iso(x.initial ? x.initial.nextChangeAt : dueNow)),
         fills.map((f) => f.row.id),
-        fills.map((f) => f.o.publishedAt),
+        fills.map((f) => iso(f.o.publishedAt)),
         fills.map((f) => JSON.stringify(f.o.meta ?? f.row.meta)),
         firstAudits.map((a) => a.version),
         ...auditArrays(firstAudits.map((a) => a.entry)),
@@ -474,9 +495,39 @@ export class PgReleaseStore implements ReleaseStore {
     // wrote. A row another replica wrote meanwhile (a version both inserted, a time both learned)
     // is read again here, rarely: the answer lists every stored release of the package.
     const complete = addedIds.size === list.length && filled === fills.length;
-    const all = complete ? rows : (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
-    const releases = all.map(toRelease);
-    return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
+    if (!complete) {
+      const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
+      return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
+    }
+    // The rows inserted as they were written (what toRelease would read back); each distinct meta parsed once.
+    const given = new Map(list.map((x) => [x.o.version, x]));
+    const metas = new Map<string, Record<string, unknown>>();
+    const added: Release[] = [];
+    const releases = rows.map((r) => {
+      if (r.source !== 'added') return toRelease(r);
+      const x = mustExist(given.get(r.version), `new release ${name}@${r.version} as given`);
+      let meta = metas.get(x.meta);
+      if (!meta) metas.set(x.meta, (meta = JSON.parse(x.meta) as Record<string, unknown>));
+      const release: Release = {
+        id: r.id,
+        ecosystem,
+        name,
+        version: r.version,
+        publishedAt: validDate(x.o.publishedAt),
+        firstSeenAt: now,
+        clockFloorAt: lastRead,
+        analysis: x.facts.analysis,
+        findings: [],
+        analyzedAt: null,
+        baselineVersion: null,
+        decision: null,
+        withdrawnAt: null,
+        meta,
+      };
+      added.push(release);
+      return release;
+    });
+    return { releases, added };
   }
 
   async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {
