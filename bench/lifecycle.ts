@@ -180,11 +180,13 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
 
     const direct = await readAll(names.map((n) => `${upstreamUrl}${n}`), Infinity);
     const readCpuBefore = processCpuMs(pid);
+    const databaseReadBefore = engine.databasePort ? clusterCpuMs(engine.databasePort) : null;
     const readMainBefore = mainThreadCpuMs(pid);
     const threadsBefore = threadCpuMs(pid);
     const through = await readAll(names.map((n) => `${airlockUrl}npm/${n}`), readLimitSeconds);
     // Airlock's own CPU for the read: steadier than the wall time on a shared machine, and what the wall time is made of.
     const readCpuSeconds = (processCpuMs(pid) - readCpuBefore) / 1000;
+    const databaseReadSeconds = engine.databasePort && databaseReadBefore !== null ? (clusterCpuMs(engine.databasePort) - databaseReadBefore) / 1000 : null;
     const readMainSeconds = (mainThreadCpuMs(pid) - readMainBefore) / 1000;
     // The busiest thread beside the event loop (a GC helper or the thread pool, which compresses).
     let readOtherSeconds = 0;
@@ -235,6 +237,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
         [
           ...rows.map(([label, value, target, x, limit]) => [label, value, target, label === 'peak RSS' || label.startsWith('Airlock CPU') ? '' : `${x.toFixed(2)}×`, x <= limit ? 'PASS' : 'FAIL']),
           ['Airlock CPU during the read: all threads / main / busiest other', `${readCpuSeconds.toFixed(1)} s / ${readMainSeconds.toFixed(1)} s / ${readOtherSeconds.toFixed(1)} s`, '', '', ''],
+          ...(databaseReadSeconds === null ? [] : [['PostgreSQL server CPU during the read', `${databaseReadSeconds.toFixed(1)} s`, '', '', '']]),
           ['releases in the store', String(stored ?? 'unknown'), `${packages * versionsPerPackage + 1}`, '', ''],
           ['first sweep in a new process', `${sweep.firstMs.toFixed(0)} ms`, '', '', ''],
           ['one sweep (nothing due)', `${sweep.nextMs.toFixed(2)} ms`, '', '', ''],

@@ -151,6 +151,19 @@ function ms(at: Date | null): number | null {
   return at && !Number.isNaN(at.getTime()) ? at.getTime() : null;
 }
 
+/**
+ * recordSeen's new rows as the JSON array its statement reads (`jsonb_to_recordset`), times in ms:
+ * one string for the driver rather than seven arrays of hundreds of elements, each escaped on its
+ * own. `meta` is JSON already. Without a first state a row is due at once, so the sweeper records one.
+ */
+function newRowsJson(rows: { o: ObservedRelease; facts: ReleaseFacts; initial: InitialState | undefined; meta: string }[]): string {
+  const text = (value: string | null) => JSON.stringify(value);
+  const row = ({ o, facts, initial, meta }: (typeof rows)[number]) =>
+    `{"v":${text(o.version)},"p":${ms(o.publishedAt)},"a":${text(facts.analysis)},"m":${meta},"st":${text(initial?.state ?? null)},` +
+    `"hu":${ms(initial?.holdUntil ?? null)},"nc":${ms(initial ? initial.nextChangeAt : dueNow)}}`;
+  return `[${rows.map(row).join(',')}]`;
+}
+
 function validDate(at: Date | null): Date | null {
   return at && !Number.isNaN(at.getTime()) ? at : null;
 }
@@ -470,9 +483,7 @@ export class PgReleaseStore implements ReleaseStore {
         name,
         now,
         lastRead,
-        // The new rows as one JSON array (times in ms): one string for the driver, not seven arrays
-        // of hundreds of elements each escaped on their own.
-        `[${list.map((x) => `{"v":${JSON.stringify(x.o.version)},"p":${ms(x.o.publishedAt)},"a":${JSON.stringify(x.facts.analysis)},"m":${x.meta},"st":${JSON.stringify(x.initial?.state ?? null)},"hu":${ms(x.initial?.holdUntil ?? null)},"nc":${ms(x.initial ? x.initial.nextChangeAt : dueNow)}}`).join(',')}]`,
+        newRowsJson(list),
         fills.map((f) => f.row.id),
         fills.map((f) => f.o.publishedAt),
         fills.map((f) => JSON.stringify(f.o.meta ?? f.row.meta)),
