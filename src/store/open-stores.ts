@@ -60,8 +60,10 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       tokens,
       jobs,
       where: location.file,
-      close: () => {
+      close: async () => {
         jobs.close();
+        // The release store first: it writes the documents it was given before the file closes.
+        await store.close();
         return tokens.close();
       },
     };

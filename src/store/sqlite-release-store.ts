@@ -187,6 +187,8 @@ export class SqliteReleaseStore implements ReleaseStore {
    */
   private readonly nextChanges = new NextChangeListeners(true);
   private stopFollowing: (() => void) | null = null;
+  /** Documents waiting for the end of this turn of the event loop (see putDocument). */
+  private documents: { key: string; doc: CachedDocument; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
     migrateSqlite(db, 'releases', sqliteReleaseMigrations);
@@ -710,12 +712,36 @@ export class SqliteReleaseStore implements ReleaseStore {
     return { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: new Date(row.fetched_at) };
   }
 
+  /**
+   * Documents given in one turn of the event loop are written together when it ends, in one
+   * transaction: at a cold install's first sights each packument came with a commit of its own.
+   * The promise settles once its document is written (or is not).
+   */
   async putDocument(key: string, doc: CachedDocument): Promise<void> {
-    this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
+    return new Promise((resolve, reject) => {
+      if (this.documents.push({ key, doc, resolve, reject }) === 1) setImmediate(() => this.writeDocuments());
+    });
+  }
+
+  private writeDocuments(): void {
+    const batch = this.documents;
+    this.documents = [];
+    if (batch.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const { key, doc } of batch) this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
+      }).immediate();
+    } catch (err) {
+      for (const d of batch) d.reject(err as Error);
+      return;
+    }
+    for (const d of batch) d.resolve();
   }
 
   async close(): Promise<void> {
     this.stopFollowing?.();
+    // Documents given before closing are written, not lost to the turn that would have written them.
+    if (this.db.open) this.writeDocuments();
     this.db.close();
   }
 }

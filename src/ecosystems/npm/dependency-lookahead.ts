@@ -88,7 +88,8 @@ export class DependencyLookahead {
       if (this.followed.size >= maxRemembered) this.followed.clear();
       this.followed.set(key, depth);
       const release = snapshot.releases.get(version);
-      if (before === undefined && release) this.index.artifactOf(release, snapshot.packument.versions.get(version)).catch(() => {});
+      const upstream = snapshot.packument.versions.get(version);
+      if (before === undefined && release && upstream) this.index.prefetchArtifact(release, upstream);
       if (depth <= 0) continue;
       for (const [name, range] of dependenciesOf(snapshot, version)) {
         this.expect(name, range);

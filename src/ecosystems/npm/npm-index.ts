@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../domain/release.js';
-import type { Artifact, CachedDocument, ObservedRelease } from '../../store/release-store.js';
+import type { Artifact, CachedDocument, ObservedArtifact, ObservedRelease } from '../../store/release-store.js';
 import { resolveUpstreamUrl } from '../../http/resolve-upstream-url.js';
 import type { UpstreamClient } from '../../upstream/upstream-client.js';
 import { UpstreamIndex } from '../../upstream/upstream-index.js';
@@ -59,6 +59,8 @@ export class NpmIndex {
   private readonly index: UpstreamIndex<PackageSnapshot>;
   /** Release id → its tarball artifact, for releases recorded by this process. */
   private readonly artifacts = new Map<number, Artifact>();
+  /** Tarballs read ahead (see prefetchArtifact), written when this turn of the event loop ends. */
+  private prefetching: { release: Release; upstream: UpstreamVersion }[] = [];
 
   constructor(
     private readonly ctx: AppContext,
@@ -186,6 +188,37 @@ export class NpmIndex {
     return upstream ? this.record(release, upstream) : null;
   }
 
+  /**
+   * Records the tarball artifact of a release a client will likely download next (the lookahead's
+   * guess), unless this process has it already. Those asked for in one turn of the event loop are
+   * written together, one transaction (one statement on PostgreSQL): a cold install's lookahead
+   * asks once per packument served, and a write each was a commit, or a round trip, per packument.
+   */
+  prefetchArtifact(release: Release, upstream: UpstreamVersion): void {
+    if (this.artifacts.has(release.id)) return;
+    if (this.prefetching.push({ release, upstream }) === 1) setImmediate(() => void this.recordPrefetched());
+  }
+
+  private async recordPrefetched(): Promise<void> {
+    const batch = new Map(this.prefetching.map((p) => [p.release.id, p]));
+    this.prefetching = [];
+    const entries = [...batch.values()]
+      .filter(({ release }) => !this.artifacts.has(release.id))
+      .map(({ release, upstream }) => ({ releaseId: release.id, artifacts: [this.tarballOf(release, upstream)] }));
+    if (entries.length === 0) return;
+    try {
+      // Not remembered here: a download reads the row once (artifactOf).
+      await this.ctx.store.recordManyArtifacts(entries, this.ctx.clock.now());
+    } catch (err) {
+      this.ctx.log(`npm: ${entries.length} tarball(s) read ahead not recorded (recorded on download instead): ${(err as Error).message}`);
+    }
+  }
+
+  private tarballOf(release: Release, v: UpstreamVersion): ObservedArtifact {
+    const url = upstreamTarballUrl(this.ctx.config.npmUpstream, release.name, v.version, v.listedTarball);
+    return { filename: v.filename, url: url.href, digests: v.digests, size: null, publishedAt: null };
+  }
+
   private remember(releaseId: number, artifact: Artifact): void {
     // Only a cache of the store's rows: start over rather than grow without bound.
     if (this.artifacts.size >= maxArtifacts) this.artifacts.clear();
@@ -193,12 +226,7 @@ export class NpmIndex {
   }
 
   private async record(release: Release, v: UpstreamVersion): Promise<Artifact | null> {
-    const url = upstreamTarballUrl(this.ctx.config.npmUpstream, release.name, v.version, v.listedTarball);
-    const [artifact] = await this.ctx.store.recordArtifacts(
-      release.id,
-      [{ filename: v.filename, url: url.href, digests: v.digests, size: null, publishedAt: null }],
-      this.ctx.clock.now(),
-    );
+    const [artifact] = await this.ctx.store.recordArtifacts(release.id, [this.tarballOf(release, v)], this.ctx.clock.now());
     if (artifact) this.remember(release.id, artifact);
     return artifact ?? null;
   }
