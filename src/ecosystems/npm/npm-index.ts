@@ -202,15 +202,20 @@ export class NpmIndex {
   private async recordPrefetched(): Promise<void> {
     const batch = new Map(this.prefetching.map((p) => [p.release.id, p]));
     this.prefetching = [];
-    const entries = [...batch.values()]
-      .filter(({ release }) => !this.artifacts.has(release.id))
-      .map(({ release, upstream }) => ({ releaseId: release.id, artifacts: [this.tarballOf(release, upstream)] }));
-    if (entries.length === 0) return;
     try {
+      // As artifactOf: a tarball already recorded (by another replica too, from its own upstream
+      // URL) is kept as it is, and only the missing ones are written.
+      const entries: { releaseId: number; artifacts: ObservedArtifact[] }[] = [];
+      for (const { release, upstream } of batch.values()) {
+        if (this.artifacts.has(release.id)) continue;
+        const [stored] = await this.ctx.store.listArtifacts(release.id);
+        if (stored) this.remember(release.id, stored);
+        else entries.push({ releaseId: release.id, artifacts: [this.tarballOf(release, upstream)] });
+      }
       // Not remembered here: a download reads the row once (artifactOf).
-      await this.ctx.store.recordManyArtifacts(entries, this.ctx.clock.now());
+      if (entries.length > 0) await this.ctx.store.recordManyArtifacts(entries, this.ctx.clock.now());
     } catch (err) {
-      this.ctx.log(`npm: ${entries.length} tarball(s) read ahead not recorded (recorded on download instead): ${(err as Error).message}`);
+      this.ctx.log(`npm: tarballs read ahead not recorded (recorded on download instead): ${(err as Error).message}`);
     }
   }
 
