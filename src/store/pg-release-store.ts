@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mustExist } from '../must-exist.js';
+import { recordedRelease } from './recorded-release.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
 import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
@@ -162,10 +163,6 @@ function newRowsJson(rows: { o: ObservedRelease; facts: ReleaseFacts; initial: I
     `{"v":${text(o.version)},"p":${ms(o.publishedAt)},"a":${text(facts.analysis)},"m":${meta},"st":${text(initial?.state ?? null)},` +
     `"hu":${ms(initial?.holdUntil ?? null)},"nc":${ms(initial ? initial.nextChangeAt : dueNow)}}`;
   return `[${rows.map(row).join(',')}]`;
-}
-
-function validDate(at: Date | null): Date | null {
-  return at && !Number.isNaN(at.getTime()) ? at : null;
 }
 
 /** Every write of a fact bumps the revision and makes the release due. */
@@ -505,31 +502,17 @@ export class PgReleaseStore implements ReleaseStore {
       const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
       return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
     }
-    // The rows inserted as they were written (what toRelease would read back); each distinct meta parsed once.
+    // The rows inserted as they were written (see recordedRelease).
     const given = new Map(list.map((x) => [x.o.version, x]));
     const metas = new Map<string, Record<string, unknown>>();
     const added: Release[] = [];
     const releases = rows.map((r) => {
       if (r.source !== 'added') return toRelease(r);
       const x = mustExist(given.get(r.version), `new release ${name}@${r.version} as given`);
-      let meta = metas.get(x.meta);
-      if (!meta) metas.set(x.meta, (meta = JSON.parse(x.meta) as Record<string, unknown>));
-      const release: Release = {
-        id: r.id,
-        ecosystem,
-        name,
-        version: r.version,
-        publishedAt: validDate(x.o.publishedAt),
-        firstSeenAt: now,
-        clockFloorAt: lastRead,
-        analysis: x.facts.analysis,
-        findings: [],
-        analyzedAt: null,
-        baselineVersion: null,
-        decision: null,
-        withdrawnAt: null,
-        meta,
-      };
+      const release = recordedRelease(
+        { id: r.id, ecosystem, name, version: r.version, publishedAt: x.o.publishedAt, firstSeenAt: now, clockFloorAt: lastRead, analysis: x.facts.analysis, meta: x.meta },
+        metas,
+      );
       added.push(release);
       return release;
     });

@@ -5,6 +5,7 @@ import type { StoredFinding } from '../domain/finding.js';
 import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
+import { recordedRelease } from './recorded-release.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { Statement } from 'better-sqlite3';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -383,29 +384,11 @@ export class SqliteReleaseStore implements ReleaseStore {
         for (const r of this.insertRows(n).all(...batch) as { id: number; version: string }[]) ids.set(r.version, r.id);
       }
       for (const entry of audits) this.insertAudit(entry);
-      // The new rows as they were written (what toRelease would read back), without reading them
-      // back. Dates are shared, not copied: a package's hundreds of releases share one first sight;
-      // so is each distinct meta, parsed once.
+      // The new rows as they were written, without reading them back.
       const metas = new Map<string, Record<string, unknown>>();
       for (const f of fresh) {
-        let meta = metas.get(f.meta);
-        if (!meta) metas.set(f.meta, (meta = JSON.parse(f.meta) as Record<string, unknown>));
-        added.push({
-          id: mustExist(ids.get(f.version), `the id of new release ${name}@${f.version}`),
-          ecosystem,
-          name,
-          version: f.version,
-          publishedAt: f.publishedAt && !Number.isNaN(f.publishedAt.getTime()) ? f.publishedAt : null,
-          firstSeenAt: now,
-          clockFloorAt,
-          analysis: f.analysis,
-          findings: [],
-          analyzedAt: null,
-          baselineVersion: null,
-          decision: null,
-          withdrawnAt: null,
-          meta,
-        });
+        const id = mustExist(ids.get(f.version), `the id of new release ${name}@${f.version}`);
+        added.push(recordedRelease({ id, ecosystem, name, version: f.version, publishedAt: f.publishedAt, firstSeenAt: now, clockFloorAt, analysis: f.analysis, meta: f.meta }, metas));
       }
       for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       // Known rows as read (those whose publish time was just filled read again), then the new ones.

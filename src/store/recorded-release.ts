@@ -1,0 +1,37 @@
+import type { AnalysisState, Release } from '../domain/release.js';
+import type { Ecosystem } from '../domain/ecosystem.js';
+
+/** What recordSeen wrote for a new release, with the meta as the JSON text it stored. */
+export interface WrittenRelease {
+  id: number;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  publishedAt: Date | null;
+  firstSeenAt: Date;
+  clockFloorAt: Date | null;
+  analysis: AnalysisState;
+  meta: string;
+}
+
+/**
+ * A release recordSeen just inserted, as the store would read it back, built from what it wrote
+ * rather than read: at first sight that is hundreds of rows. No findings, analysis result or
+ * decision yet; an invalid publish time is stored as none. Dates are shared, not copied, and so is
+ * each distinct meta, parsed once into `metas` for all of a package's new releases.
+ */
+export function recordedRelease(written: WrittenRelease, metas: Map<string, Record<string, unknown>>): Release {
+  let meta = metas.get(written.meta);
+  if (!meta) metas.set(written.meta, (meta = JSON.parse(written.meta) as Record<string, unknown>));
+  const { publishedAt } = written;
+  return {
+    ...written,
+    publishedAt: publishedAt && !Number.isNaN(publishedAt.getTime()) ? publishedAt : null,
+    findings: [],
+    analyzedAt: null,
+    baselineVersion: null,
+    decision: null,
+    withdrawnAt: null,
+    meta,
+  };
+}
