@@ -19,14 +19,24 @@ export interface WrittenRelease {
  * rather than read: at first sight that is hundreds of rows. No findings, analysis result or
  * decision yet; an invalid publish time is stored as none. Dates are shared, not copied, and so is
  * each distinct meta, parsed once into `metas` for all of a package's new releases.
+ *
+ * The properties are spelled out in the order the stores' row readers give them, so a release
+ * built here and one read back share one shape: the code that reads releases (status, policy,
+ * rendering) then sees one kind of object, not two.
  */
 export function recordedRelease(written: WrittenRelease, metas: Map<string, Record<string, unknown>>): Release {
   let meta = metas.get(written.meta);
   if (!meta) metas.set(written.meta, (meta = JSON.parse(written.meta) as Record<string, unknown>));
   const { publishedAt } = written;
   return {
-    ...written,
+    id: written.id,
+    ecosystem: written.ecosystem,
+    name: written.name,
+    version: written.version,
     publishedAt: publishedAt && !Number.isNaN(publishedAt.getTime()) ? publishedAt : null,
+    firstSeenAt: written.firstSeenAt,
+    clockFloorAt: written.clockFloorAt,
+    analysis: written.analysis,
     findings: [],
     analyzedAt: null,
     baselineVersion: null,
