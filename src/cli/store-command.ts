@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { redactUrl } from '../config.js';
 import { copySqliteToPostgres } from '../store/copy-sqlite-to-postgres.js';
-import { openDatabase } from '../store/open-stores.js';
+import { FileDocumentStore } from '../store/file-document-store.js';
+import { openDatabase, sqliteDocumentsDir } from '../store/open-stores.js';
 import { openSqlite } from '../store/open-sqlite.js';
 import { CliError } from './api-client.js';
 import type { CommandIo } from './command-io.js';
@@ -72,7 +73,8 @@ export async function runStoreCommand(argv: string[], io: CommandIo): Promise<nu
     const db = openSqlite(from);
     const pool = new pg.Pool({ connectionString: values.to, max: 1, application_name: 'airlock store copy' });
     try {
-      const report = await copySqliteToPostgres(db, pool).catch((err: unknown) => {
+      const documents = new FileDocumentStore(sqliteDocumentsDir(from)).entries();
+      const report = await copySqliteToPostgres(db, pool, { documents }).catch((err: unknown) => {
         throw new CliError(`nothing copied: ${errorMessage(err)}`, 1);
       });
       for (const { table, rows } of report.tables) io.stdout(`${table.padEnd(16)} ${rows}\n`);

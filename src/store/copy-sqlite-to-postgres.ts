@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SqliteDatabase } from './open-sqlite.js';
+import type { CachedDocument } from './release-store.js';
 import { auditOrderLockKey } from './pg-release-store.js';
 
 /**
@@ -35,8 +36,14 @@ function convert(value: unknown, dataType: string): unknown {
  * valid. One transaction: a failure copies nothing. Columns are matched by name and converted by
  * the target's type, so tables and columns added by later migrations of both tracks come along.
  * Refuses a target that holds any release, audit entry or token: this is a move, never a merge.
+ * `documents`: the cached upstream documents the store keeps as files (see FileDocumentStore),
+ * copied into the documents table in the same transaction.
  */
-export async function copySqliteToPostgres(source: SqliteDatabase, target: pg.Pool): Promise<CopyReport> {
+export async function copySqliteToPostgres(
+  source: SqliteDatabase,
+  target: pg.Pool,
+  options: { documents?: AsyncIterable<{ key: string; doc: CachedDocument }> } = {},
+): Promise<CopyReport> {
   const sourceTables = new Set(
     source
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -105,6 +112,21 @@ export async function copySqliteToPostgres(source: SqliteDatabase, target: pg.Po
         );
       }
       report.tables.push({ table, rows: copied });
+    }
+    if (options.documents) {
+      let copied = 0;
+      for await (const { key, doc } of options.documents) {
+        // A file is the newer copy of a key the table also had (written before documents went to files).
+        await client.query(
+          `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+          [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt],
+        );
+        copied++;
+      }
+      const row = report.tables.find((t) => t.table === 'documents');
+      if (row) row.rows += copied;
+      else report.tables.push({ table: 'documents', rows: copied });
     }
     await client.query('COMMIT');
     return report;

@@ -1,16 +1,10 @@
 import path from 'node:path';
-import pg from 'pg';
 import { redactUrl, type Config } from '../config.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import type { JobQueue } from './job-queue.js';
 import { openSqlite } from './open-sqlite.js';
-import { PgJobQueue } from './pg-job-queue.js';
-import { PgNotifications } from './pg-notifications.js';
-import { PgReleaseStore } from './pg-release-store.js';
-import { PgTokenStore } from './pg-token-store.js';
 import type { ReleaseStore } from './release-store.js';
-import { S3BlobStore } from './s3-blob-store.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
 import { SqliteReleaseStore } from './sqlite-release-store.js';
 import { SqliteTokenStore } from './sqlite-token-store.js';
@@ -45,6 +39,11 @@ export function databaseLocation(settings: Pick<Config, 'storageDir' | 'database
     : { kind: 'sqlite', file: path.join(settings.storageDir, 'airlock.db') };
 }
 
+/** Where an embedded store keeps its cached upstream documents, as files (see FileDocumentStore): beside its database. */
+export function sqliteDocumentsDir(databaseFile: string): string {
+  return path.join(path.dirname(databaseFile), 'documents');
+}
+
 /**
  * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
  * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
@@ -52,7 +51,7 @@ export function databaseLocation(settings: Pick<Config, 'storageDir' | 'database
 export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error): Promise<OpenedDatabase> {
   if (location.kind === 'sqlite') {
     const db = openSqlite(location.file);
-    const store = new SqliteReleaseStore(db);
+    const store = new SqliteReleaseStore(db, { documentsDir: location.file === ':memory:' ? undefined : sqliteDocumentsDir(location.file) });
     const tokens = new SqliteTokenStore(db);
     const jobs = new SqliteJobQueue(db);
     return {
@@ -68,6 +67,15 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       },
     };
   }
+  // The PostgreSQL driver and stores are loaded only when the settings name PostgreSQL: the
+  // embedded default does not carry them in its memory.
+  const [{ default: pg }, { PgJobQueue }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
+    import('pg'),
+    import('./pg-job-queue.js'),
+    import('./pg-notifications.js'),
+    import('./pg-release-store.js'),
+    import('./pg-token-store.js'),
+  ]);
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool opens a new one for the next query.
@@ -97,12 +105,14 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
 }
 
 /** The blob store the settings name: files under `AIRLOCK_STORAGE/blobs`, or an S3 bucket. */
-export function openBlobStore(settings: StoreSettings): { blobs: BlobStore; where: string; close(): void } {
+export async function openBlobStore(settings: StoreSettings): Promise<{ blobs: BlobStore; where: string; close(): void }> {
   const setting = settings.blobStore;
   if (setting.kind === 'file') {
     const root = path.join(settings.storageDir, 'blobs');
     return { blobs: new FsBlobStore(root), where: root, close() {} };
   }
+  // The AWS SDK is loaded only for an S3 store (about 14 MB of resident memory otherwise carried).
+  const { S3BlobStore } = await import('./s3-blob-store.js');
   const blobs = new S3BlobStore({
     bucket: setting.bucket,
     prefix: setting.prefix,
@@ -118,7 +128,10 @@ export function openBlobStore(settings: StoreSettings): { blobs: BlobStore; wher
 /** Every store the settings name; the one factory the server and the CLI use. */
 export async function openStores(settings: StoreSettings, log?: (message: string) => void): Promise<Stores> {
   const database = await openDatabase(databaseLocation(settings), log);
-  const blobs = openBlobStore(settings);
+  const blobs = await openBlobStore(settings).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
   return {
     ...database,
     blobs: blobs.blobs,

@@ -231,4 +231,20 @@ DROP INDEX releases_state_risk;
 CREATE INDEX releases_queue_risk ON releases (state, risk_rank, COALESCE(analyzed_at, first_seen_at) DESC, id DESC) WHERE state <> 'released';
 `,
   },
+  {
+    version: 10,
+    name: 'risk index in insertion order; new rows counted by recordSeen',
+    // The risk index held its newest entries first (time and id descending), so every row a first
+    // sight inserted went in at the index's far left, where each leaf that fills is split and
+    // rebalanced; B-trees append cheaply only at their right end. The same order, read backwards,
+    // is risk ascending, then newest first: the risk lists still read it without a sort.
+    // The count of new rows by state is added once per recordSeen (one upsert per state for
+    // hundreds of rows) rather than by a trigger firing for each; recordSeen is the only writer
+    // that inserts releases. Moving and deleting rows stay counted by their triggers.
+    sql: `
+DROP INDEX releases_risk;
+CREATE INDEX releases_risk_ascending ON releases (risk_rank DESC, COALESCE(analyzed_at, first_seen_at), id);
+DROP TRIGGER releases_count_inserted;
+`,
+  },
 ];

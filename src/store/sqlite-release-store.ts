@@ -5,6 +5,7 @@ import type { StoredFinding } from '../domain/finding.js';
 import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
+import { FileDocumentStore } from './file-document-store.js';
 import { recordedRelease } from './recorded-release.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { Statement } from 'better-sqlite3';
@@ -191,8 +192,22 @@ export class SqliteReleaseStore implements ReleaseStore {
   /** Documents waiting for the end of this turn of the event loop (see putDocument). */
   private documents: { key: string; doc: CachedDocument; resolve: () => void; reject: (err: Error) => void }[] = [];
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** Documents as files (see FileDocumentStore); null keeps them in the documents table. */
+  private readonly documentFiles: FileDocumentStore | null;
+  /** The documents table still holds documents written before they went to files: read them, and drop each once rewritten. */
+  private documentsInTable: boolean;
+
+  /**
+   * `documentsDir`: keep cached upstream documents as files there, written off the event loop,
+   * rather than in the database (`openDatabase` puts them beside the database file).
+   */
+  constructor(
+    private readonly db: SqliteDatabase,
+    options: { documentsDir?: string } = {},
+  ) {
     migrateSqlite(db, 'releases', sqliteReleaseMigrations);
+    this.documentFiles = options.documentsDir ? new FileDocumentStore(options.documentsDir) : null;
+    this.documentsInTable = !this.documentFiles || db.prepare('SELECT 1 FROM documents LIMIT 1').get() !== undefined;
     watchSqliteNextChanges(db, (at) => this.nextChanges.changed(at));
     this.stmts = {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
@@ -229,6 +244,10 @@ export class SqliteReleaseStore implements ReleaseStore {
         'UPDATE releases SET state = ?, hold_until = ?, next_change_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?',
       ),
       markDue: db.prepare('UPDATE releases SET revision = revision + 1, next_change_at = 0 WHERE ecosystem = ? AND name = ?'),
+      // New rows are counted by the statement that inserts them (see migration 10), a state at a time.
+      countInserted: db.prepare(
+        'INSERT INTO release_state_counts (ecosystem, state, count) VALUES (?, ?, ?) ON CONFLICT (ecosystem, state) DO UPDATE SET count = count + excluded.count',
+      ),
       countByState: db.prepare<[], StateCount>('SELECT ecosystem, state, count FROM release_state_counts WHERE count > 0'),
       nextChange: db.prepare<[], { at: number }>(
         'SELECT next_change_at AS at FROM releases WHERE next_change_at IS NOT NULL ORDER BY next_change_at LIMIT 1',
@@ -290,6 +309,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       getDocument: db.prepare<[string], { body: Buffer; etag: string | null; last_modified: string | null; fetched_at: number }>(
         'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = ?',
       ),
+      deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
       putDocument: db.prepare(
         `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
@@ -337,6 +357,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       const fresh: { version: string; publishedAt: Date | null; analysis: AnalysisState; meta: string }[] = [];
       const params: unknown[] = [];
       const audits: NewAuditEntry[] = [];
+      const inserted = new Map<string, number>();
       // A version listed twice is one release: the last listing counts, as in a JSON object.
       for (const o of new Map(observed.map((x) => [x.version, x])).values()) {
         const row = existing.get(o.version);
@@ -370,6 +391,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             initial ? (initial.nextChangeAt?.getTime() ?? null) : 0,
           );
           if (initial?.audit) audits.push(initial.audit);
+          if (initial) inserted.set(initial.state, (inserted.get(initial.state) ?? 0) + 1);
           fresh.push({ version: o.version, publishedAt: o.publishedAt, analysis: release.analysis, meta });
         } else if (row.published_at === null && o.publishedAt && !refilled.has(row.id)) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
@@ -383,6 +405,7 @@ export class SqliteReleaseStore implements ReleaseStore {
         const batch = params.slice(from * insertColumns, (from + n) * insertColumns);
         for (const r of this.insertRows(n).all(...batch) as { id: number; version: string }[]) ids.set(r.version, r.id);
       }
+      for (const [state, n] of inserted) this.stmts.countInserted.run(ecosystem, state, n);
       for (const entry of audits) this.insertAudit(entry);
       // The new rows as they were written, without reading them back.
       const metas = new Map<string, Record<string, unknown>>();
@@ -690,6 +713,9 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   async getDocument(key: string): Promise<CachedDocument | null> {
+    const file = await this.documentFiles?.get(key);
+    if (file) return file;
+    if (!this.documentsInTable) return null;
     const row = this.stmts.getDocument.get(key);
     if (!row) return null;
     return { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: new Date(row.fetched_at) };
@@ -701,6 +727,12 @@ export class SqliteReleaseStore implements ReleaseStore {
    * The promise settles once its document is written (or is not).
    */
   async putDocument(key: string, doc: CachedDocument): Promise<void> {
+    if (this.documentFiles) {
+      await this.documentFiles.put(key, doc);
+      // The file now answers for the key: an older copy in the table would only take room.
+      if (this.documentsInTable && this.db.open) this.stmts.deleteDocument.run(key);
+      return;
+    }
     return new Promise((resolve, reject) => {
       if (this.documents.push({ key, doc, resolve, reject }) === 1) setImmediate(() => this.writeDocuments());
     });
@@ -725,6 +757,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.stopFollowing?.();
     // Documents given before closing are written, not lost to the turn that would have written them.
     if (this.db.open) this.writeDocuments();
+    await this.documentFiles?.idle();
     this.db.close();
   }
 }

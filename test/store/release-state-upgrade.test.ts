@@ -50,7 +50,7 @@ describe('upgrading a release store from before states were stored', () => {
     const inspect = openSqlite(file);
     const indexes = inspect.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'releases' AND sql IS NOT NULL").all();
     inspect.close();
-    expect(indexes.map((i) => i.name).sort()).toEqual(['releases_analysis_pending', 'releases_held_until', 'releases_next_change', 'releases_queue_risk', 'releases_risk']);
+    expect(indexes.map((i) => i.name).sort()).toEqual(['releases_analysis_pending', 'releases_held_until', 'releases_next_change', 'releases_queue_risk', 'releases_risk_ascending']);
     expect(indexes.find((i) => i.name === 'releases_queue_risk')?.sql).toContain("WHERE state <> 'released'");
 
     const config = loadConfig({ AIRLOCK_STORAGE: temp.dir, AIRLOCK_NPM_UPSTREAM: 'http://127.0.0.1:9/', AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/open-sqlite.js';
+import { sqliteDocumentsDir } from '../../src/store/open-stores.js';
 import { PgReleaseStore } from '../../src/store/pg-release-store.js';
 import { PgTokenStore } from '../../src/store/pg-token-store.js';
 import { SqliteReleaseStore } from '../../src/store/sqlite-release-store.js';
@@ -24,8 +25,12 @@ describe('airlock store copy', () => {
   it('moves an embedded SQLite store into PostgreSQL with every release, decision, artifact, audit entry and token, ids kept', async () => {
     const temp = await tempDir('airlock-copy-');
     const file = path.join(temp.dir, 'airlock.db');
+    // Documents written before they went to files are still in the table: both kinds come along.
+    const legacy = openSqlite(file);
+    await new SqliteReleaseStore(legacy).putDocument('npm:legacy', { body: Buffer.from('{"old":true}'), etag: null, lastModified: 'Sun, 01 Nov 2026 09:00:00 GMT', fetchedAt: at('2026-11-01T09:00:00Z') });
     const db = openSqlite(file);
-    const source = new SqliteReleaseStore(db);
+    // As openDatabase opens it: documents as files beside the database.
+    const source = new SqliteReleaseStore(db, { documentsDir: sqliteDocumentsDir(file) });
     const sourceTokens = new SqliteTokenStore(db);
     const { added } = await source.recordSeen('npm', 'demo', [{ version: '1.0.0', publishedAt: at('2026-10-01T00:00:00Z'), meta: { publisher: 'alice' } }, { version: '2.0.0', publishedAt: null }], at('2026-11-01T10:00:00Z'), () => 'pending');
     await source.recordSeen('pypi', 'demo-py', [{ version: '1.2.0', publishedAt: null }], at('2026-11-02T10:00:00Z'), () => 'skipped');
@@ -42,7 +47,8 @@ describe('airlock store copy', () => {
     const bob = await sourceTokens.createToken({ hash: 'hash-b', name: 'bob', role: 'admin', createdBy: 'local', createdAt: at('2026-11-01T09:00:00Z') });
     await sourceTokens.revokeToken(bob.id, at('2026-11-01T09:30:00Z'));
     await sourceTokens.touchToken(alice.id, at('2026-11-01T09:45:00Z'));
-    db.close();
+    await source.close();
+    legacy.close();
 
     const url = await cluster.createDatabase();
     const copied = await airlock('store', 'copy', '--from', file, '--to', url);
@@ -51,7 +57,7 @@ describe('airlock store copy', () => {
     expect(copied.stdout).toMatch(/audit\s+30/);
 
     const again = openSqlite(file);
-    const was = new SqliteReleaseStore(again);
+    const was = new SqliteReleaseStore(again, { documentsDir: sqliteDocumentsDir(file) });
     const wasTokens = new SqliteTokenStore(again);
     const pool = new pg.Pool({ connectionString: url });
     const store = await PgReleaseStore.open(pool);
@@ -60,7 +66,11 @@ describe('airlock store copy', () => {
     expect(await store.listReleases()).toEqual(await was.listReleases());
     for (const r of await was.listReleases()) expect(await store.listArtifacts(r.id)).toEqual(await was.listArtifacts(r.id));
     expect(await store.listAudit({ limit: 1000 })).toEqual(await was.listAudit({ limit: 1000 }));
+    expect(copied.stdout).toMatch(/documents\s+2/);
     expect(await store.getDocument('npm:demo')).toEqual(await was.getDocument('npm:demo'));
+    expect((await store.getDocument('npm:demo'))?.body).toEqual(Buffer.from([1, 2, 3]));
+    expect(await store.getDocument('npm:legacy')).toEqual(await was.getDocument('npm:legacy'));
+    expect((await store.getDocument('npm:legacy'))?.lastModified).toBe('Sun, 01 Nov 2026 09:00:00 GMT');
     expect(await tokens.listTokens()).toEqual(await wasTokens.listTokens());
     expect((await tokens.findToken('hash-a'))?.name).toBe('alice');
     const decisions = await pool.query('SELECT action, actor FROM decisions ORDER BY id');

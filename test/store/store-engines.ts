@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { JobQueue } from '../../src/store/job-queue.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
+import { sqliteDocumentsDir } from '../../src/store/open-stores.js';
 import { PgJobQueue } from '../../src/store/pg-job-queue.js';
 import { PgNotifications } from '../../src/store/pg-notifications.js';
 import { PgReleaseStore } from '../../src/store/pg-release-store.js';
@@ -63,7 +64,8 @@ export function sqliteEngine(): StoreEngine {
       return {
         async connect() {
           const db = openSqlite(file);
-          const releases = new SqliteReleaseStore(db);
+          // As openDatabase opens it: cached documents as files beside the database.
+          const releases = new SqliteReleaseStore(db, { documentsDir: sqliteDocumentsDir(file) });
           const tokens = new SqliteTokenStore(db);
           opened.push(tokens);
           return { releases, tokens, jobs: new SqliteJobQueue(db) };
