@@ -9,7 +9,7 @@ import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { freePort } from '../test/helpers/verdaccio.js';
 import { fetchBody, peakRssMB, table, waitFor } from './bench-tools.js';
-import { clusterCpuMs, mainThreadCpuMs, processCpuMs, threadCpuMs } from './process-cpu.js';
+import { clusterCpuMs, mainThreadCpuMs, processCpuMs, threadCpuMs, threadNames } from './process-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The Airlock under test; `AIRLOCK_BENCH_ROOT` points at another checkout to measure it side by side (e.g. before a change). */
@@ -207,10 +207,20 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     await new Promise((r) => setTimeout(r, 2000));
     const cpuBefore = processCpuMs(pid) / 1000;
     const idleMainBefore = mainThreadCpuMs(pid);
+    const idleThreadsBefore = threadCpuMs(pid);
     const databaseCpuBefore = engine.databasePort ? clusterCpuMs(engine.databasePort) / 1000 : null;
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleCpuPercent = ((processCpuMs(pid) / 1000 - cpuBefore) / idleSeconds) * 100;
     const idleMainPercent = ((mainThreadCpuMs(pid) - idleMainBefore) / 1000 / idleSeconds) * 100;
+    // The other threads' share by name (GC helpers, thread pool, analysis workers), largest first.
+    const idleByName = new Map<string, number>();
+    const threadName = threadNames(pid);
+    for (const [tid, ms] of threadCpuMs(pid)) {
+      if (tid === pid) continue;
+      const name = threadName.get(tid) ?? 'ended';
+      idleByName.set(name, (idleByName.get(name) ?? 0) + ms - (idleThreadsBefore.get(tid) ?? 0));
+    }
+    const idleOthers = [...idleByName].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${((ms / 1000 / idleSeconds) * 100).toFixed(2)} %`).join(', ') || 'none';
     const databaseIdleCpuPercent =
       engine.databasePort && databaseCpuBefore !== null ? ((clusterCpuMs(engine.databasePort) / 1000 - databaseCpuBefore) / idleSeconds) * 100 : null;
 
@@ -236,6 +246,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
         ['figure', 'measured', 'target', 'ratio', 'result'],
         [
           ...rows.map(([label, value, target, x, limit]) => [label, value, target, label === 'peak RSS' || label.startsWith('Airlock CPU') ? '' : `${x.toFixed(2)}×`, x <= limit ? 'PASS' : 'FAIL']),
+          ['Airlock CPU while idle, other threads by name', idleOthers, '', '', ''],
           ['Airlock CPU during the read: all threads / main / busiest other', `${readCpuSeconds.toFixed(1)} s / ${readMainSeconds.toFixed(1)} s / ${readOtherSeconds.toFixed(1)} s`, '', '', ''],
           ...(databaseReadSeconds === null ? [] : [['PostgreSQL server CPU during the read', `${databaseReadSeconds.toFixed(1)} s`, '', '', '']]),
           ['releases in the store', String(stored ?? 'unknown'), `${packages * versionsPerPackage + 1}`, '', ''],

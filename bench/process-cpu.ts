@@ -34,6 +34,25 @@ export function threadCpuMs(pid: number): Map<number, number> {
   return cpu;
 }
 
+/** Each thread's name (`comm`: Node's main thread is `node`, V8's GC helpers `V8 DefaultWorke`, the thread pool `libuv-worker`), by thread id. */
+export function threadNames(pid: number): Map<number, string> {
+  const names = new Map<number, string>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return names;
+  }
+  for (const tid of tids) {
+    try {
+      names.set(Number(tid), readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return names;
+}
+
 /**
  * Waits (at most `limitMs`) until every process uses less than 5% of a core over half a second:
  * a server still finishing the last run's work (background analyses, requests the load generator

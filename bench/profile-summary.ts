@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * `node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [--inclusive <regex>]`:
+ * `node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [--inclusive <regex>] [--last <seconds>]`:
  * where a `--cpu-prof` profile of Airlock (see `AIRLOCK_BENCH_NODE_ARGS`) spent its time. Prints
  * the busy and idle milliseconds, self time by file (packages folded to their name), self time by
  * function, and with `--inclusive`, the time spent in and under each function whose label
- * (`name file`, with `:line` for JavaScript) matches.
+ * (`name file`, with `:line` for JavaScript) matches. `--last` keeps only the samples of the
+ * profile's last seconds (e.g. the lifecycle benchmark's idle window, which ends just before Airlock stops).
  */
 interface CallFrame {
   functionName: string;
@@ -26,7 +27,14 @@ interface Profile {
 const args = process.argv.slice(2);
 const inclusiveAt = args.indexOf('--inclusive');
 const inclusive = inclusiveAt >= 0 ? new RegExp(args[inclusiveAt + 1] ?? '.') : null;
-const positional = args.filter((_, i) => inclusiveAt < 0 || (i !== inclusiveAt && i !== inclusiveAt + 1));
+const lastAt = args.indexOf('--last');
+const lastSeconds = lastAt >= 0 ? Number(args[lastAt + 1]) : null;
+if (lastSeconds !== null && !(lastSeconds > 0)) {
+  console.error(`--last takes a number of seconds, got "${args[lastAt + 1]}"`);
+  process.exit(2);
+}
+const optionAt = new Set([inclusiveAt, lastAt].filter((i) => i >= 0).flatMap((i) => [i, i + 1]));
+const positional = args.filter((_, i) => !optionAt.has(i));
 const [file, topArg] = positional;
 if (!file) {
   console.error('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [--inclusive <regex>]');
@@ -62,7 +70,14 @@ for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(
 
 /** Microseconds sampled in each node itself. */
 const selfTime = new Map<number, number>();
-profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const sampledUs = profile.timeDeltas.reduce((a, b) => a + b, 0);
+const fromUs = lastSeconds === null ? -Infinity : sampledUs - lastSeconds * 1e6;
+let atUs = 0;
+profile.samples.forEach((id, i) => {
+  const delta = profile.timeDeltas[i] ?? 0;
+  atUs += delta;
+  if (atUs >= fromUs) selfTime.set(id, (selfTime.get(id) ?? 0) + delta);
+});
 
 const shortUrl = (url: string) => url.replace(/^.*\/(src|bench|node_modules)\//, '$1/');
 // Lines of TypeScript files are of the code tsx ran, not of the source, so only JavaScript keeps them.

@@ -91,6 +91,14 @@ export class Quarantine {
    * Callers must not modify the answer: it is shared.
    */
   policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
+    return this.packagePolicy(ecosystem, name)(version);
+  }
+
+  /**
+   * `policyFor` of one package's releases, the package looked up once: a first sight resolves the
+   * policy of each of its hundreds of releases.
+   */
+  private packagePolicy(ecosystem: Ecosystem, name: string): (version?: string) => EffectivePolicy {
     const policy = this.deps.policy();
     if (this.policies.policy !== policy) this.policies = { policy, byPackage: new Map() };
     const key = `${ecosystem}:${name}`;
@@ -101,7 +109,8 @@ export class Quarantine {
       if (this.policies.byPackage.size >= 50_000) this.policies.byPackage.clear();
       this.policies.byPackage.set(key, entry);
     }
-    return version !== undefined && entry.perRelease ? effectivePolicy(policy, ecosystem, name, version) : entry.policy;
+    const { policy: ofPackage, perRelease } = entry;
+    return perRelease ? (version) => (version === undefined ? ofPackage : effectivePolicy(policy, ecosystem, name, version)) : () => ofPackage;
   }
 
   /**
@@ -132,8 +141,8 @@ export class Quarantine {
    */
   stateOf(release: ReleaseFacts, now: Date = this.deps.clock.now()): { status: ReleaseStatus; state: Omit<InitialState, 'audit'> } {
     const status = this.status(release, now);
-    const nextChangeAt = status.until && status.until > now ? status.until : null;
-    return { status, state: { state: status.state, holdUntil: status.until, nextChangeAt } };
+    const { state, holdUntil, nextChangeAt } = stateFor(status, now, null);
+    return { status, state: { state, holdUntil, nextChangeAt } };
   }
 
   /** `stateOf` as a transition of a stored release read at `revision`. */
@@ -152,23 +161,25 @@ export class Quarantine {
     // Releases past the analysis horizon at first sight and released by age alone: a reviewer
     // needs one entry saying how many were trusted that way, not one per old version.
     const trusted: { version: string; publishedAt: Date | null; horizonMs: number }[] = [];
+    const policyOf = this.packagePolicy(ecosystem, name);
     const { releases, added } = await this.deps.store.recordSeen(
       ecosystem,
       name,
       observed,
       now,
       (o) => {
-        const horizon = this.policyFor(ecosystem, name, o.version).analysisHorizonMs;
+        const horizon = policyOf(o.version).analysisHorizonMs;
         const age = now.getTime() - (o.publishedAt ?? now).getTime();
         return age < horizon ? 'pending' : 'skipped';
       },
       // Each new release's first state is written with the row; releases that enter quarantine,
       // analysis or review get their own `discovered` entry, those trusted by age the package's.
       (release) => {
-        const { status, state } = this.stateOf(release, now);
+        const policy = policyOf(release.version);
+        const status = releaseStatus(release, policy, now);
         if (release.analysis === 'skipped' && status.state === 'released') {
-          trusted.push({ version: release.version, publishedAt: release.publishedAt, horizonMs: this.policyFor(ecosystem, name, release.version).analysisHorizonMs });
-          return { ...state, audit: null };
+          trusted.push({ version: release.version, publishedAt: release.publishedAt, horizonMs: policy.analysisHorizonMs });
+          return stateFor(status, now, null);
         }
         const audit = {
           at: now,
@@ -184,7 +195,7 @@ export class Quarantine {
             until: status.until?.toISOString() ?? null,
           },
         };
-        return { ...state, audit };
+        return stateFor(status, now, audit);
       },
       () => (trusted.length > 0 ? [trustedByAgeEntry(`${ecosystem}:${name}`, trusted, now)] : []),
     );
@@ -352,4 +363,13 @@ function trustedByAgeEntry(
 
 function clockOf(release: Release): number {
   return (release.publishedAt ?? release.firstSeenAt).getTime();
+}
+
+/**
+ * The state a release in `status` is recorded in: when it can next change by time alone (the end
+ * of its hold), or null when only a new fact can change it.
+ */
+function stateFor(status: ReleaseStatus, now: Date, audit: NewAuditEntry | null): InitialState {
+  const nextChangeAt = status.until && status.until > now ? status.until : null;
+  return { state: status.state, holdUntil: status.until, nextChangeAt, audit };
 }
