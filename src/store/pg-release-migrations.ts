@@ -268,4 +268,16 @@ EXCEPTION WHEN feature_not_supported THEN
 END $$;
 `,
   },
+  {
+    version: 10,
+    name: 'risk index in insertion order',
+    // As the SQLite track's migration 10: the risk index held its newest entries first, so each
+    // row a first sight inserted went in at the index's far left, where a full leaf is split in
+    // half; a B-tree appends cheaply, and packs its pages full, only at its right end. The same
+    // order read backwards is risk ascending, then newest first: the risk lists read it unsorted.
+    sql: `
+DROP INDEX releases_risk;
+CREATE INDEX releases_risk_ascending ON releases (risk_rank DESC, COALESCE(analyzed_at, first_seen_at), id);
+`,
+  },
 ];

@@ -38,7 +38,7 @@ describe('upgrading a PostgreSQL release store to counts by state', () => {
       // The queues' risk order reads a partial index too, and no full state index is left (migration 8).
       const releaseIndexes = await pool.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'releases' ORDER BY indexname");
       expect(releaseIndexes.rows.map((r) => r.indexname)).toEqual([
-        'releases_analysis_pending', 'releases_ecosystem_name_version_key', 'releases_held_until', 'releases_next_change', 'releases_package', 'releases_pkey', 'releases_queue_risk', 'releases_risk',
+        'releases_analysis_pending', 'releases_ecosystem_name_version_key', 'releases_held_until', 'releases_next_change', 'releases_package', 'releases_pkey', 'releases_queue_risk', 'releases_risk_ascending',
       ]);
       expect(releaseIndexes.rows.find((r) => r.indexname === 'releases_queue_risk')?.indexdef).toContain("WHERE (state <> 'released'::text)");
       await insert('queued', 'npm', 'awaiting-review');
