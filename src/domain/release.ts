@@ -10,6 +10,12 @@ import type { StoredFinding } from './finding.js';
  */
 export type AnalysisState = 'pending' | 'skipped' | 'done';
 
+/**
+ * The findings of a release that has none, shared: most stored releases (every one trusted by age)
+ * have none, and a cached package holds hundreds of them.
+ */
+export const noFindings: readonly StoredFinding[] = Object.freeze([]);
+
 /** The facts Airlock records about one release. Its state is derived from them by `releaseStatus`. */
 export interface Release {
   id: number;
@@ -28,7 +34,7 @@ export interface Release {
   clockFloorAt: Date | null;
   analysis: AnalysisState;
   /** The release's own findings, then those of files added to it later (each with its `artifact`). */
-  findings: StoredFinding[];
+  findings: readonly StoredFinding[];
   analyzedAt: Date | null;
   /** Version the candidate was diffed against; null for a first release or before analysis. */
   baselineVersion: string | null;
@@ -55,7 +61,7 @@ export interface FileFacts {
    * added later and this is its own analysis, against the files the release already had.
    */
   analysis: AnalysisState | null;
-  findings: StoredFinding[];
+  findings: readonly StoredFinding[];
 }
 
 /**

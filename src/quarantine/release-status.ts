@@ -123,7 +123,7 @@ function cooldownClock(release: ReleaseFacts): { clockStart: Date; clockNote: st
  * Findings at the threshold in files added to the release later that no approval covers: they
  * send the release as a whole to review, while each file is still decided on its own.
  */
-function laterFileFindings(findings: StoredFinding[], approval: Decision | null, threshold: Severity): StoredFinding[] {
+function laterFileFindings(findings: readonly StoredFinding[], approval: Decision | null, threshold: Severity): StoredFinding[] {
   return findings.filter((f) => f.artifact && atOrAbove(f.severity, threshold) && !(approval && covers(approval, f.artifact.digest)));
 }
 
@@ -136,11 +136,11 @@ function covers(approval: Decision, digest: string, firstSeenAt?: Date): boolean
   return firstSeenAt !== undefined && firstSeenAt <= approval.decidedAt;
 }
 
-function kindsOf(findings: StoredFinding[]): string {
+function kindsOf(findings: readonly StoredFinding[]): string {
   return [...new Set(findings.map((f) => f.kind))].join(', ');
 }
 
-function filesOf(findings: StoredFinding[]): string {
+function filesOf(findings: readonly StoredFinding[]): string {
   return [...new Set(findings.map((f) => f.artifact?.filename))].join(', ');
 }
 

@@ -80,7 +80,7 @@ function sameFindingsKey(release: Release, status: ReleaseStatus, reviewThreshol
 }
 
 /** Findings most severe first, then by file and line, so the page and the CLI read the same way. */
-export function sortFindings(findings: StoredFinding[]): StoredFinding[] {
+export function sortFindings(findings: readonly StoredFinding[]): StoredFinding[] {
   return [...findings].sort(
     (a, b) =>
       severities.indexOf(a.severity) - severities.indexOf(b.severity) ||

@@ -3,7 +3,7 @@ import { mustExist } from '../must-exist.js';
 import { recordedRelease } from './recorded-release.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
-import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
+import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
 import type { Decision } from '../domain/decision.js';
 import type { ReleaseState, StateCount } from '../domain/release-state.js';
 import type { StoredFinding } from '../domain/finding.js';
@@ -101,7 +101,7 @@ function toRelease(row: ReleaseRow): Release {
     clockFloorAt: row.clock_floor_at,
     analysis: row.analysis,
     // The release's own findings, then those of files analyzed on their own (each names its file).
-    findings: [...row.findings, ...row.file_findings],
+    findings: row.findings.length === 0 && row.file_findings.length === 0 ? noFindings : [...row.findings, ...row.file_findings],
     analyzedAt: row.analyzed_at,
     baselineVersion: row.baseline_version,
     decision: row.decision ? { ...row.decision, decidedAt: new Date(row.decision.decidedAt) } : null,
@@ -133,7 +133,7 @@ function toTracked(row: ReleaseRow): TrackedRelease {
 }
 
 /** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
-function riskRank(findings: StoredFinding[]): number {
+function riskRank(findings: readonly StoredFinding[]): number {
   return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
 }
 

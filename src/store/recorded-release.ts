@@ -1,4 +1,4 @@
-import type { AnalysisState, Release } from '../domain/release.js';
+import { noFindings, type AnalysisState, type Release } from '../domain/release.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 
 /** What recordSeen wrote for a new release, with the meta as the JSON text it stored. */
@@ -37,7 +37,7 @@ export function recordedRelease(written: WrittenRelease, metas: Map<string, Reco
     firstSeenAt: written.firstSeenAt,
     clockFloorAt: written.clockFloorAt,
     analysis: written.analysis,
-    findings: [],
+    findings: noFindings,
     analyzedAt: null,
     baselineVersion: null,
     decision: null,

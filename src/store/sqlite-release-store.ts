@@ -1,4 +1,4 @@
-import type { AnalysisState, Release, ReleaseFacts } from '../domain/release.js';
+import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
 import type { Decision } from '../domain/decision.js';
 import type { ReleaseState, StateCount } from '../domain/release-state.js';
 import type { StoredFinding } from '../domain/finding.js';
@@ -95,7 +95,10 @@ function toRelease(row: ReleaseRow): Release {
     clockFloorAt: toDate(row.clock_floor_at),
     analysis: row.analysis,
     // The release's own findings, then those of files analyzed on their own (each names its file).
-    findings: [...(JSON.parse(row.findings) as StoredFinding[]), ...(JSON.parse(row.file_findings) as StoredFinding[])],
+    findings:
+      row.findings === '[]' && row.file_findings === '[]'
+        ? noFindings
+        : [...(JSON.parse(row.findings) as StoredFinding[]), ...(JSON.parse(row.file_findings) as StoredFinding[])],
     analyzedAt: toDate(row.analyzed_at),
     baselineVersion: row.baseline_version,
     decision: decision ? { ...decision, decidedAt: new Date(decision.decidedAt) } : null,
@@ -114,7 +117,7 @@ function toTracked(row: ReleaseRow): TrackedRelease {
 }
 
 /** The index of the most severe finding in `severities` (0 = critical), or its length when there are none: the queue's sort key. */
-function riskRank(findings: StoredFinding[]): number {
+function riskRank(findings: readonly StoredFinding[]): number {
   return Math.min(severities.length, ...findings.map((f) => severities.indexOf(f.severity)).filter((i) => i >= 0));
 }
 

@@ -4,6 +4,7 @@ import { defaultRenderBytes, RenderCache, renderedDocument, type RenderedDocumen
 import { recomputeDistTags } from './dist-tags.js';
 import type { PackageSnapshot } from './npm-index.js';
 import { renderCorgi, renderFull, type PackumentView } from './render-packument.js';
+import { packedIncludes, packVersions, unpackVersions } from './packed-versions.js';
 import { publicTarballUrl } from './tarball-url.js';
 import { visibleVersions } from './visible-versions.js';
 
@@ -22,10 +23,12 @@ export type RenderedPackument = RenderedDocument;
 /** What a package shows for one snapshot revision and policy, until `validUntil`. */
 export interface PackageView extends PackumentView {
   /**
-   * Whether the view shows `version`. A scan of `visible`, not a Set beside it: views are kept for
-   * a thousand packages and more, and only a tarball or version request asks, once each.
+   * Whether the view shows `version`. A scan of the packed list, not a Set beside it: views are
+   * kept for a thousand packages and more, and only a tarball or version request asks, once each.
    */
   shows(version: string): boolean;
+  /** The visible versions, unpacked afresh on each read (a render, a lookahead): read it once. */
+  readonly visible: readonly string[];
   revision: number;
   policy: Policy;
   /** Clock time (ms) at which a held release's hold ends and the view must be computed again. */
@@ -72,9 +75,13 @@ export class PackumentCache {
     // The view outlives the snapshot (the index drops packages on its own budget): it keeps only
     // what it needs, never the snapshot, so a cached view does not pin a parsed packument and its releases.
     const name = snapshot.name;
+    // Kept packed (one string, see packVersions): the view may stay cached long after its renders.
+    const packed = packVersions(visible);
     const view: PackageView = {
-      visible,
-      shows: (version) => visible.includes(version),
+      get visible() {
+        return unpackVersions(packed);
+      },
+      shows: (version) => packedIncludes(packed, version),
       held,
       distTags: recomputeDistTags(snapshot.packument.distTags, visible),
       tarballUrl: (version) => publicTarballUrl(publicUrl, name, version),
@@ -102,7 +109,9 @@ export class PackumentCache {
     const view = this.view(snapshot);
     const existing = view.documents[variant];
     if (existing) return existing;
-    const doc = renderedDocument(variant === 'corgi' ? renderCorgi(snapshot.packument, view) : renderFull(snapshot.packument, view));
+    // The version list unpacked once for this render.
+    const shown: PackumentView = { visible: view.visible, held: view.held, distTags: view.distTags, tarballUrl: view.tarballUrl };
+    const doc = renderedDocument(variant === 'corgi' ? renderCorgi(snapshot.packument, shown) : renderFull(snapshot.packument, shown));
     view.documents[variant] = doc;
     this.views.addDocument(snapshot.name, view, doc);
     return doc;
