@@ -22,9 +22,14 @@ describe('analysis off the event loop', () => {
     verdaccio = await startVerdaccio();
     await verdaccio.publish({ name: 'light-lib', version: '1.0.0' });
     await verdaccio.publish({ name: 'heavy-lib', version: '1.0.0' });
-    // About 40 MB of code in two files: seconds of profiling even on an idle core (one 20 MB file
-    // took 1.1 s there, too short to tell blocking from none), all of it synchronous in the analyzer.
-    await verdaccio.publish({ name: 'heavy-lib', version: '1.1.0', files: { 'index.js': heavyCode(110_000), 'more.js': heavyCode(110_000, 1) } });
+    // About 60 MB of code in three files: seconds of profiling even split over both cores (two
+    // such files took 1.3-1.6 s here, too close to the bound below to tell blocking from none),
+    // all of it synchronous in the analyzer.
+    await verdaccio.publish({
+      name: 'heavy-lib',
+      version: '1.1.0',
+      files: { 'index.js': heavyCode(110_000), 'more.js': heavyCode(110_000, 1), 'most.js': heavyCode(110_000, 2) },
+    });
     airlock = await startAirlock({
       // 10 days on: heavy-lib 1.1.0 is past its cooldown and inside the analysis horizon.
       clock: new ManualClock(new Date(Date.now() + 10 * day)),
