@@ -216,8 +216,8 @@ export class Quarantine {
     const known = withArtifacts.map((o) => o.release.id).filter((id) => !addedIds.has(id));
     const pendingFiles = known.length > 0 ? await this.deps.store.listArtifactsPendingAnalysis(known) : [];
     // Recorded by this call (first seen now): said once in the release's history.
-    const subjectOf = new Map(releases.map((r) => [r.id, formatReleaseId(r)]));
     const arrived = pendingFiles.filter((a) => a.firstSeenAt.getTime() === now.getTime());
+    const subjectOf = arrived.length > 0 ? new Map(releases.map((r) => [r.id, formatReleaseId(r)])) : new Map<number, string>();
     if (arrived.length > 0)
       await this.deps.store.appendAuditEntries(
         arrived.map((a) => ({

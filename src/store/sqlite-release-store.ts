@@ -362,7 +362,9 @@ export class SqliteReleaseStore implements ReleaseStore {
       const audits: NewAuditEntry[] = [];
       const inserted = new Map<string, number>();
       // A version listed twice is one release: the last listing counts, as in a JSON object.
-      for (const o of new Map(observed.map((x) => [x.version, x])).values()) {
+      const listed = new Map<string, ObservedRelease>();
+      for (const x of observed) listed.set(x.version, x);
+      for (const o of listed.values()) {
         const row = existing.get(o.version);
         if (!row) {
           const release: ReleaseFacts = {
