@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mustExist } from '../must-exist.js';
-import { recordedRelease } from './recorded-release.js';
+import { metaTexts, recordedRelease } from './recorded-release.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
 import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
@@ -452,6 +452,7 @@ export class PgReleaseStore implements ReleaseStore {
     }
     if (fresh.size === 0 && fills.length === 0) return { releases: known.map(toRelease), added: [] };
 
+    const metaText = metaTexts();
     const list = [...fresh.values()].map((o) => {
       const facts: ReleaseFacts = {
         ecosystem,
@@ -465,7 +466,7 @@ export class PgReleaseStore implements ReleaseStore {
         decision: null,
         withdrawnAt: null,
       };
-      return { o, facts, initial: initialState?.(facts), meta: JSON.stringify(o.meta ?? {}) };
+      return { o, facts, initial: initialState?.(facts), meta: metaText(o.meta) };
     });
     const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.o.version, entry: x.initial.audit }] : []));
     // Entries about the whole read (releases trusted by age); written only when this call inserts rows.

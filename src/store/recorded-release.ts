@@ -45,3 +45,18 @@ export function recordedRelease(written: WrittenRelease, metas: Map<string, Reco
     meta,
   };
 }
+
+/**
+ * The stored JSON text of each observed meta, computed once per meta object: the versions of a
+ * package that share one meta object (most of them) share its text, so a first sight of hundreds
+ * of releases stringifies a handful, and `recordedRelease` parses each text once.
+ */
+export function metaTexts(): (meta: Record<string, unknown> | undefined) => string {
+  const texts = new Map<object, string>();
+  return (meta) => {
+    if (!meta) return '{}';
+    let text = texts.get(meta);
+    if (text === undefined) texts.set(meta, (text = JSON.stringify(meta)));
+    return text;
+  };
+}

@@ -6,7 +6,7 @@ import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
 import { FileDocumentStore } from './file-document-store.js';
-import { recordedRelease } from './recorded-release.js';
+import { metaTexts, recordedRelease } from './recorded-release.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { Statement } from 'better-sqlite3';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -362,6 +362,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       const audits: NewAuditEntry[] = [];
       const inserted = new Map<string, number>();
       // A version listed twice is one release: the last listing counts, as in a JSON object.
+      const metaText = metaTexts();
       const listed = new Map<string, ObservedRelease>();
       for (const x of observed) listed.set(x.version, x);
       for (const o of listed.values()) {
@@ -380,7 +381,7 @@ export class SqliteReleaseStore implements ReleaseStore {
             withdrawnAt: null,
           };
           const initial = initialState?.(release);
-          const meta = JSON.stringify(o.meta ?? {});
+          const meta = metaText(o.meta);
           params.push(
             ecosystem,
             name,

@@ -254,10 +254,19 @@ export class NpmIndex {
    */
   private async ingest(name: string, doc: CachedDocument, revision: number, origin?: object): Promise<PackageSnapshot> {
     const packument = readPackument(name, doc.body, (message) => this.ctx.log(message));
+    // One meta object per distinct publisher and provenance, shared by the versions that have it
+    // (most of a package's): the store writes each distinct one once, not once per version.
+    type Meta = { publisher: string | null; hasProvenance: boolean };
+    const metas = new Map<string | null, { true?: Meta; false?: Meta }>();
+    const metaOf = (publisher: string | null, hasProvenance: boolean): Meta => {
+      let byProvenance = metas.get(publisher);
+      if (!byProvenance) metas.set(publisher, (byProvenance = {}));
+      return (byProvenance[`${hasProvenance}`] ??= { publisher, hasProvenance });
+    };
     const observed: ObservedRelease[] = [...packument.versions.values()].map((v) => ({
       version: v.version,
       publishedAt: v.publishedAt,
-      meta: { publisher: v.publisher, hasProvenance: v.hasProvenance },
+      meta: metaOf(v.publisher, v.hasProvenance),
     }));
     const releases = await this.ctx.quarantine.observe('npm', name, observed, origin);
     const releaseOf = byVersion(releases);
