@@ -74,6 +74,24 @@ export class FileDocumentStore {
     }
   }
 
+  /**
+   * Removes temporary files a process that ended left behind (it stopped between writing one and
+   * renaming it); those of processes still running are theirs. Returns how many went.
+   */
+  async removeLeftovers(): Promise<number> {
+    let removed = 0;
+    for (const folder of await listOrEmpty(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of await listOrEmpty(path.join(this.root, folder))) {
+        const m = /^[0-9a-f]{64}\.(\d+)\.\d+\.tmp$/.exec(name);
+        if (!m || isRunning(Number(m[1]))) continue;
+        await rm(path.join(this.root, folder, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** Waits for every write given so far. */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.writes.values()]);
@@ -139,5 +157,17 @@ async function listOrEmpty(folder: string): Promise<string[]> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
+  }
+}
+
+/** Whether a process with this id runs (this one always does). */
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -199,6 +199,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   private readonly documentFiles: FileDocumentStore | null;
   /** The documents table still holds documents written before they went to files: read them, and drop each once rewritten. */
   private documentsInTable: boolean;
+  /** Settles once leftover temporary document files are gone (how many went). */
+  private readonly leftovers: Promise<number>;
 
   /**
    * `documentsDir`: keep cached upstream documents as files there, written off the event loop,
@@ -211,6 +213,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     migrateSqlite(db, 'releases', sqliteReleaseMigrations);
     this.documentFiles = options.documentsDir ? new FileDocumentStore(options.documentsDir) : null;
     this.documentsInTable = !this.documentFiles || db.prepare('SELECT 1 FROM documents LIMIT 1').get() !== undefined;
+    // Temporary files of a write a crash cut short, in the background: they are never read.
+    this.leftovers = this.documentFiles?.removeLeftovers().catch(() => 0) ?? Promise.resolve(0);
     watchSqliteNextChanges(db, (at) => this.nextChanges.changed(at));
     this.stmts = {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
@@ -764,6 +768,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     // Documents given before closing are written, not lost to the turn that would have written them.
     if (this.db.open) this.writeDocuments();
     await this.documentFiles?.idle();
+    await this.leftovers;
     this.db.close();
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +70,21 @@ describe('cached upstream documents as files', () => {
     await documents.put('npm:a', doc('{"name":"a2"}'));
     expect((await documents.get('npm:a'))?.body.toString()).toBe('{"name":"a2"}');
     expect((await collect(documents.entries())).map((e) => e.key).sort()).toEqual(['npm:a', 'npm:b']);
+  });
+
+  it('removes the temporary files of a process that ended mid-write, never those of one still running', async () => {
+    const root = path.join(temp.dir, 'documents');
+    const documents = new FileDocumentStore(root);
+    await documents.put('npm:demo', doc('{"name":"demo"}'));
+    const [file] = await filesUnder(root);
+    const ended = spawnSync(process.execPath, ['-e', '']).pid;
+    const stray = path.join(root, `${file!}.${ended}.1.tmp`);
+    const ours = path.join(root, `${file!}.${process.pid}.7.tmp`);
+    await writeFile(stray, 'cut short');
+    await writeFile(ours, 'being written');
+    expect(await documents.removeLeftovers()).toBe(1);
+    expect((await filesUnder(root)).sort()).toEqual([file!, path.relative(root, ours)].sort());
+    expect((await documents.get('npm:demo'))?.body.toString()).toBe('{"name":"demo"}');
   });
 
   it('still reads documents a store kept in its database before, and drops each once it is written again', async () => {
