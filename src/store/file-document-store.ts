@@ -21,7 +21,7 @@ interface DocumentHeader {
  *
  * A file is named by the sha256 of its key (so no key, however hostile, names a path of its own),
  * in a folder per first two hex digits. It holds one line of JSON (key, validators, fetch time,
- * body length) and then the body. Each write goes to a new temporary name and is renamed over the
+ * body length) and then the body. Each write goes to a new name in `tmp/` and is renamed over the
  * old file, so a reader sees the old document or the new one, never a mix; writes of one key
  * happen in the order they were given. A file that is cut short, unreadable, or for another key
  * reads as absent: a cache miss, so upstream is asked again.
@@ -32,7 +32,12 @@ export class FileDocumentStore {
   private readonly folders = new Set<string>();
   private sequence = 0;
 
-  constructor(private readonly root: string) {}
+  /** Where writes go before they are renamed into place: one folder, so a start reads only it for leftovers. */
+  private readonly temporaries: string;
+
+  constructor(private readonly root: string) {
+    this.temporaries = path.join(root, 'tmp');
+  }
 
   async get(key: string): Promise<CachedDocument | null> {
     const file = this.fileOf(key);
@@ -76,18 +81,16 @@ export class FileDocumentStore {
 
   /**
    * Removes temporary files a process that ended left behind (it stopped between writing one and
-   * renaming it); those of processes still running are theirs. Returns how many went.
+   * renaming it); those of processes still running are theirs. Reads `tmp/` alone, not the
+   * documents. Returns how many went.
    */
   async removeLeftovers(): Promise<number> {
     let removed = 0;
-    for (const folder of await listOrEmpty(this.root)) {
-      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
-      for (const name of await listOrEmpty(path.join(this.root, folder))) {
-        const m = /^[0-9a-f]{64}\.(\d+)\.\d+\.tmp$/.exec(name);
-        if (!m || isRunning(Number(m[1]))) continue;
-        await rm(path.join(this.root, folder, name), { force: true });
-        removed++;
-      }
+    for (const name of await listOrEmpty(this.temporaries)) {
+      const m = /^[0-9a-f]{64}\.(\d+)\.\d+$/.exec(name);
+      if (!m || isRunning(Number(m[1]))) continue;
+      await rm(path.join(this.temporaries, name), { force: true });
+      removed++;
     }
     return removed;
   }
@@ -103,14 +106,14 @@ export class FileDocumentStore {
   }
 
   private async write(file: string, key: string, doc: CachedDocument): Promise<void> {
-    const folder = path.dirname(file);
-    if (!this.folders.has(folder)) {
+    for (const folder of [this.temporaries, path.dirname(file)]) {
+      if (this.folders.has(folder)) continue;
       await mkdir(folder, { recursive: true });
       this.folders.add(folder);
     }
     const header: DocumentHeader = { key, etag: doc.etag, lastModified: doc.lastModified, fetchedAt: doc.fetchedAt.getTime(), length: doc.body.length };
     // A name no other write uses, in this process or another on the same folder.
-    const temporary = `${file}.${process.pid}.${++this.sequence}.tmp`;
+    const temporary = path.join(this.temporaries, `${path.basename(file)}.${process.pid}.${++this.sequence}`);
     try {
       const handle = await open(temporary, 'wx');
       try {

@@ -78,12 +78,13 @@ describe('cached upstream documents as files', () => {
     await documents.put('npm:demo', doc('{"name":"demo"}'));
     const [file] = await filesUnder(root);
     const ended = spawnSync(process.execPath, ['-e', '']).pid;
-    const stray = path.join(root, `${file!}.${ended}.1.tmp`);
-    const ours = path.join(root, `${file!}.${process.pid}.7.tmp`);
+    const stray = path.join(root, 'tmp', `${path.basename(file!)}.${ended}.1`);
+    const ours = path.join(root, 'tmp', `${path.basename(file!)}.${process.pid}.7`);
     await writeFile(stray, 'cut short');
     await writeFile(ours, 'being written');
     expect(await documents.removeLeftovers()).toBe(1);
     expect((await filesUnder(root)).sort()).toEqual([file!, path.relative(root, ours)].sort());
+    expect((await collect(documents.entries())).map((e) => e.key)).toEqual(['npm:demo']);
     expect((await documents.get('npm:demo'))?.body.toString()).toBe('{"name":"demo"}');
   });
 
