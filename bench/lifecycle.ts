@@ -381,10 +381,13 @@ async function timeSweepsOnSharedStores(policyFile: string, env: Record<string, 
   const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
   const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
   const { loadPolicy } = await load<typeof import('../src/policy/load-policy.js')>('src/policy/load-policy.ts');
-  const { openStores } = await load<typeof import('../src/store/open-stores.js')>('src/store/open-stores.ts');
+  const factory = await load<typeof import('../src/store/open-stores.js')>('src/store/open-stores.ts');
+  const { openStores } = factory;
   // The code is loaded before the clock starts, as the SQLite run's is: the factory loads the
   // PostgreSQL and S3 drivers only when the settings name them (a server has by its first sweep).
-  for (const file of ['pg-release-store', 'pg-token-store', 'pg-job-queue', 'pg-notifications', 's3-blob-store']) await load(`src/store/${file}.ts`);
+  // (A checkout from before that loads them with the factory.)
+  await factory.loadPostgresStores?.();
+  await factory.loadS3BlobStore?.();
   const config = loadConfig({ ...process.env, ...env });
   const policy = await loadPolicy(policyFile);
   const started = performance.now();

@@ -21,13 +21,7 @@ export function mainThreadCpuMs(pid: number): number {
 /** CPU ms (user + system) of each of a process's threads so far, by thread id (threads that ended are gone from it). */
 export function threadCpuMs(pid: number): Map<number, number> {
   const cpu = new Map<number, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return cpu; // the process ended while we looked
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid)) {
     const fields = statFields(`${pid}/task/${tid}`);
     if (fields) cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
   }
@@ -37,13 +31,7 @@ export function threadCpuMs(pid: number): Map<number, number> {
 /** Each thread's name (`comm`: Node's main thread is `node`, V8's GC helpers `V8 DefaultWorke`, the thread pool `libuv-worker`), by thread id. */
 export function threadNames(pid: number): Map<number, string> {
   const names = new Map<number, string>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return names;
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid)) {
     try {
       names.set(Number(tid), readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
     } catch {
@@ -51,6 +39,15 @@ export function threadNames(pid: number): Map<number, string> {
     }
   }
   return names;
+}
+
+/** A process's thread ids as /proc lists them; none once it ended. */
+function threadIds(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // the process ended while we looked
+  }
 }
 
 /**

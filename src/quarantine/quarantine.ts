@@ -91,14 +91,24 @@ export class Quarantine {
    * Callers must not modify the answer: it is shared.
    */
   policyFor(ecosystem: Ecosystem, name: string, version?: string): EffectivePolicy {
-    return this.packagePolicy(ecosystem, name)(version);
+    const { policy, entry } = this.packageEntry(ecosystem, name);
+    return version !== undefined && entry.perRelease ? effectivePolicy(policy, ecosystem, name, version) : entry.policy;
   }
 
   /**
    * `policyFor` of one package's releases, the package looked up once: a first sight resolves the
    * policy of each of its hundreds of releases.
    */
-  private packagePolicy(ecosystem: Ecosystem, name: string): (version?: string) => EffectivePolicy {
+  private packagePolicy(ecosystem: Ecosystem, name: string): (version: string) => EffectivePolicy {
+    const {
+      policy,
+      entry: { policy: ofPackage, perRelease },
+    } = this.packageEntry(ecosystem, name);
+    return perRelease ? (version) => effectivePolicy(policy, ecosystem, name, version) : () => ofPackage;
+  }
+
+  /** The current policy object and the package's effective policy under it (cached). */
+  private packageEntry(ecosystem: Ecosystem, name: string): { policy: Policy; entry: { policy: EffectivePolicy; perRelease: boolean } } {
     const policy = this.deps.policy();
     if (this.policies.policy !== policy) this.policies = { policy, byPackage: new Map() };
     const key = `${ecosystem}:${name}`;
@@ -109,8 +119,7 @@ export class Quarantine {
       if (this.policies.byPackage.size >= 50_000) this.policies.byPackage.clear();
       this.policies.byPackage.set(key, entry);
     }
-    const { policy: ofPackage, perRelease } = entry;
-    return perRelease ? (version) => (version === undefined ? ofPackage : effectivePolicy(policy, ecosystem, name, version)) : () => ofPackage;
+    return { policy, entry };
   }
 
   /**

@@ -45,6 +45,26 @@ export function sqliteDocumentsDir(databaseFile: string): string {
 }
 
 /**
+ * The PostgreSQL driver and stores, loaded only when the settings name PostgreSQL: the embedded
+ * default does not carry them in its memory.
+ */
+export async function loadPostgresStores() {
+  const [{ default: pg }, { PgJobQueue }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
+    import('pg'),
+    import('./pg-job-queue.js'),
+    import('./pg-notifications.js'),
+    import('./pg-release-store.js'),
+    import('./pg-token-store.js'),
+  ]);
+  return { pg, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore };
+}
+
+/** The S3 blob store, loaded only for an S3 setting (the AWS SDK is about 14 MB of resident memory otherwise carried). */
+export async function loadS3BlobStore() {
+  return (await import('./s3-blob-store.js')).S3BlobStore;
+}
+
+/**
  * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
  * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
  */
@@ -67,15 +87,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       },
     };
   }
-  // The PostgreSQL driver and stores are loaded only when the settings name PostgreSQL: the
-  // embedded default does not carry them in its memory.
-  const [{ default: pg }, { PgJobQueue }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
-    import('pg'),
-    import('./pg-job-queue.js'),
-    import('./pg-notifications.js'),
-    import('./pg-release-store.js'),
-    import('./pg-token-store.js'),
-  ]);
+  const { pg, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } = await loadPostgresStores();
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool opens a new one for the next query.
@@ -111,8 +123,7 @@ export async function openBlobStore(settings: StoreSettings): Promise<{ blobs: B
     const root = path.join(settings.storageDir, 'blobs');
     return { blobs: new FsBlobStore(root), where: root, close() {} };
   }
-  // The AWS SDK is loaded only for an S3 store (about 14 MB of resident memory otherwise carried).
-  const { S3BlobStore } = await import('./s3-blob-store.js');
+  const S3BlobStore = await loadS3BlobStore();
   const blobs = new S3BlobStore({
     bucket: setting.bucket,
     prefix: setting.prefix,

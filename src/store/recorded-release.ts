@@ -1,18 +1,7 @@
-import { noFindings, type AnalysisState, type Release } from '../domain/release.js';
-import type { Ecosystem } from '../domain/ecosystem.js';
+import { noFindings, type Release } from '../domain/release.js';
 
 /** What recordSeen wrote for a new release, with the meta as the JSON text it stored. */
-export interface WrittenRelease {
-  id: number;
-  ecosystem: Ecosystem;
-  name: string;
-  version: string;
-  publishedAt: Date | null;
-  firstSeenAt: Date;
-  clockFloorAt: Date | null;
-  analysis: AnalysisState;
-  meta: string;
-}
+export type WrittenRelease = Pick<Release, 'id' | 'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'clockFloorAt' | 'analysis'> & { meta: string };
 
 /**
  * A release recordSeen just inserted, as the store would read it back, built from what it wrote

@@ -365,8 +365,8 @@ export class SqliteReleaseStore implements ReleaseStore {
       const params: unknown[] = [];
       const audits: NewAuditEntry[] = [];
       const inserted = new Map<string, number>();
-      // A version listed twice is one release: the last listing counts, as in a JSON object.
       const metaText = metaTexts();
+      // A version listed twice is one release: the last listing counts, as in a JSON object.
       const listed = new Map<string, ObservedRelease>();
       for (const x of observed) listed.set(x.version, x);
       for (const o of listed.values()) {
