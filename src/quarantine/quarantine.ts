@@ -209,11 +209,14 @@ export class Quarantine {
       () => (trusted.length > 0 ? [trustedByAgeEntry(`${ecosystem}:${name}`, trusted, now)] : []),
     );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
-    const byVersion = new Map(releases.map((r) => [r.version, r]));
-    const withArtifacts = observed.flatMap((o) => {
-      const release = byVersion.get(o.version);
-      return release && o.artifacts?.length ? [{ release, artifacts: o.artifacts }] : [];
-    });
+    // (npm lists none at first sight: its thousands of old tarballs are recorded when first fetched.)
+    const byVersion = observed.some((o) => o.artifacts?.length) ? new Map(releases.map((r) => [r.version, r])) : null;
+    const withArtifacts = byVersion
+      ? observed.flatMap((o) => {
+          const release = byVersion.get(o.version);
+          return release && o.artifacts?.length ? [{ release, artifacts: o.artifacts }] : [];
+        })
+      : [];
     if (withArtifacts.length > 0)
       await this.deps.store.recordManyArtifacts(
         withArtifacts.map((o) => ({ releaseId: o.release.id, artifacts: o.artifacts })),

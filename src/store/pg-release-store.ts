@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mustExist } from '../must-exist.js';
-import { metaTexts, recordedRelease } from './recorded-release.js';
+import { newRelease, writtenMetas } from './recorded-release.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
 import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
@@ -157,10 +157,10 @@ function ms(at: Date | null): number | null {
  * one string for the driver rather than seven arrays of hundreds of elements, each escaped on its
  * own. `meta` is JSON already. Without a first state a row is due at once, so the sweeper records one.
  */
-function newRowsJson(rows: { o: ObservedRelease; facts: ReleaseFacts; initial: InitialState | undefined; meta: string }[]): string {
+function newRowsJson(rows: { release: Release; initial: InitialState | undefined; meta: string }[]): string {
   const text = (value: string | null) => JSON.stringify(value);
-  const row = ({ o, facts, initial, meta }: (typeof rows)[number]) =>
-    `{"v":${text(o.version)},"p":${ms(o.publishedAt)},"a":${text(facts.analysis)},"m":${meta},"st":${text(initial?.state ?? null)},` +
+  const row = ({ release, initial, meta }: (typeof rows)[number]) =>
+    `{"v":${text(release.version)},"p":${ms(release.publishedAt)},"a":${text(release.analysis)},"m":${meta},"st":${text(initial?.state ?? null)},` +
     `"hu":${ms(initial?.holdUntil ?? null)},"nc":${ms(initial ? initial.nextChangeAt : dueNow)}}`;
   return `[${rows.map(row).join(',')}]`;
 }
@@ -452,23 +452,15 @@ export class PgReleaseStore implements ReleaseStore {
     }
     if (fresh.size === 0 && fills.length === 0) return { releases: known.map(toRelease), added: [] };
 
-    const metaText = metaTexts();
+    const metaOf = writtenMetas();
+    const clockFloorAt = lastRead;
+    // Each new release built once, as it will read back (see newRelease), and judged as such.
     const list = [...fresh.values()].map((o) => {
-      const facts: ReleaseFacts = {
-        ecosystem,
-        name,
-        version: o.version,
-        publishedAt: o.publishedAt,
-        firstSeenAt: now,
-        clockFloorAt: lastRead,
-        analysis: initialAnalysis(o),
-        findings: [],
-        decision: null,
-        withdrawnAt: null,
-      };
-      return { o, facts, initial: initialState?.(facts), meta: metaText(o.meta) };
+      const meta = metaOf(o.meta);
+      const release = newRelease(ecosystem, name, o, now, clockFloorAt, initialAnalysis(o), meta.object);
+      return { release, initial: initialState?.(release), meta: meta.text };
     });
-    const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.o.version, entry: x.initial.audit }] : []));
+    const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.release.version, entry: x.initial.audit }] : []));
     // Entries about the whole read (releases trusted by age); written only when this call inserts rows.
     const closing = list.length > 0 ? (closingAudit?.() ?? []) : [];
     // One statement, so one round trip and atomic without a transaction: the publish times learned
@@ -503,17 +495,13 @@ export class PgReleaseStore implements ReleaseStore {
       const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
       return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
     }
-    // The rows inserted as they were written (see recordedRelease).
-    const given = new Map(list.map((x) => [x.o.version, x]));
-    const metas = new Map<string, Record<string, unknown>>();
+    // The rows inserted as they were built (see newRelease), with their ids.
+    const given = new Map(list.map((x) => [x.release.version, x.release]));
     const added: Release[] = [];
     const releases = rows.map((r) => {
       if (r.source !== 'added') return toRelease(r);
-      const x = mustExist(given.get(r.version), `new release ${name}@${r.version} as given`);
-      const release = recordedRelease(
-        { id: r.id, ecosystem, name, version: r.version, publishedAt: x.o.publishedAt, firstSeenAt: now, clockFloorAt: lastRead, analysis: x.facts.analysis, meta: x.meta },
-        metas,
-      );
+      const release = mustExist(given.get(r.version), `new release ${name}@${r.version} as given`);
+      release.id = r.id;
       added.push(release);
       return release;
     });

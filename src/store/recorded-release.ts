@@ -1,31 +1,37 @@
-import { noFindings, type Release } from '../domain/release.js';
-
-/** What recordSeen wrote for a new release, with the meta as the JSON text it stored. */
-export type WrittenRelease = Pick<Release, 'id' | 'ecosystem' | 'name' | 'version' | 'publishedAt' | 'firstSeenAt' | 'clockFloorAt' | 'analysis'> & { meta: string };
+import type { Ecosystem } from '../domain/ecosystem.js';
+import { noFindings, type AnalysisState, type Release } from '../domain/release.js';
+import type { ObservedRelease } from './release-store.js';
 
 /**
- * A release recordSeen just inserted, as the store would read it back, built from what it wrote
- * rather than read: at first sight that is hundreds of rows. No findings, analysis result or
- * decision yet; an invalid publish time is stored as none. Dates are shared, not copied, and so is
- * each distinct meta, parsed once into `metas` for all of a package's new releases.
+ * A release recordSeen is about to insert, as the store will read it back, built from what it
+ * writes rather than read: at first sight that is hundreds of rows. Its `id` is 0 until the row is
+ * inserted (the store sets it then). The same object is what the first state is decided on, so a
+ * release is judged on exactly what is stored: an invalid publish time is stored, and judged, as
+ * none. No findings, analysis result or decision yet; dates are shared, not copied.
  *
  * The properties are spelled out in the order the stores' row readers give them, so a release
  * built here and one read back share one shape: the code that reads releases (status, policy,
  * rendering) then sees one kind of object, not two.
  */
-export function recordedRelease(written: WrittenRelease, metas: Map<string, Record<string, unknown>>): Release {
-  let meta = metas.get(written.meta);
-  if (!meta) metas.set(written.meta, (meta = JSON.parse(written.meta) as Record<string, unknown>));
-  const { publishedAt } = written;
+export function newRelease(
+  ecosystem: Ecosystem,
+  name: string,
+  observed: ObservedRelease,
+  firstSeenAt: Date,
+  clockFloorAt: Date | null,
+  analysis: AnalysisState,
+  meta: Record<string, unknown>,
+): Release {
+  const { publishedAt } = observed;
   return {
-    id: written.id,
-    ecosystem: written.ecosystem,
-    name: written.name,
-    version: written.version,
+    id: 0,
+    ecosystem,
+    name,
+    version: observed.version,
     publishedAt: publishedAt && !Number.isNaN(publishedAt.getTime()) ? publishedAt : null,
-    firstSeenAt: written.firstSeenAt,
-    clockFloorAt: written.clockFloorAt,
-    analysis: written.analysis,
+    firstSeenAt,
+    clockFloorAt,
+    analysis,
     findings: noFindings,
     analyzedAt: null,
     baselineVersion: null,
@@ -35,17 +41,26 @@ export function recordedRelease(written: WrittenRelease, metas: Map<string, Reco
   };
 }
 
+/** An observed meta as a store writes it (JSON text) and as its new releases carry it (parsed from that text). */
+export interface WrittenMeta {
+  text: string;
+  object: Record<string, unknown>;
+}
+
 /**
- * The stored JSON text of each observed meta, computed once per meta object: the versions of a
- * package that share one meta object (most of them) share its text, so a first sight of hundreds
- * of releases stringifies a handful, and `recordedRelease` parses each text once.
+ * Each observed meta's stored text and its parsed copy, computed once per meta object: the
+ * versions of a package that share one meta object (most of them) share both, so a first sight of
+ * hundreds of releases stringifies and parses a handful. The copy is parsed from the text, so a
+ * new release carries what a read of its row would give, not the caller's object.
  */
-export function metaTexts(): (meta: Record<string, unknown> | undefined) => string {
-  const texts = new Map<object, string>();
+export function writtenMetas(): (meta: Record<string, unknown> | undefined) => WrittenMeta {
+  const written = new Map<object | undefined, WrittenMeta>();
   return (meta) => {
-    if (!meta) return '{}';
-    let text = texts.get(meta);
-    if (text === undefined) texts.set(meta, (text = JSON.stringify(meta)));
-    return text;
+    let w = written.get(meta);
+    if (!w) {
+      const text = meta ? JSON.stringify(meta) : '{}';
+      written.set(meta, (w = { text, object: JSON.parse(text) as Record<string, unknown> }));
+    }
+    return w;
   };
 }

@@ -6,7 +6,7 @@ import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
 import { FileDocumentStore } from './file-document-store.js';
-import { metaTexts, recordedRelease } from './recorded-release.js';
+import { newRelease, writtenMetas } from './recorded-release.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { Statement } from 'better-sqlite3';
 import { migrateSqlite } from './sqlite-migrate.js';
@@ -357,44 +357,34 @@ export class SqliteReleaseStore implements ReleaseStore {
       let lastRead: number | null = null;
       for (const r of rows) if (r.first_seen_at < now.getTime() && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
       const clockFloorAt = toDate(lastRead);
-      const added: Release[] = [];
       const refilled = new Set<number>();
       // New rows are written a batch at a time (one multi-row INSERT each): at a package's first
       // sight that is hundreds of releases, and one statement per row was most of recording them.
-      const fresh: { version: string; publishedAt: Date | null; analysis: AnalysisState; meta: string }[] = [];
-      const params: unknown[] = [];
+      // Each is built once, as it will read back (see newRelease), and judged as such.
+      const added: Release[] = [];
+      const batches: unknown[][] = [];
       const audits: NewAuditEntry[] = [];
       const inserted = new Map<string, number>();
-      const metaText = metaTexts();
+      const metaOf = writtenMetas();
       // A version listed twice is one release: the last listing counts, as in a JSON object.
       const listed = new Map<string, ObservedRelease>();
       for (const x of observed) listed.set(x.version, x);
       for (const o of listed.values()) {
         const row = existing.get(o.version);
         if (!row) {
-          const release: ReleaseFacts = {
-            ecosystem,
-            name,
-            version: o.version,
-            publishedAt: o.publishedAt,
-            firstSeenAt: now,
-            clockFloorAt,
-            analysis: initialAnalysis(o),
-            findings: [],
-            decision: null,
-            withdrawnAt: null,
-          };
+          const meta = metaOf(o.meta);
+          const release = newRelease(ecosystem, name, o, now, clockFloorAt, initialAnalysis(o), meta.object);
           const initial = initialState?.(release);
-          const meta = metaText(o.meta);
-          params.push(
+          if (added.length % insertBatchRows === 0) batches.push([]);
+          batches[batches.length - 1]!.push(
             ecosystem,
             name,
             o.version,
-            o.publishedAt?.getTime() ?? null,
+            release.publishedAt?.getTime() ?? null,
             now.getTime(),
             lastRead,
             release.analysis,
-            meta,
+            meta.text,
             initial?.state ?? null,
             initial?.holdUntil?.getTime() ?? null,
             // Without a first state it is due at once, so the sweeper records one.
@@ -402,27 +392,29 @@ export class SqliteReleaseStore implements ReleaseStore {
           );
           if (initial?.audit) audits.push(initial.audit);
           if (initial) inserted.set(initial.state, (inserted.get(initial.state) ?? 0) + 1);
-          fresh.push({ version: o.version, publishedAt: o.publishedAt, analysis: release.analysis, meta });
+          added.push(release);
         } else if (row.published_at === null && o.publishedAt && !refilled.has(row.id)) {
           // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
           this.stmts.fillPublished.run(o.publishedAt.getTime(), JSON.stringify(o.meta ?? JSON.parse(row.meta)), row.id);
           refilled.add(row.id);
         }
       }
-      const ids = new Map<string, number>();
-      for (let from = 0; from < fresh.length; from += insertBatchRows) {
-        const n = Math.min(insertBatchRows, fresh.length - from);
-        const batch = params.slice(from * insertColumns, (from + n) * insertColumns);
-        for (const r of this.insertRows(n).all(...batch) as { id: number; version: string }[]) ids.set(r.version, r.id);
+      // The ids, matched by version: RETURNING gives the rows in no promised order (in practice
+      // the order of VALUES, so the position is tried first).
+      let from = 0;
+      for (const batch of batches) {
+        const n = batch.length / insertColumns;
+        const rows = this.insertRows(n).all(...batch) as { id: number; version: string }[];
+        const inOrder = rows.length === n && rows.every((r, k) => r.version === added[from + k]!.version);
+        const byVersion = inOrder ? null : new Map(rows.map((r) => [r.version, r.id]));
+        for (let k = 0; k < n; k++) {
+          const release = added[from + k]!;
+          release.id = byVersion ? mustExist(byVersion.get(release.version), `the id of new release ${name}@${release.version}`) : rows[k]!.id;
+        }
+        from += n;
       }
       for (const [state, n] of inserted) this.stmts.countInserted.run(ecosystem, state, n);
       for (const entry of audits) this.insertAudit(entry);
-      // The new rows as they were written, without reading them back.
-      const metas = new Map<string, Record<string, unknown>>();
-      for (const f of fresh) {
-        const id = mustExist(ids.get(f.version), `the id of new release ${name}@${f.version}`);
-        added.push(recordedRelease({ id, ecosystem, name, version: f.version, publishedAt: f.publishedAt, firstSeenAt: now, clockFloorAt, analysis: f.analysis, meta: f.meta }, metas));
-      }
       for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
       // Known rows as read (those whose publish time was just filled read again), then the new ones.
       const known = rows.map((r) => (refilled.has(r.id) ? toRelease(mustExist(this.stmts.byId.get(r.id), `release #${r.id} just updated`)) : toRelease(r)));

@@ -96,6 +96,7 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
   const distTags: Record<string, string> = {};
   for (const [tag, version] of Object.entries(parseObject(raw, top.get('dist-tags')) ?? {})) if (typeof version === 'string') distTags[tag] = version;
   const modified = time.get('modified');
+  let byFilename: Map<string, UpstreamVersion> | null = null;
 
   return {
     name,
@@ -103,7 +104,10 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
     // Kept with the packument: plain members, so the index of the versions is not kept with them.
     members: indexed.map(plainMember),
     versions,
-    byFilename: new Map([...versions.values()].map((v) => [v.filename, v])),
+    // Built when a tarball is first asked for: most packuments read are only rendered.
+    get byFilename() {
+      return (byFilename ??= new Map([...versions.values()].map((v) => [v.filename, v])));
+    },
     timeMembers: timeMembers.map(plainMember),
     distTags,
     modified: modified ? stringValue(raw, modified) : null,
@@ -162,8 +166,9 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   const npmUser = parseObject(raw, npmUserMember);
   const publishedMember = time.get(version);
   const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
-  const published = publishedText !== null ? new Date(publishedText) : null;
-  return new PackumentVersion(raw, tarball, integrity, shasum, {
+  // The shasum alone answers for most versions; the longer integrity string is decoded only without one.
+  const digestsKnown = hasDigests({ shasum: stringValue(raw, shasum) ?? undefined }) || hasDigests({ integrity: stringValue(raw, integrity) ?? undefined });
+  return new PackumentVersion(raw, name, tarball, integrity, shasum, {
     version,
     keyStart: member.keyStart,
     valueStart: member.valueStart,
@@ -172,11 +177,11 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
     corgiRanges: corgiRanges.slice(),
     corgiBytes,
     tarballValues: tarballValues.slice(),
-    publishedMs: published ? published.getTime() : Number.NaN,
-    filename: tarballFilename(name, version),
+    // As `new Date(text).getTime()` would give, without the Date.
+    publishedMs: publishedText !== null ? Date.parse(publishedText) : Number.NaN,
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
     hasProvenance: !!(attestations && jsonValue(raw, attestations)),
-    hasDigests: hasDigests({ integrity: stringValue(raw, integrity) ?? undefined, shasum: stringValue(raw, shasum) ?? undefined }),
+    hasDigests: digestsKnown,
     addInstallScriptFlag: !hasFlag && installScripts.some((s) => typeof scripts?.[s] === 'string'),
   });
 }
@@ -196,7 +201,6 @@ class PackumentVersion implements UpstreamVersion {
   tarballValues: number[];
   /** `publishedAt` as a number (NaN for none): a Date per version cost about a hundred bytes, kept. */
   private readonly publishedMs: number;
-  filename: string;
   publisher: string | null;
   hasProvenance: boolean;
   hasDigests: boolean;
@@ -213,10 +217,11 @@ class PackumentVersion implements UpstreamVersion {
 
   constructor(
     private readonly raw: Buffer,
+    private readonly packageName: string,
     tarball: JsonMember | undefined,
     integrity: JsonMember | undefined,
     shasum: JsonMember | undefined,
-    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests' | 'publishedAt'> & { publishedMs: number },
+    fields: Omit<UpstreamVersion, 'listedTarball' | 'digests' | 'publishedAt' | 'filename'> & { publishedMs: number },
   ) {
     this.version = fields.version;
     this.keyStart = fields.keyStart;
@@ -226,7 +231,6 @@ class PackumentVersion implements UpstreamVersion {
     this.corgiBytes = fields.corgiBytes;
     this.tarballValues = fields.tarballValues;
     this.publishedMs = fields.publishedMs;
-    this.filename = fields.filename;
     this.publisher = fields.publisher;
     this.hasProvenance = fields.hasProvenance;
     this.hasDigests = fields.hasDigests;
@@ -241,6 +245,11 @@ class PackumentVersion implements UpstreamVersion {
 
   get publishedAt(): Date | null {
     return Number.isNaN(this.publishedMs) ? null : new Date(this.publishedMs);
+  }
+
+  /** Spelled when asked for (a tarball request), not kept per version. */
+  get filename(): string {
+    return tarballFilename(this.packageName, this.version);
   }
 
   get listedTarball(): unknown {
