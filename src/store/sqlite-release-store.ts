@@ -375,8 +375,9 @@ export class SqliteReleaseStore implements ReleaseStore {
           const meta = metaOf(o.meta);
           const release = newRelease(ecosystem, name, o, now, clockFloorAt, initialAnalysis(o), meta.object);
           const initial = initialState?.(release);
-          if (added.length % insertBatchRows === 0) batches.push([]);
-          batches[batches.length - 1]!.push(
+          let batch = batches[batches.length - 1];
+          if (!batch || added.length % insertBatchRows === 0) batches.push((batch = []));
+          batch.push(
             ecosystem,
             name,
             o.version,
@@ -405,11 +406,11 @@ export class SqliteReleaseStore implements ReleaseStore {
       for (const batch of batches) {
         const n = batch.length / insertColumns;
         const rows = this.insertRows(n).all(...batch) as { id: number; version: string }[];
-        const inOrder = rows.length === n && rows.every((r, k) => r.version === added[from + k]!.version);
+        const inOrder = rows.length === n && rows.every((r, k) => r.version === added[from + k]?.version);
         const byVersion = inOrder ? null : new Map(rows.map((r) => [r.version, r.id]));
         for (let k = 0; k < n; k++) {
-          const release = added[from + k]!;
-          release.id = byVersion ? mustExist(byVersion.get(release.version), `the id of new release ${name}@${release.version}`) : rows[k]!.id;
+          const release = mustExist(added[from + k], `new release #${from + k} of ${name}`);
+          release.id = mustExist(byVersion ? byVersion.get(release.version) : rows[k]?.id, `the id of new release ${name}@${release.version}`);
         }
         from += n;
       }
