@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AirlockError } from '../errors.js';
 import { mustExist } from '../must-exist.js';
 import { newRelease, writtenMetas } from './recorded-release.js';
 import type pg from 'pg';
@@ -500,7 +501,9 @@ export class PgReleaseStore implements ReleaseStore {
     const added: Release[] = [];
     const releases = rows.map((r) => {
       if (r.source !== 'added') return toRelease(r);
-      const release = mustExist(given.get(r.version), `new release ${name}@${r.version} as given`);
+      const release = given.get(r.version);
+      // (Checked here, not with mustExist: its message would be spelled for every row.)
+      if (!release) throw new AirlockError('EINTERNAL', `internal error: new release ${name}@${r.version} is missing from what was given`);
       release.id = r.id;
       added.push(release);
       return release;

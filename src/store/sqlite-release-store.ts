@@ -1,3 +1,4 @@
+import { AirlockError } from '../errors.js';
 import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
 import type { Decision } from '../domain/decision.js';
 import type { ReleaseState, StateCount } from '../domain/release-state.js';
@@ -409,8 +410,11 @@ export class SqliteReleaseStore implements ReleaseStore {
         const inOrder = rows.length === n && rows.every((r, k) => r.version === added[from + k]?.version);
         const byVersion = inOrder ? null : new Map(rows.map((r) => [r.version, r.id]));
         for (let k = 0; k < n; k++) {
-          const release = mustExist(added[from + k], `new release #${from + k} of ${name}`);
-          release.id = mustExist(byVersion ? byVersion.get(release.version) : rows[k]?.id, `the id of new release ${name}@${release.version}`);
+          const release = added[from + k];
+          const id = release && (byVersion ? byVersion.get(release.version) : rows[k]?.id);
+          // (Checked here, not with mustExist: its message would be spelled for every row.)
+          if (!release || id === undefined) throw new AirlockError('EINTERNAL', `internal error: the id of a new release of ${name} is missing`);
+          release.id = id;
         }
         from += n;
       }
