@@ -5,7 +5,7 @@ import { recomputeDistTags } from './dist-tags.js';
 import type { PackageSnapshot } from './npm-index.js';
 import { renderCorgi, renderFull, type PackumentView } from './render-packument.js';
 import { packedIncludes, packVersions, unpackVersions } from './packed-versions.js';
-import { publicTarballUrl } from './tarball-url.js';
+import { PublicTarballUrls } from './tarball-url.js';
 import { visibleVersions } from './visible-versions.js';
 
 export type Variant = 'full' | 'corgi';
@@ -84,7 +84,7 @@ export class PackumentCache {
       shows: (version) => packedIncludes(packed, version),
       held,
       distTags: recomputeDistTags(snapshot.packument.distTags, visible),
-      tarballUrl: (version) => publicTarballUrl(publicUrl, name, version),
+      tarballs: new PublicTarballUrls(publicUrl, name),
       revision: snapshot.revision,
       policy,
       validUntil: changesAt?.getTime() ?? Number.POSITIVE_INFINITY,
@@ -110,7 +110,7 @@ export class PackumentCache {
     const existing = view.documents[variant];
     if (existing) return existing;
     // The version list unpacked once for this render.
-    const shown: PackumentView = { visible: view.visible, held: view.held, distTags: view.distTags, tarballUrl: view.tarballUrl };
+    const shown: PackumentView = { visible: view.visible, held: view.held, distTags: view.distTags, tarballs: view.tarballs };
     const doc = renderedDocument(variant === 'corgi' ? renderCorgi(snapshot.packument, shown) : renderFull(snapshot.packument, shown));
     view.documents[variant] = doc;
     this.views.addDocument(snapshot.name, view, doc);

@@ -13,14 +13,22 @@ export interface UpstreamVersion {
   valueStart: number;
   valueEnd: number;
   /**
-   * Byte ranges (`start, end` pairs, in order) of the fields abbreviated documents keep; fields
-   * next to each other upstream are one range, the comma between them included.
+   * Byte ranges (`start, end` pairs) of the packument's versions, all in one array: a version's
+   * are the entries from its `…At` index up to (not including) its `…End` index. One array for the
+   * document, not two small ones per version (most of the garbage of reading it, once).
    */
-  corgiRanges: number[];
-  /** The bytes of `corgiRanges` together (to size a rendered document). */
+  ranges: readonly number[];
+  /**
+   * In `ranges`: the fields abbreviated documents keep, in order; fields next to each other
+   * upstream are one range, the comma between them included.
+   */
+  corgiAt: number;
+  corgiEnd: number;
+  /** The bytes of the corgi ranges together (to size a rendered document). */
   corgiBytes: number;
-  /** Byte ranges (`start, end` pairs, in order) of every `dist.tarball` value; all are rewritten. */
-  tarballValues: number[];
+  /** In `ranges`: every `dist.tarball` value, in order; all are rewritten. */
+  tarballsAt: number;
+  tarballsEnd: number;
   /** `time[version]`, or null when upstream gave none (the cooldown then runs from first sight). */
   publishedAt: Date | null;
   /** `dist.tarball` as upstream listed it. */
@@ -84,11 +92,12 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
   const timeMembers = timeMember?.members ?? [];
   const time = lastByKey(timeMembers);
   const versions = new Map<string, UpstreamVersion>();
+  const ranges: number[] = [];
 
   for (const member of top.get('versions')?.members ?? []) {
     const version = member.key;
     versions.delete(version); // a repeated key: the last one counts
-    const entry = member.members && isWellFormedVersion(version) ? readVersion(name, raw, member, member.members, time) : null;
+    const entry = member.members && isWellFormedVersion(version) ? readVersion(name, raw, member, member.members, time, ranges) : null;
     if (entry) versions.set(version, entry);
     else skipped(`npm:${name}: skipping upstream version "${version.slice(0, 100)}": not a semver version with a dist object`);
   }
@@ -114,7 +123,7 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
   };
 }
 
-function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>): PackumentVersion | null {
+function readVersion(name: string, raw: Buffer, member: JsonMember, fields: IndexedMember[], time: Map<string, JsonMember>, ranges: number[]): PackumentVersion | null {
   const version = member.key;
   // The members Airlock reads, the last of each key (one backward pass: no map per version).
   let distMember: IndexedMember | undefined;
@@ -132,7 +141,8 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   const dist = distMember?.members;
   if (!dist) return null;
 
-  const corgiRanges: number[] = [];
+  // Appended to the document's ranges; a version left out (no dist) has returned before this.
+  const corgiAt = ranges.length;
   let corgiBytes = 0;
   let lastEnd = -1;
   for (let i = 0; i < fields.length; i++) {
@@ -140,15 +150,15 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
     if (!f || !corgiVersionFields.has(f.key) || repeatedLater(fields, f.key, i)) continue;
     corgiBytes += f.valueEnd - f.keyStart;
     // The member right after the previous kept one: extend that range over the comma between.
-    if (lastEnd >= 0 && onlyCommaBetween(raw, lastEnd, f.keyStart)) corgiRanges[corgiRanges.length - 1] = f.valueEnd;
-    else corgiRanges.push(f.keyStart, f.valueEnd);
+    if (lastEnd >= 0 && onlyCommaBetween(raw, lastEnd, f.keyStart)) ranges[ranges.length - 1] = f.valueEnd;
+    else ranges.push(f.keyStart, f.valueEnd);
     lastEnd = f.valueEnd;
   }
   // Every tarball member of every dist object is rewritten, so no duplicate can point a client elsewhere.
-  const tarballValues: number[] = [];
+  const corgiEnd = ranges.length;
   for (const f of fields) {
     if (f.key !== 'dist' || !f.members) continue;
-    for (const d of f.members) if (d.key === 'tarball') tarballValues.push(d.valueStart, d.valueEnd);
+    for (const d of f.members) if (d.key === 'tarball') ranges.push(d.valueStart, d.valueEnd);
   }
   let tarball: JsonMember | undefined;
   let integrity: JsonMember | undefined;
@@ -173,16 +183,18 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
     keyStart: member.keyStart,
     valueStart: member.valueStart,
     valueEnd: member.valueEnd,
-    // Exact-size copies: arrays grown by push keep spare capacity, per version.
-    corgiRanges: corgiRanges.slice(),
+    ranges,
+    corgiAt,
+    corgiEnd,
     corgiBytes,
-    tarballValues: tarballValues.slice(),
+    tarballsAt: corgiEnd,
+    tarballsEnd: ranges.length,
     // As `new Date(text).getTime()` would give, without the Date.
     publishedMs: publishedText !== null ? Date.parse(publishedText) : Number.NaN,
     publisher: typeof npmUser?.name === 'string' ? npmUser.name : null,
     hasProvenance: !!(attestations && jsonValue(raw, attestations)),
     hasDigests: digestsKnown,
-    addInstallScriptFlag: !hasFlag && installScripts.some((s) => typeof scripts?.[s] === 'string'),
+    addInstallScriptFlag: !hasFlag && scripts !== null && hasInstallScript(scripts),
   });
 }
 
@@ -196,9 +208,12 @@ class PackumentVersion implements UpstreamVersion {
   keyStart: number;
   valueStart: number;
   valueEnd: number;
-  corgiRanges: number[];
+  ranges: readonly number[];
+  corgiAt: number;
+  corgiEnd: number;
   corgiBytes: number;
-  tarballValues: number[];
+  tarballsAt: number;
+  tarballsEnd: number;
   /** `publishedAt` as a number (NaN for none): a Date per version cost about a hundred bytes, kept. */
   private readonly publishedMs: number;
   publisher: string | null;
@@ -227,9 +242,12 @@ class PackumentVersion implements UpstreamVersion {
     this.keyStart = fields.keyStart;
     this.valueStart = fields.valueStart;
     this.valueEnd = fields.valueEnd;
-    this.corgiRanges = fields.corgiRanges;
+    this.ranges = fields.ranges;
+    this.corgiAt = fields.corgiAt;
+    this.corgiEnd = fields.corgiEnd;
     this.corgiBytes = fields.corgiBytes;
-    this.tarballValues = fields.tarballValues;
+    this.tarballsAt = fields.tarballsAt;
+    this.tarballsEnd = fields.tarballsEnd;
     this.publishedMs = fields.publishedMs;
     this.publisher = fields.publisher;
     this.hasProvenance = fields.hasProvenance;
@@ -263,6 +281,12 @@ class PackumentVersion implements UpstreamVersion {
     });
     return this.decoded;
   }
+}
+
+/** Whether `scripts` has an install script (a loop, not a closure made per version). */
+function hasInstallScript(scripts: Record<string, unknown>): boolean {
+  for (const s of installScripts) if (typeof scripts[s] === 'string') return true;
+  return false;
 }
 
 /** Whether a member after `fields[i]` has its `key` (then that one counts, as in every JSON parser). */

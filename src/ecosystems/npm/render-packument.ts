@@ -4,14 +4,15 @@ import type { NpmPolicyRestrictions } from './npm-wire.js';
 import type { UpstreamPackument, UpstreamVersion } from './read-packument.js';
 import type { HeldVersion } from './visible-versions.js';
 import { heldReleasesMessage } from './held-error.js';
+import type { PublicTarballUrls } from './tarball-url.js';
 
 /** What a rendered document shows: the visible versions, their tags, and the held ones npm should explain. */
 export interface PackumentView {
   visible: readonly string[];
   distTags: Record<string, string>;
   held: readonly HeldVersion[];
-  /** Airlock's URL for a version's tarball. */
-  tarballUrl: (version: string) => string;
+  /** Airlock's URLs for the package's tarballs. */
+  tarballs: PublicTarballUrls;
 }
 
 /**
@@ -61,7 +62,7 @@ export function renderCorgi(p: UpstreamPackument, view: PackumentView): Buffer {
 }
 
 /** One version object, as `/npm/<name>/<version>` serves it. */
-export function renderVersion(p: UpstreamPackument, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): Buffer {
+export function renderVersion(p: UpstreamPackument, v: UpstreamVersion, view: Pick<PackumentView, 'tarballs'>): Buffer {
   const out = new Chunks(p.raw, v.valueEnd - v.valueStart + urlBytes);
   fullVersion(out, v, view);
   return out.concat();
@@ -86,35 +87,37 @@ function versionsMember(out: Chunks, p: UpstreamPackument, view: PackumentView, 
   out.text('}');
 }
 
-function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 'tarballUrl'>): void {
-  withTarballs(out, v, v.valueStart, v.valueEnd, view.tarballUrl(v.version));
+function fullVersion(out: Chunks, v: UpstreamVersion, view: Pick<PackumentView, 'tarballs'>): void {
+  withTarballs(out, v, v.valueStart, v.valueEnd, view.tarballs);
 }
 
 function corgiVersion(out: Chunks, v: UpstreamVersion, view: PackumentView): void {
   out.text('{');
-  const url = view.tarballUrl(v.version);
   // Flat [start, end, start, end, …] pairs.
-  for (let i = 0; i + 1 < v.corgiRanges.length; i += 2) {
-    const start = v.corgiRanges[i];
-    const end = v.corgiRanges[i + 1];
+  for (let i = v.corgiAt; i + 1 < v.corgiEnd; i += 2) {
+    const start = v.ranges[i];
+    const end = v.ranges[i + 1];
     if (start === undefined || end === undefined) break;
-    if (i > 0) out.text(',');
-    withTarballs(out, v, start, end, url);
+    if (i > v.corgiAt) out.text(',');
+    withTarballs(out, v, start, end, view.tarballs);
   }
-  if (v.addInstallScriptFlag) out.text(`${v.corgiRanges.length > 0 ? ',' : ''}"hasInstallScript":true`);
+  if (v.addInstallScriptFlag) out.text(`${v.corgiEnd > v.corgiAt ? ',' : ''}"hasInstallScript":true`);
   out.text('}');
 }
 
-/** Upstream bytes from `start` to `end`, with each `dist.tarball` value inside replaced by `url`. */
-function withTarballs(out: Chunks, v: UpstreamVersion, start: number, end: number, url: string): void {
+/** Upstream bytes from `start` to `end`, with each `dist.tarball` value inside replaced by Airlock's URL for the version. */
+function withTarballs(out: Chunks, v: UpstreamVersion, start: number, end: number, tarballs: PublicTarballUrls): void {
   let at = start;
-  for (let i = 0; i + 1 < v.tarballValues.length; i += 2) {
-    const tStart = v.tarballValues[i];
-    const tEnd = v.tarballValues[i + 1];
+  for (let i = v.tarballsAt; i + 1 < v.tarballsEnd; i += 2) {
+    const tStart = v.ranges[i];
+    const tEnd = v.ranges[i + 1];
     if (tStart === undefined || tEnd === undefined) break;
     if (tStart < start || tEnd > end) continue;
     out.raw(at, tStart);
-    out.text(JSON.stringify(url));
+    // The URL as a JSON string, written in parts: no string per version.
+    out.text(tarballs.jsonPrefix);
+    out.text(tarballs.jsonRest(v.version));
+    out.text('.tgz"');
     at = tEnd;
   }
   out.raw(at, end);

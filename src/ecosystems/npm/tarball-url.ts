@@ -11,7 +11,37 @@ export function tarballFilename(name: string, version: string): string {
  * record it stay portable between registries.
  */
 export function publicTarballUrl(publicUrl: URL, name: string, version: string): string {
-  return `${publicUrl.href}npm/${name}/-/${encodeURIComponent(tarballFilename(name, version))}`;
+  return new PublicTarballUrls(publicUrl, name).url(version);
+}
+
+/**
+ * The public tarball URLs of one package (see publicTarballUrl), with their common start spelled
+ * once: a render writes one per version it shows, straight into the document as JSON.
+ */
+export class PublicTarballUrls {
+  /** Everything before the version: `<publicUrl>npm/<name>/-/<unscoped>-`. */
+  readonly prefix: string;
+  /** `prefix` as the start of a JSON string (its opening quote, no closing one). */
+  readonly jsonPrefix: string;
+
+  constructor(publicUrl: URL, name: string) {
+    this.prefix = `${publicUrl.href}npm/${name}/-/${encodeURIComponent(unscopedName(name))}-`;
+    this.jsonPrefix = JSON.stringify(this.prefix).slice(0, -1);
+  }
+
+  url(version: string): string {
+    return `${this.prefix}${encodedVersion(version)}.tgz`;
+  }
+
+  /** The rest of a URL's JSON string after `jsonPrefix`: no quote or backslash can be in it (it is URL-encoded). */
+  jsonRest(version: string): string {
+    return encodedVersion(version);
+  }
+}
+
+/** The version as encodeURIComponent spells it, without a new string for the usual one that needs no escape. */
+function encodedVersion(version: string): string {
+  return /^[0-9A-Za-z._~-]*$/.test(version) ? version : encodeURIComponent(version);
 }
 
 /**
