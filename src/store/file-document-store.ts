@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CachedDocument } from './release-store.js';
 
@@ -15,20 +16,26 @@ interface DocumentHeader {
 
 /**
  * Cached upstream documents (npm packuments, PyPI project pages) as files, one per key, for the
- * embedded store. The bytes are written and read in Node's thread pool, so the event loop only
- * hands them over: at a first sight each document is tens or hundreds of kilobytes, and writing it
- * into the SQLite file was the larger part of recording a package's releases there.
+ * embedded store.
+ *
+ * Files are read and written with synchronous calls, as SQLite reads and writes its own file on
+ * the same thread: a document is tens or hundreds of kilobytes, in the page cache, so a read or a
+ * write is tens of microseconds. Through the thread pool each took four to six round trips, and
+ * on a two-core machine every one of them woke a pool thread that took the core from the event
+ * loop: more time than the copies themselves. Writes given in one turn of the event loop are made
+ * when it ends (after the responses that turn wrote); until then a read of the key answers with
+ * the document being written.
  *
  * A file is named by the sha256 of its key (so no key, however hostile, names a path of its own),
  * in a folder per first two hex digits. It holds one line of JSON (key, validators, fetch time,
  * body length) and then the body. Each write goes to a new name in `tmp/` and is renamed over the
- * old file, so a reader sees the old document or the new one, never a mix; writes of one key
- * happen in the order they were given. A file that is cut short, unreadable, or for another key
- * reads as absent: a cache miss, so upstream is asked again.
+ * old file, so a reader sees the old document or the new one, never a mix. A file that is cut
+ * short, unreadable, or for another key reads as absent: a cache miss, so upstream is asked again.
  */
 export class FileDocumentStore {
-  /** The latest write of each file still under way, so reads and later writes wait for it. */
-  private readonly writes = new Map<string, Promise<void>>();
+  /** Documents given and not yet written, by file: the latest of each key, with everyone waiting on it. */
+  private readonly pending = new Map<string, PendingWrite>();
+  private flushing = false;
   private readonly folders = new Set<string>();
   private sequence = 0;
 
@@ -41,10 +48,11 @@ export class FileDocumentStore {
 
   async get(key: string): Promise<CachedDocument | null> {
     const file = this.fileOf(key);
-    await this.writes.get(file)?.catch(() => {});
+    const pending = this.pending.get(file);
+    if (pending) return pending.key === key ? pending.doc : null;
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = readFileSync(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -53,17 +61,25 @@ export class FileDocumentStore {
     return parsed && parsed.key === key ? parsed.doc : null;
   }
 
-  /** Settles once the document is in place (or could not be written: the old one, if any, stays). */
+  /**
+   * Settles once the document is in place (or could not be written: the old one, if any, stays).
+   * A later document for the key given before this one is written replaces it: the file ends the
+   * same, and both settle together.
+   */
   put(key: string, doc: CachedDocument): Promise<void> {
     const file = this.fileOf(key);
-    const before = this.writes.get(file);
-    const write = (before ? before.catch(() => {}) : Promise.resolve()).then(() => this.write(file, key, doc));
-    this.writes.set(file, write);
-    const done = () => {
-      if (this.writes.get(file) === write) this.writes.delete(file);
-    };
-    write.then(done, done);
-    return write;
+    return new Promise((resolve, reject) => {
+      const pending = this.pending.get(file);
+      if (pending) {
+        pending.key = key;
+        pending.doc = doc;
+        pending.waiters.push({ resolve, reject });
+      } else this.pending.set(file, { key, doc, waiters: [{ resolve, reject }] });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   /** Every stored document, in no particular order (e.g. to copy the store elsewhere). */
@@ -95,9 +111,24 @@ export class FileDocumentStore {
     return removed;
   }
 
-  /** Waits for every write given so far. */
+  /** Writes every document given so far. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.writes.values()]);
+    this.flush();
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    const writes = [...this.pending];
+    this.pending.clear();
+    for (const [file, { key, doc, waiters }] of writes) {
+      try {
+        this.write(file, key, doc);
+      } catch (err) {
+        for (const w of waiters) w.reject(err as Error);
+        continue;
+      }
+      for (const w of waiters) w.resolve();
+    }
   }
 
   private fileOf(key: string): string {
@@ -105,30 +136,40 @@ export class FileDocumentStore {
     return path.join(this.root, name.slice(0, 2), name);
   }
 
-  private async write(file: string, key: string, doc: CachedDocument): Promise<void> {
+  private write(file: string, key: string, doc: CachedDocument): void {
     for (const folder of [this.temporaries, path.dirname(file)]) {
       if (this.folders.has(folder)) continue;
-      await mkdir(folder, { recursive: true });
+      mkdirSync(folder, { recursive: true });
       this.folders.add(folder);
     }
     const header: DocumentHeader = { key, etag: doc.etag, lastModified: doc.lastModified, fetchedAt: doc.fetchedAt.getTime(), length: doc.body.length };
     // A name no other write uses, in this process or another on the same folder.
     const temporary = path.join(this.temporaries, `${path.basename(file)}.${process.pid}.${++this.sequence}`);
     try {
-      const handle = await open(temporary, 'wx');
+      const fd = openSync(temporary, 'wx');
       try {
         // Each call writes all its bytes, the second after the first: the body is not copied.
-        await handle.writeFile(`${JSON.stringify(header)}\n`);
-        await handle.writeFile(doc.body);
+        writeFileSync(fd, `${JSON.stringify(header)}\n`);
+        writeFileSync(fd, doc.body);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
-      await rename(temporary, file);
+      renameSync(temporary, file);
     } catch (err) {
-      await rm(temporary, { force: true }).catch(() => {});
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // left for removeLeftovers; the write's own error is the one to report
+      }
       throw err;
     }
   }
+}
+
+interface PendingWrite {
+  key: string;
+  doc: CachedDocument;
+  waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
 /** A document file's key and document, or null when it is not a whole one. */
