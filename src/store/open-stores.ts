@@ -96,9 +96,14 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
   // opened when the sweeper or a job runner first follows it.
   const notifications = new PgNotifications(location.url, (message) => log(`PostgreSQL notifications: ${message}`));
   try {
+    // Beside the migrations, a few connections are opened at once for what a new process does
+    // first (its first sweep, recovery and requests run several queries together): otherwise each
+    // of those queries waits for a connection of its own, one after another.
+    const warm = warmPool(pool, startConnections);
     const store = await PgReleaseStore.open(pool, { notifications });
     const tokens = await PgTokenStore.open(pool);
     const jobs = await PgJobQueue.open(pool, { notifications });
+    await warm;
     return {
       store,
       tokens,
@@ -114,6 +119,15 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     await pool.end().catch(() => {});
     throw err;
   }
+}
+
+/** Connections a PostgreSQL pool opens at start (see warmPool). */
+const startConnections = 4;
+
+/** Opens `n` connections of the pool at once and returns them to it, idle; a failure is left to the first query. */
+async function warmPool(pool: import('pg').Pool, n: number): Promise<void> {
+  const clients = await Promise.allSettled(Array.from({ length: n }, () => pool.connect()));
+  for (const c of clients) if (c.status === 'fulfilled') c.value.release();
 }
 
 /** The blob store the settings name: files under `AIRLOCK_STORAGE/blobs`, or an S3 bucket. */
