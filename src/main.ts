@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   let policy = await loadPolicy(config.policyFile);
-  const stores = await openStores(config, (message) => logger.warn({ event: 'database' }, message));
+  const stores = await openStores(config, (message) => logger.warn({ event: 'database' }, message), { serve: true });
   const { store, tokens, blobs, jobs } = stores;
   const airlock = createApp({ config, store, tokens, blobs, jobs, clock: systemClock, policy: () => policy, logger });
   // On a shared database other replicas change releases too: follow their audit entries so this

@@ -68,7 +68,17 @@ export async function loadS3BlobStore() {
  * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
  * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
  */
-export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error): Promise<OpenedDatabase> {
+/** How a process uses the stores it opens. */
+export interface OpenOptions {
+  /**
+   * A server: on PostgreSQL the connection that hears other replicas' writes is opened at once,
+   * beside the migrations (waited for up to two seconds), rather than when first followed, so
+   * the first sweep already hears them. @default false (a CLI command)
+   */
+  serve?: boolean;
+}
+
+export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error, options: OpenOptions = {}): Promise<OpenedDatabase> {
   if (location.kind === 'sqlite') {
     const db = openSqlite(location.file);
     const store = new SqliteReleaseStore(db, { documentsDir: location.file === ':memory:' ? undefined : sqliteDocumentsDir(location.file) });
@@ -99,7 +109,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     // Beside the migrations, a few connections are opened at once for what a new process does
     // first (its first sweep, recovery and requests run several queries together): otherwise each
     // of those queries waits for a connection of its own, one after another.
-    const warm = warmPool(pool, startConnections);
+    const warm = Promise.all([warmPool(pool, startConnections), options.serve ? notifications.listen(listenWaitMs) : null]);
     const store = await PgReleaseStore.open(pool, { notifications });
     const tokens = await PgTokenStore.open(pool);
     const jobs = await PgJobQueue.open(pool, { notifications });
@@ -123,6 +133,8 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
 
 /** Connections a PostgreSQL pool opens at start (see warmPool). */
 const startConnections = 4;
+/** How long a server's start waits for its notification connection (it keeps trying after). */
+const listenWaitMs = 2000;
 
 /** Opens `n` connections of the pool at once and returns them to it, idle; a failure is left to the first query. */
 async function warmPool(pool: import('pg').Pool, n: number): Promise<void> {
@@ -151,8 +163,8 @@ export async function openBlobStore(settings: StoreSettings): Promise<{ blobs: B
 }
 
 /** Every store the settings name; the one factory the server and the CLI use. */
-export async function openStores(settings: StoreSettings, log?: (message: string) => void): Promise<Stores> {
-  const database = await openDatabase(databaseLocation(settings), log);
+export async function openStores(settings: StoreSettings, log?: (message: string) => void, options: OpenOptions = {}): Promise<Stores> {
+  const database = await openDatabase(databaseLocation(settings), log, options);
   const blobs = await openBlobStore(settings).catch(async (err: unknown) => {
     await database.close();
     throw err;

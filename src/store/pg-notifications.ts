@@ -16,13 +16,15 @@ export interface PgSubscriber {
 
 /**
  * The notifications the stores of one database follow, on one dedicated connection per process,
- * opened at the first subscription (a CLI command that subscribes to nothing opens none).
+ * opened at the first subscription or by `listen` (a CLI command that subscribes to nothing opens none).
  */
 export class PgNotifications {
   private listener: PgListener | null = null;
   private on = false;
   private closed = false;
   private readonly subscribers = new Map<PgChannel, Set<PgSubscriber>>();
+  /** Callers of `listen` waiting for the connection to be listening. */
+  private waiting: (() => void)[] = [];
 
   constructor(
     private readonly connectionString: string,
@@ -35,24 +37,55 @@ export class PgNotifications {
     this.subscribers.set(channel, set);
     set.add(subscriber);
     subscriber.listening(this.on);
-    if (!this.listener && !this.closed)
-      this.listener = listenOnChannels(this.connectionString, channels, (c, payload) => this.dispatch(c, payload), {
-        applicationName: 'airlock-store-listener',
-        name: 'store listener',
-        log: this.log,
-        onListening: (on) => {
-          this.on = on;
-          for (const s of [...this.subscribers.values()].flatMap((x) => [...x])) s.listening(on);
-        },
-      });
+    this.start();
     return () => set.delete(subscriber);
+  }
+
+  /**
+   * Opens the connection now rather than at the first subscription, and settles once it listens
+   * or after `timeoutMs`, whichever is first (it keeps trying after that): a server opens it at
+   * start, beside its migrations, so it hears other replicas' writes from its first sweep on.
+   */
+  listen(timeoutMs: number): Promise<void> {
+    this.start();
+    if (this.on || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiting.push(done);
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.on = false;
+    this.wake();
     await this.listener?.close();
     this.listener = null;
+  }
+
+  private start(): void {
+    if (this.listener || this.closed) return;
+    this.listener = listenOnChannels(this.connectionString, channels, (c, payload) => this.dispatch(c, payload), {
+      applicationName: 'airlock-store-listener',
+      name: 'store listener',
+      log: this.log,
+      onListening: (on) => {
+        this.on = on;
+        for (const s of [...this.subscribers.values()].flatMap((x) => [...x])) s.listening(on);
+        if (on) this.wake();
+      },
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const done of waiting) done();
   }
 
   private dispatch(channel: string, payload: string): void {
