@@ -233,41 +233,22 @@ const simpleEscape = new Uint8Array(256);
 for (const c of [0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]) simpleEscape[c] = 1;
 
 /**
- * Offset just past the valid string whose opening quote is at `start`. The closing quote is found
- * with indexOf (a native memchr: strings are most of a packument's bytes); the bytes before it are
- * then checked for control characters and escapes in one tight loop.
+ * Offset just past the valid string whose opening quote is at `start`: one pass over its bytes,
+ * each checked once (closing quote, escape, control character). Packument strings are short (a
+ * name, a version, a digest), so one loop beats finding the quote natively and then checking the
+ * bytes before it in a second one.
  */
 function validString(buf: Buffer, start: number): number {
+  const end = buf.length;
   let i = start + 1;
-  let quote = -1;
-  for (;;) {
-    if (quote < i) {
-      quote = buf.indexOf(QUOTE, i);
-      if (quote < 0) {
-        // Unterminated: report a control character or bad escape before the end first, as a byte-by-byte scan would.
-        checkSpan(buf, i, buf.length);
-        throw new SyntaxError('unterminated JSON string');
-      }
-    }
-    while (i < quote) {
-      const c = buf[i]!;
-      if (c === BACKSLASH) break;
-      if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
-      i++;
-    }
-    if (i === quote) return quote + 1;
-    i = escapeEnd(buf, i);
-  }
-}
-
-/** Checks `[i, end)` of an unterminated string for control characters and bad escapes. */
-function checkSpan(buf: Buffer, i: number, end: number): void {
   while (i < end) {
     const c = buf[i]!;
+    if (c === QUOTE) return i + 1;
     if (c === BACKSLASH) i = escapeEnd(buf, i);
     else if (c < 0x20) throw new SyntaxError(`control character in a string at byte ${i}`);
     else i++;
   }
+  throw new SyntaxError('unterminated JSON string');
 }
 
 /** Offset just past the valid escape whose backslash is at `i`. */

@@ -117,7 +117,8 @@ export function readPackument(name: string, raw: Buffer, skipped: (message: stri
     get byFilename() {
       return (byFilename ??= new Map([...versions.values()].map((v) => [v.filename, v])));
     },
-    timeMembers: timeMembers.map(plainMember),
+    // Already plain: values of `time` are not indexed (its shape names none), so none holds an index.
+    timeMembers,
     distTags,
     modified: modified ? stringValue(raw, modified) : null,
   };
@@ -177,7 +178,7 @@ function readVersion(name: string, raw: Buffer, member: JsonMember, fields: Inde
   const publishedMember = time.get(version);
   const publishedText = publishedMember ? stringValue(raw, publishedMember) : null;
   // The shasum alone answers for most versions; the longer integrity string is decoded only without one.
-  const digestsKnown = hasDigests({ shasum: stringValue(raw, shasum) ?? undefined }) || hasDigests({ integrity: stringValue(raw, integrity) ?? undefined });
+  const digestsKnown = isHexShasum(raw, shasum) || hasDigests({ integrity: stringValue(raw, integrity) ?? undefined, shasum: stringValue(raw, shasum) ?? undefined });
   return new PackumentVersion(raw, name, tarball, integrity, shasum, {
     version,
     keyStart: member.keyStart,
@@ -281,6 +282,20 @@ class PackumentVersion implements UpstreamVersion {
     });
     return this.decoded;
   }
+}
+
+/**
+ * Whether the member's value is a string of 40 hex digits written plainly, read from the bytes
+ * without decoding it: the usual shasum, which `hasDigests` accepts. (Any other value, escaped
+ * digits included, is left to `hasDigests` itself.)
+ */
+function isHexShasum(raw: Buffer, member: JsonMember | undefined): boolean {
+  if (!member || member.valueEnd - member.valueStart !== 42 || raw[member.valueStart] !== 0x22) return false;
+  for (let i = member.valueStart + 1; i < member.valueEnd - 1; i++) {
+    const c = raw[i] ?? 0;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) return false;
+  }
+  return true;
 }
 
 /** Whether `scripts` has an install script (a loop, not a closure made per version). */
