@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamClient } from '../../src/upstream/upstream-client.js';
@@ -16,6 +17,21 @@ describe('UpstreamClient', () => {
       } else if (req.url === '/doc') {
         if (req.headers['if-none-match'] === '"v1"') res.writeHead(304).end();
         else res.writeHead(200, { etag: '"v1"', 'content-type': 'application/json' }).end('{"ok":true}');
+      } else if (req.url === '/gzip' || req.url === '/br') {
+        const body = '{"packed":true}';
+        res.writeHead(200, { 'content-encoding': req.url.slice(1) }).end(req.url === '/gzip' ? gzipSync(body) : brotliCompressSync(body));
+      } else if (req.url === '/bad-gzip') {
+        res.writeHead(200, { 'content-encoding': 'gzip' }).end('not gzip at all');
+      } else if (req.url === '/odd-coding') {
+        res.writeHead(200, { 'content-encoding': 'compress' }).end('x');
+      } else if (req.url === '/moved') {
+        res.writeHead(301, { location: '/doc' }).end();
+      } else if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('{"half":');
+        setTimeout(() => res.socket?.destroy(), 20);
+      } else if (req.url === '/slow') {
+        setTimeout(() => res.writeHead(200).end('{}'), 3000);
       } else if (req.url === '/boom') {
         res.writeHead(503).end();
       } else {
@@ -48,5 +64,16 @@ describe('UpstreamClient', () => {
     await expect(client().getDocument(new URL('/boom', base))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN', status: 503 });
     const dead = new UpstreamClient({ label: 'pypi', allowedHosts: ['127.0.0.1:1'], timeoutMs: 2000 });
     await expect(dead.getDocument(new URL('http://127.0.0.1:1/simple/x/'))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN' });
+  });
+
+  it('reads documents in the codings it asks for, follows redirects on its host, and fails clearly on broken bodies', async () => {
+    for (const coding of ['gzip', 'br']) expect((await client().getDocument(new URL(`/${coding}`, base))).body.toString()).toBe('{"packed":true}');
+    expect((await client().getDocument(new URL('/moved', base))).body.toString()).toBe('{"ok":true}');
+    await expect(client().getDocument(new URL('/bad-gzip', base))).rejects.toMatchObject({ code: 'EUPSTREAM', message: expect.stringMatching(/broken gzip body/) });
+    await expect(client().getDocument(new URL('/odd-coding', base))).rejects.toThrow(/content coding Airlock does not read \(compress\)/);
+    await expect(client().getDocument(new URL('/cut', base))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN', message: expect.stringMatching(/broke off the response/) });
+    const quick = new UpstreamClient({ label: 'npm', allowedHosts: [new URL(base).host], timeoutMs: 300 });
+    await expect(quick.getDocument(new URL('/slow', base))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN', message: expect.stringMatching(/timed out after 300 ms/) });
+    quick.close();
   });
 });

@@ -80,6 +80,7 @@ export function createNpmEcosystem(ctx: AppContext): EcosystemModule {
       // Reads ahead in progress finish before the store closes under them.
       lookahead.close();
       await lookahead.idle();
+      client.close();
     },
   };
 }

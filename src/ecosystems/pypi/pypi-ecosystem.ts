@@ -35,5 +35,5 @@ export function createPypiEcosystem(ctx: AppContext): EcosystemModule {
   const router = Router();
   router.use(simpleRoutes(ctx, index, pages));
   router.use(fileRoutes(ctx, index, fetcher));
-  return { router, artifacts: pypiArtifacts(ctx, fetcher) };
+  return { router, artifacts: pypiArtifacts(ctx, fetcher), close: async () => client.close() };
 }
