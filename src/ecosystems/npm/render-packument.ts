@@ -151,6 +151,9 @@ function restrictions(out: Chunks, name: string, held: readonly HeldVersion[]): 
  * no Buffer per slice and no final concat (a packument of thousands of versions is thousands of
  * slices). Grows by doubling from an estimate of the final size.
  */
+/** Ranges up to this long are copied byte by byte rather than with Buffer#copy. */
+const shortCopyBytes = 128;
+
 class Chunks {
   private out: Buffer;
   length = 0;
@@ -164,8 +167,18 @@ class Chunks {
 
   raw(start: number, end: number): void {
     if (end <= start) return;
-    this.reserve(end - start);
-    this.length += this.source.copy(this.out, this.length, start, end);
+    const n = end - start;
+    this.reserve(n);
+    if (n > shortCopyBytes) {
+      this.length += this.source.copy(this.out, this.length, start, end);
+      return;
+    }
+    // Most ranges are a few dozen bytes (a field, the bytes between two URLs): copied here, as
+    // Buffer#copy makes a view of the source for every call.
+    const { source, out } = this;
+    let at = this.length;
+    for (let i = start; i < end; i++) out[at++] = source[i] ?? 0;
+    this.length = at;
   }
 
   text(s: string): void {
