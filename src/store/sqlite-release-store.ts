@@ -175,7 +175,7 @@ function toAudit(row: AuditRow): AuditEntry {
 }
 
 /** Columns of a new release row; rows written together per INSERT (well under SQLite's 32,766 parameters). */
-const insertColumns = 11;
+const insertColumns = 12;
 const insertBatchRows = 100;
 
 /**
@@ -221,6 +221,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       byPackage: db.prepare<[string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ?'),
       byVersion: db.prepare<[string, string, string], ReleaseRow>('SELECT * FROM releases WHERE ecosystem = ? AND name = ? AND version = ?'),
       byId: db.prepare<[number], ReleaseRow>('SELECT * FROM releases WHERE id = ?'),
+      lastId: db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM releases'),
       versions: db.prepare<[string, string], ReleaseVersion>('SELECT id, version FROM releases WHERE ecosystem = ? AND name = ?'),
       // Every write of a fact bumps the revision and makes the release due (next_change_at = 0).
       // A publish time learned after first sight never starts the clock before first sight.
@@ -332,8 +333,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     if (!stmt) {
       const row = `(${Array(insertColumns).fill('?').join(', ')})`;
       stmt = this.db.prepare(
-        `INSERT INTO releases (ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
-         VALUES ${Array(n).fill(row).join(', ')} RETURNING id, version`,
+        `INSERT INTO releases (id, ecosystem, name, version, published_at, first_seen_at, clock_floor_at, analysis, meta, state, hold_until, next_change_at)
+         VALUES ${Array(n).fill(row).join(', ')}`,
       );
       this.insertStatements.set(n, stmt);
     }
@@ -361,7 +362,11 @@ export class SqliteReleaseStore implements ReleaseStore {
       const refilled = new Set<number>();
       // New rows are written a batch at a time (one multi-row INSERT each): at a package's first
       // sight that is hundreds of releases, and one statement per row was most of recording them.
-      // Each is built once, as it will read back (see newRelease), and judged as such.
+      // Each is built once, as it will read back (see newRelease), and judged as such. Their ids
+      // are given here, after the largest stored (as SQLite would choose them: the table keeps
+      // no AUTOINCREMENT sequence), inside this write transaction, so no other writer can take
+      // them; nothing is read back.
+      let nextId = (this.stmts.lastId.get()?.id ?? 0) + 1;
       const added: Release[] = [];
       const batches: unknown[][] = [];
       const audits: NewAuditEntry[] = [];
@@ -375,10 +380,12 @@ export class SqliteReleaseStore implements ReleaseStore {
         if (!row) {
           const meta = metaOf(o.meta);
           const release = newRelease(ecosystem, name, o, now, clockFloorAt, initialAnalysis(o), meta.object);
+          release.id = nextId++;
           const initial = initialState?.(release);
           let batch = batches[batches.length - 1];
           if (!batch || added.length % insertBatchRows === 0) batches.push((batch = []));
           batch.push(
+            release.id,
             ecosystem,
             name,
             o.version,
@@ -401,22 +408,10 @@ export class SqliteReleaseStore implements ReleaseStore {
           refilled.add(row.id);
         }
       }
-      // The ids, matched by version: RETURNING gives the rows in no promised order (in practice
-      // the order of VALUES, so the position is tried first).
-      let from = 0;
       for (const batch of batches) {
         const n = batch.length / insertColumns;
-        const rows = this.insertRows(n).all(...batch) as { id: number; version: string }[];
-        const inOrder = rows.length === n && rows.every((r, k) => r.version === added[from + k]?.version);
-        const byVersion = inOrder ? null : new Map(rows.map((r) => [r.version, r.id]));
-        for (let k = 0; k < n; k++) {
-          const release = added[from + k];
-          const id = release && (byVersion ? byVersion.get(release.version) : rows[k]?.id);
-          // (Checked here, not with mustExist: its message would be spelled for every row.)
-          if (!release || id === undefined) throw new AirlockError('EINTERNAL', `internal error: the id of a new release of ${name} is missing`);
-          release.id = id;
-        }
-        from += n;
+        const written = this.insertRows(n).run(...batch).changes;
+        if (written !== n) throw new AirlockError('EINTERNAL', `internal error: ${written} of ${n} new releases of ${name} were written`);
       }
       for (const [state, n] of inserted) this.stmts.countInserted.run(ecosystem, state, n);
       for (const entry of audits) this.insertAudit(entry);
