@@ -217,8 +217,13 @@ const auditColumns = 'id, at, actor, role, action, subject, reason, detail';
  * (including each shape of a filtered listing, a small fixed set) is prepared once.
  */
 function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
-  return { name: `airlock_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text, values };
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `airlock_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+  return { name, text, values };
 }
+
+/** Each statement's name, hashed from its text once per process (the set of texts is small and fixed, see prepared). */
+const statementNames = new Map<string, string>();
 
 /**
  * The end of a state change written as one statement (one round trip, atomic without BEGIN and
