@@ -226,7 +226,7 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     child = null;
 
     // One sweep over the filled store, timed in this process with the same Airlock code and data.
-    const sweep = await timeSweeps(storage, policyFile, env, engine);
+    const sweep = await timeSweeps(policyFile, env);
 
     const ratio = (x: number, y: number) => (y > 0 ? x / y : Infinity);
     const rows: [string, string, string, number, number][] = [
@@ -322,38 +322,6 @@ async function releasesKnown(airlockUrl: string): Promise<number | null> {
   return counts.length ? counts.reduce((a, b) => a + b, 0) : null;
 }
 
-/**
- * Opens the filled store with the Airlock under test in this process and times the sweep that
- * starts with it, then one more. The code is imported from `root`, so a side-by-side run measures
- * that checkout's sweeper.
- */
-async function timeSweeps(storage: string, policyFile: string, env: Record<string, string>, engine: LifecycleEngine): Promise<{ firstMs: number; nextMs: number }> {
-  if (engine.databasePort) return timeSweepsOnSharedStores(policyFile, env);
-  const load = <T>(file: string) => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
-  const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
-  const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
-  const { loadPolicy } = await load<typeof import('../src/policy/load-policy.js')>('src/policy/load-policy.ts');
-  const { openSqlite } = await load<typeof import('../src/store/open-sqlite.js')>('src/store/open-sqlite.ts');
-  const { SqliteReleaseStore } = await load<typeof import('../src/store/sqlite-release-store.js')>('src/store/sqlite-release-store.ts');
-  const { FsBlobStore } = await load<typeof import('../src/store/fs-blob-store.js')>('src/store/fs-blob-store.ts');
-  const config = loadConfig(env);
-  const policy = await loadPolicy(policyFile);
-  // Opening the store is part of a new process's first sweep, as it is on PostgreSQL below.
-  const started = performance.now();
-  const store = new SqliteReleaseStore(openSqlite(path.join(storage, 'airlock.db')));
-  const airlock = createApp({ config, store, blobs: new FsBlobStore(path.join(storage, 'blobs')), clock: { now: () => new Date() }, policy, log: () => {} });
-  try {
-    await airlock.review.sweep();
-    const firstMs = performance.now() - started;
-    const again = performance.now();
-    await airlock.review.sweep();
-    return { firstMs, nextMs: performance.now() - again };
-  } finally {
-    await airlock.close();
-    await store.close();
-  }
-}
-
 /** A packument of `count` versions all published over a year ago (so trusted by age, no analysis). */
 function packument(name: string, count: number, upstream: string): Buffer {
   const longAgo = Date.now() - 400 * 86_400_000;
@@ -385,21 +353,24 @@ function packument(name: string, count: number, upstream: string): Buffer {
 }
 
 /**
- * timeSweeps on the stores the settings name (PostgreSQL and S3), opened through the factory the
- * server uses; the time of the first sweep includes opening them, as a new replica would.
+ * Opens the filled stores with the Airlock under test in this process, as a new server process
+ * would (the factory the server uses, with its job queue and token store, on SQLite and files or
+ * on PostgreSQL and S3 alike), and times the sweep that starts with it, then one more. Opening the
+ * stores is part of the first sweep. The code is imported from `root`, so a side-by-side run
+ * measures that checkout's sweeper.
  */
-async function timeSweepsOnSharedStores(policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number }> {
+async function timeSweeps(policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number }> {
   const load = <T>(file: string) => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
   const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
   const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
   const { loadPolicy } = await load<typeof import('../src/policy/load-policy.js')>('src/policy/load-policy.ts');
   const factory = await load<typeof import('../src/store/open-stores.js')>('src/store/open-stores.ts');
   const { openStores } = factory;
-  // The code is loaded before the clock starts, as the SQLite run's is: the factory loads the
-  // PostgreSQL and S3 drivers only when the settings name them (a server has by its first sweep).
-  // (A checkout from before that loads them with the factory.)
-  await factory.loadPostgresStores?.();
-  await factory.loadS3BlobStore?.();
+  // The code is loaded before the clock starts: the factory loads the PostgreSQL and S3 drivers
+  // only when the settings name them (a server has by its first sweep). (A checkout from before
+  // that loads them with the factory.)
+  if (env.AIRLOCK_DATABASE_URL) await factory.loadPostgresStores?.();
+  if (env.AIRLOCK_BLOB_STORE) await factory.loadS3BlobStore?.();
   const config = loadConfig({ ...process.env, ...env });
   const policy = await loadPolicy(policyFile);
   const started = performance.now();
