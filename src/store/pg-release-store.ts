@@ -222,6 +222,9 @@ function prepared(text: string, values: unknown[] = []): pg.QueryConfig {
   return { name, text, values };
 }
 
+/** Documents written by one statement at most (putDocument): one statement per batch size up to it is prepared. */
+const documentBatch = 16;
+
 /** Each statement's name, hashed from its text once per process (the set of texts is small and fixed, see prepared). */
 const statementNames = new Map<string, string>();
 
@@ -404,6 +407,11 @@ export class PgReleaseStore implements ReleaseStore {
   /** Heard of until this store is watched; then from every replica too, when it has `notifications`. */
   private readonly nextChanges = new NextChangeListeners(false);
   private stopFollowing: (() => void) | null = null;
+  /** Documents given and not yet written (see putDocument), by key. */
+  private readonly pendingDocuments = new Map<string, { doc: CachedDocument; waiters: { resolve: () => void; reject: (err: Error) => void }[] }>();
+  private documentsScheduled = false;
+  /** The document writes last started, for close. */
+  private documentWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -886,6 +894,9 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   async getDocument(key: string): Promise<CachedDocument | null> {
+    // A document given and not yet written is the latest one.
+    const pending = this.pendingDocuments.get(key);
+    if (pending) return pending.doc;
     const { rows } = await this.q<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
       'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = $1',
       [key],
@@ -894,18 +905,62 @@ export class PgReleaseStore implements ReleaseStore {
     return row ? { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: row.fetched_at } : null;
   }
 
-  async putDocument(key: string, doc: CachedDocument): Promise<void> {
-    await this.q(
-      `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
-         last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
-      [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt],
-    );
+  /**
+   * Documents given in one turn of the event loop are written together when it ends, in one
+   * statement (up to `documentBatch` at a time): at a first install's first sights each document
+   * was a round trip of its own. A later document for a key given before the first is written
+   * replaces it (the row ends the same), and both settle together. The promise settles once its
+   * document is written (or is not).
+   */
+  putDocument(key: string, doc: CachedDocument): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const pending = this.pendingDocuments.get(key);
+      if (pending) {
+        pending.doc = doc;
+        pending.waiters.push({ resolve, reject });
+      } else this.pendingDocuments.set(key, { doc, waiters: [{ resolve, reject }] });
+      if (!this.documentsScheduled) {
+        this.documentsScheduled = true;
+        setImmediate(() => void this.writeDocuments());
+      }
+    });
+  }
+
+  private async writeDocuments(): Promise<void> {
+    this.documentsScheduled = false;
+    const all = [...this.pendingDocuments];
+    this.pendingDocuments.clear();
+    const writes: Promise<void>[] = [];
+    for (let from = 0; from < all.length; from += documentBatch) {
+      const batch = all.slice(from, from + documentBatch);
+      const rows = batch.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(', ');
+      const values = batch.flatMap(([key, { doc }]) => [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt]);
+      writes.push(
+        this.q(
+          `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ${rows}
+           ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+             last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+          values,
+        ).then(
+          () => {
+            for (const [, { waiters }] of batch) for (const w of waiters) w.resolve();
+          },
+          (err: unknown) => {
+            for (const [, { waiters }] of batch) for (const w of waiters) w.reject(err as Error);
+          },
+        ),
+      );
+    }
+    this.documentWrites = Promise.all(writes).then(() => {});
+    await this.documentWrites;
   }
 
   async close(): Promise<void> {
     this.stopFollowing?.();
     this.stopFollowing = null;
+    // Documents given before closing are written, not lost to the turn that would have written them.
+    if (this.pendingDocuments.size > 0) await this.writeDocuments();
+    await this.documentWrites;
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 }

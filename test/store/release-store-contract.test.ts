@@ -545,4 +545,15 @@ describe.each(storeEngines)('release store on $name', (engine) => {
       fetchedAt: at('2026-11-02T10:00:00Z'),
     });
   });
+
+  it('writes documents given together (more than one statement holds), the last given for a key winning, readable before and after', async () => {
+    const doc = (text: string) => ({ body: Buffer.from(text), etag: null, lastModified: null, fetchedAt: at('2026-11-03T10:00:00Z') });
+    const keys = Array.from({ length: 40 }, (_, i) => `npm:many-${i}`);
+    const writes = keys.map((key) => store.putDocument(key, doc(`{"first":"${key}"}`)));
+    writes.push(store.putDocument('npm:many-7', doc('{"second":true}')));
+    // Given and not yet written: read as given.
+    expect((await store.getDocument('npm:many-7'))?.body.toString()).toBe('{"second":true}');
+    await Promise.all(writes);
+    for (const key of keys) expect((await store.getDocument(key))?.body.toString()).toBe(key === 'npm:many-7' ? '{"second":true}' : `{"first":"${key}"}`);
+  });
 });
