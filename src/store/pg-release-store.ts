@@ -410,6 +410,9 @@ export class PgReleaseStore implements ReleaseStore {
   /** Documents given and not yet written (see putDocument), by key. */
   private readonly pendingDocuments = new Map<string, { doc: CachedDocument; waiters: { resolve: () => void; reject: (err: Error) => void }[] }>();
   private documentsScheduled = false;
+  /** Document reads asked for this turn (see getDocument), and the promise of each key's. */
+  private documentReaders: { key: string; resolve: (doc: CachedDocument | null) => void; reject: (err: Error) => void }[] = [];
+  private readonly documentReads = new Map<string, Promise<CachedDocument | null>>();
   /** The document writes last started, for close. */
   private documentWrites: Promise<void> = Promise.resolve();
 
@@ -897,12 +900,37 @@ export class PgReleaseStore implements ReleaseStore {
     // A document given and not yet written is the latest one.
     const pending = this.pendingDocuments.get(key);
     if (pending) return pending.doc;
-    const { rows } = await this.q<{ body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
-      'SELECT body, etag, last_modified, fetched_at FROM documents WHERE key = $1',
-      [key],
-    );
-    const row = rows[0];
-    return row ? { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: row.fetched_at } : null;
+    // Reads asked for in one turn of the event loop go together, in one query, when it ends.
+    let read = this.documentReads.get(key);
+    if (!read) {
+      this.documentReads.set(key, (read = new Promise((resolve, reject) => this.documentReaders.push({ key, resolve, reject }))));
+      if (this.documentReaders.length === 1) setImmediate(() => this.readDocuments());
+    }
+    return read;
+  }
+
+  private readDocuments(): void {
+    const readers = this.documentReaders;
+    this.documentReaders = [];
+    for (const r of readers) this.documentReads.delete(r.key);
+    for (let from = 0; from < readers.length; from += documentBatch) {
+      const batch = readers.slice(from, from + documentBatch);
+      this.q<{ key: string; body: Buffer; etag: string | null; last_modified: string | null; fetched_at: Date }>(
+        'SELECT key, body, etag, last_modified, fetched_at FROM documents WHERE key = ANY($1::text[])',
+        [batch.map((r) => r.key)],
+      ).then(
+        ({ rows }) => {
+          const byKey = new Map(rows.map((row) => [row.key, row]));
+          for (const r of batch) {
+            const row = byKey.get(r.key);
+            r.resolve(row ? { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: row.fetched_at } : null);
+          }
+        },
+        (err: unknown) => {
+          for (const r of batch) r.reject(err as Error);
+        },
+      );
+    }
   }
 
   /**
