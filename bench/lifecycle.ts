@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 import { freePort } from '../test/helpers/verdaccio.js';
@@ -353,40 +353,21 @@ function packument(name: string, count: number, upstream: string): Buffer {
 }
 
 /**
- * Opens the filled stores with the Airlock under test in this process, as a new server process
- * would (the factory the server uses, with its job queue and token store, on SQLite and files or
- * on PostgreSQL and S3 alike), and times the sweep that starts with it, then one more. Opening the
- * stores is part of the first sweep. The code is imported from `root`, so a side-by-side run
- * measures that checkout's sweeper.
+ * The first sweep of a new process and the one after it, timed in a process of their own (see
+ * first-sweep.ts): in this one, the garbage of the whole run could be collected in the middle.
  */
 async function timeSweeps(policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number }> {
-  const load = <T>(file: string) => import(pathToFileURL(path.join(root, file)).href) as Promise<T>;
-  const { createApp } = await load<typeof import('../src/app.js')>('src/app.ts');
-  const { loadConfig } = await load<typeof import('../src/config.js')>('src/config.ts');
-  const { loadPolicy } = await load<typeof import('../src/policy/load-policy.js')>('src/policy/load-policy.ts');
-  const factory = await load<typeof import('../src/store/open-stores.js')>('src/store/open-stores.ts');
-  const { openStores } = factory;
-  // The code is loaded before the clock starts: the factory loads the PostgreSQL and S3 drivers
-  // only when the settings name them (a server has by its first sweep). (A checkout from before
-  // that loads them with the factory.)
-  if (env.AIRLOCK_DATABASE_URL) await factory.loadPostgresStores?.();
-  if (env.AIRLOCK_BLOB_STORE) await factory.loadS3BlobStore?.();
-  const config = loadConfig({ ...process.env, ...env });
-  const policy = await loadPolicy(policyFile);
-  const started = performance.now();
-  // As the server opens them (a checkout from before the option ignores it).
-  const stores = await openStores(config, () => {}, { serve: true });
-  const airlock = createApp({ config, store: stores.store, tokens: stores.tokens, jobs: stores.jobs, blobs: stores.blobs, clock: { now: () => new Date() }, policy, log: () => {} });
-  try {
-    await airlock.review.sweep();
-    const firstMs = performance.now() - started;
-    const again = performance.now();
-    await airlock.review.sweep();
-    return { firstMs, nextMs: performance.now() - again };
-  } finally {
-    await airlock.close();
-    await stores.close();
-  }
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'first-sweep.ts'), policyFile], {
+    cwd: root,
+    env: { ...process.env, ...env, AIRLOCK_BENCH_ROOT: root },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = out.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`first-sweep.ts failed (exit ${code}): ${out.slice(-500)}`);
+  return JSON.parse(line) as { firstMs: number; nextMs: number };
 }
 
 /** The mean time of one prepared `SELECT 1` to the server at `url`, in ms: the least any query costs. */
