@@ -14,6 +14,8 @@ export interface UpstreamClientOptions {
   concurrency?: number;
   /** @default 30000 */
   timeoutMs?: number;
+  /** The most bytes of an index document, as sent and decoded. @default 256 MiB */
+  maxDocumentBytes?: number;
   /** Told of every failed upstream request (unreachable, refused, broken off, bad status), with its cause, for the log. */
   onFailure?: (error: AirlockError) => void;
 }
@@ -38,12 +40,22 @@ export function isUpstreamUnavailable(err: unknown): boolean {
   return err instanceof AirlockError && (err.code === 'EUPSTREAMDOWN' || err.code === 'EUPSTREAM');
 }
 
-/** How each content coding an upstream may answer a document in is undone (one call, off the event loop). */
-const decoders: Record<string, (body: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  'x-gzip': promisify(gunzip),
-  br: promisify(brotliDecompress),
-  deflate: promisify(inflate),
+/**
+ * The most bytes an index document may have by default, as sent and once decoded: far above the
+ * largest real packument (tens of MB), low enough that a hostile upstream's endless body or
+ * compression bomb ends in an error rather than in the process running out of memory.
+ */
+const defaultMaxDocumentBytes = 256 * 1024 * 1024;
+
+const gunzipAsync = promisify(gunzip);
+const brotliAsync = promisify(brotliDecompress);
+const inflateAsync = promisify(inflate);
+/** How each content coding an upstream may answer a document in is undone (one call, off the event loop), up to `max` bytes. */
+const decoders: Record<string, (body: Buffer, max: number) => Promise<Buffer>> = {
+  gzip: (body, max) => gunzipAsync(body, { maxOutputLength: max }),
+  'x-gzip': (body, max) => gunzipAsync(body, { maxOutputLength: max }),
+  br: (body, max) => brotliAsync(body, { maxOutputLength: max }),
+  deflate: (body, max) => inflateAsync(body, { maxOutputLength: max }),
 };
 
 /**
@@ -58,12 +70,14 @@ export class UpstreamClient {
   private readonly allowed: Set<string>;
   private readonly timeoutMs: number;
   private readonly agents: { 'http:': http.Agent; 'https:': https.Agent };
+  private readonly maxDocumentBytes: number;
 
   constructor(private readonly options: UpstreamClientOptions) {
     const concurrency = options.concurrency ?? 16;
     this.queue = new PQueue({ concurrency });
     this.allowed = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxDocumentBytes = options.maxDocumentBytes ?? defaultMaxDocumentBytes;
     this.agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: concurrency }), 'https:': new https.Agent({ keepAlive: true, maxSockets: concurrency }) };
   }
 
@@ -112,8 +126,10 @@ export class UpstreamClient {
         const decode = decoders[coding];
         if (!decode) throw new AirlockError('EUPSTREAM', `${this.options.label} upstream answered ${redact(current)} in a content coding Airlock does not read (${coding.slice(0, 40)})`);
         try {
-          decoded = await decode(body);
+          decoded = await decode(body, this.maxDocumentBytes);
         } catch (err) {
+          if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+            throw new AirlockError('EUPSTREAM', `${this.options.label} upstream sent a ${coding} body for ${redact(current)} that decodes to more than ${this.maxDocumentBytes} bytes; Airlock reads documents up to that size`, { cause: err });
           throw new AirlockError('EUPSTREAM', `${this.options.label} upstream sent a broken ${coding} body for ${redact(current)}: ${describeCause(err)}`, { cause: err });
         }
       }
@@ -129,6 +145,7 @@ export class UpstreamClient {
    */
   private get(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
     const label = this.options.label;
+    const maxDocumentBytes = this.maxDocumentBytes;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (err: AirlockError) => {
@@ -159,7 +176,12 @@ export class UpstreamClient {
           return;
         }
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > maxDocumentBytes) fail(new AirlockError('EUPSTREAM', `${label} upstream sent more than ${maxDocumentBytes} bytes for ${redact(url)}; Airlock reads documents up to that size`));
+          else chunks.push(chunk);
+        });
         res.on('end', () => {
           if (!res.complete) fail(new AirlockError('EUPSTREAMDOWN', `${label} upstream broke off the response for ${redact(url)}: the connection closed early`));
           else done({ status, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });

@@ -20,6 +20,13 @@ describe('UpstreamClient', () => {
       } else if (req.url === '/gzip' || req.url === '/br') {
         const body = '{"packed":true}';
         res.writeHead(200, { 'content-encoding': req.url.slice(1) }).end(req.url === '/gzip' ? gzipSync(body) : brotliCompressSync(body));
+      } else if (req.url === '/bomb') {
+        res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(4 * 1024 * 1024)));
+      } else if (req.url === '/endless') {
+        res.writeHead(200);
+        const more = () => res.write(Buffer.alloc(64 * 1024), () => setImmediate(more));
+        more();
+        res.on('close', () => res.destroy());
       } else if (req.url === '/bad-gzip') {
         res.writeHead(200, { 'content-encoding': 'gzip' }).end('not gzip at all');
       } else if (req.url === '/odd-coding') {
@@ -72,6 +79,10 @@ describe('UpstreamClient', () => {
     await expect(client().getDocument(new URL('/bad-gzip', base))).rejects.toMatchObject({ code: 'EUPSTREAM', message: expect.stringMatching(/broken gzip body/) });
     await expect(client().getDocument(new URL('/odd-coding', base))).rejects.toThrow(/content coding Airlock does not read \(compress\)/);
     await expect(client().getDocument(new URL('/cut', base))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN', message: expect.stringMatching(/broke off the response/) });
+    const small = new UpstreamClient({ label: 'npm', allowedHosts: [new URL(base).host], timeoutMs: 2000, maxDocumentBytes: 1024 * 1024 });
+    await expect(small.getDocument(new URL('/bomb', base))).rejects.toMatchObject({ code: 'EUPSTREAM', message: expect.stringMatching(/decodes to more than 1048576 bytes/) });
+    await expect(small.getDocument(new URL('/endless', base))).rejects.toThrow(/sent more than 1048576 bytes/);
+    small.close();
     const quick = new UpstreamClient({ label: 'npm', allowedHosts: [new URL(base).host], timeoutMs: 300 });
     await expect(quick.getDocument(new URL('/slow', base))).rejects.toMatchObject({ code: 'EUPSTREAMDOWN', message: expect.stringMatching(/timed out after 300 ms/) });
     quick.close();
