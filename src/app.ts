@@ -32,6 +32,9 @@ export interface Airlock {
 }
 
 /** Builds Airlock from its dependencies without listening. */
+/** How long after start unfinished downloads are looked for. */
+const orphanCleanupDelayMs = 5000;
+
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
   const metrics = createMetrics(deps.store);
@@ -50,10 +53,15 @@ export function createApp(deps: AppDeps): Airlock {
   const artifactCache = new ArtifactCache({ store: deps.store, blobs, clock: deps.clock, metrics, log }, { maxBytes: deps.config.cacheMaxBytes });
   const context: AppContext = { ...deps, blobs, policy, quarantine, metrics, log, logger, authFailures, artifactCache };
   // Temp files of downloads a killed process left behind; an hour old, so no write in progress.
-  void blobs
-    .removeOrphans(new Date(Date.now() - 3_600_000))
-    .then((n) => n > 0 && log(`removed ${n} unfinished download(s) left in blob storage`))
-    .catch((err: unknown) => log(`could not clean unfinished downloads from blob storage: ${(err as Error).message}`));
+  // Looked for a few seconds after start, not during it: nothing waits on them, and on S3 the
+  // first request loads much of the SDK, which a new replica's first sweep and requests would wait behind.
+  const orphanCleanup = setTimeout(() => {
+    void blobs
+      .removeOrphans(new Date(Date.now() - 3_600_000))
+      .then((n) => n > 0 && log(`removed ${n} unfinished download(s) left in blob storage`))
+      .catch((err: unknown) => log(`could not clean unfinished downloads from blob storage: ${(err as Error).message}`));
+  }, orphanCleanupDelayMs);
+  orphanCleanup.unref();
 
   const app = express();
   app.disable('x-powered-by');
@@ -112,6 +120,7 @@ export function createApp(deps: AppDeps): Airlock {
       await Promise.all([npm.idle?.(), pypi.idle?.()]);
     },
     async close() {
+      clearTimeout(orphanCleanup);
       await analysis.close();
       await Promise.all([npm.close?.(), pypi.close?.(), review.close(), artifactCache.close()]);
     },

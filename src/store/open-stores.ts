@@ -164,11 +164,15 @@ export async function openBlobStore(settings: StoreSettings): Promise<{ blobs: B
 
 /** Every store the settings name; the one factory the server and the CLI use. */
 export async function openStores(settings: StoreSettings, log?: (message: string) => void, options: OpenOptions = {}): Promise<Stores> {
-  const database = await openDatabase(databaseLocation(settings), log, options);
-  const blobs = await openBlobStore(settings).catch(async (err: unknown) => {
-    await database.close();
-    throw err;
-  });
+  // Both at once: each mostly waits (connections, migrations; the S3 client's set-up).
+  const [opened, openedBlobs] = await Promise.allSettled([openDatabase(databaseLocation(settings), log, options), openBlobStore(settings)]);
+  if (opened.status === 'rejected' || openedBlobs.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close();
+    if (openedBlobs.status === 'fulfilled') openedBlobs.value.close();
+    throw opened.status === 'rejected' ? opened.reason : (openedBlobs as PromiseRejectedResult).reason;
+  }
+  const database = opened.value;
+  const blobs = openedBlobs.value;
   return {
     ...database,
     blobs: blobs.blobs,
