@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DocumentWrites } from './document-writes.js';
 import type { CachedDocument } from './release-store.js';
 
 /** What a document file says of itself on its first line, before the body. */
@@ -33,9 +34,10 @@ interface DocumentHeader {
  * short, unreadable, or for another key reads as absent: a cache miss, so upstream is asked again.
  */
 export class FileDocumentStore {
-  /** Documents given and not yet written, by file: the latest of each key, with everyone waiting on it. */
-  private readonly pending = new Map<string, PendingWrite>();
-  private flushing = false;
+  /** Documents given and not yet written, by file (one at a time: each write is a few syscalls). */
+  private readonly writes = new DocumentWrites<string>(([d], [file]) => {
+    if (d && file) this.write(file, d.key, d.doc);
+  }, 1);
   private readonly folders = new Set<string>();
   private sequence = 0;
 
@@ -48,7 +50,7 @@ export class FileDocumentStore {
 
   async get(key: string): Promise<CachedDocument | null> {
     const file = this.fileOf(key);
-    const pending = this.pending.get(file);
+    const pending = this.writes.pending(file);
     if (pending) return pending.key === key ? pending.doc : null;
     let bytes: Buffer;
     try {
@@ -67,19 +69,7 @@ export class FileDocumentStore {
    * same, and both settle together.
    */
   put(key: string, doc: CachedDocument): Promise<void> {
-    const file = this.fileOf(key);
-    return new Promise((resolve, reject) => {
-      const pending = this.pending.get(file);
-      if (pending) {
-        pending.key = key;
-        pending.doc = doc;
-        pending.waiters.push({ resolve, reject });
-      } else this.pending.set(file, { key, doc, waiters: [{ resolve, reject }] });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writes.put(this.fileOf(key), key, doc);
   }
 
   /** Every stored document, in no particular order (e.g. to copy the store elsewhere). */
@@ -112,23 +102,8 @@ export class FileDocumentStore {
   }
 
   /** Writes every document given so far. */
-  async idle(): Promise<void> {
-    this.flush();
-  }
-
-  private flush(): void {
-    this.flushing = false;
-    const writes = [...this.pending];
-    this.pending.clear();
-    for (const [file, { key, doc, waiters }] of writes) {
-      try {
-        this.write(file, key, doc);
-      } catch (err) {
-        for (const w of waiters) w.reject(err as Error);
-        continue;
-      }
-      for (const w of waiters) w.resolve();
-    }
+  idle(): Promise<void> {
+    return this.writes.idle();
   }
 
   private fileOf(key: string): string {
@@ -164,12 +139,6 @@ export class FileDocumentStore {
       throw err;
     }
   }
-}
-
-interface PendingWrite {
-  key: string;
-  doc: CachedDocument;
-  waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
 /** A document file's key and document, or null when it is not a whole one. */

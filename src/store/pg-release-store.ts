@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AirlockError } from '../errors.js';
 import { mustExist } from '../must-exist.js';
 import { newRelease, writtenMetas } from './recorded-release.js';
+import { DocumentWrites, type PendingDocument } from './document-writes.js';
 import type pg from 'pg';
 import { severities } from '../domain/severity.js';
 import { noFindings, type AnalysisState, type Release, type ReleaseFacts } from '../domain/release.js';
@@ -408,13 +409,10 @@ export class PgReleaseStore implements ReleaseStore {
   private readonly nextChanges = new NextChangeListeners(false);
   private stopFollowing: (() => void) | null = null;
   /** Documents given and not yet written (see putDocument), by key. */
-  private readonly pendingDocuments = new Map<string, { doc: CachedDocument; waiters: { resolve: () => void; reject: (err: Error) => void }[] }>();
-  private documentsScheduled = false;
+  private readonly documentWrites = new DocumentWrites<string>((batch) => this.writeDocuments(batch), documentBatch);
   /** Document reads asked for this turn (see getDocument), and the promise of each key's. */
   private documentReaders: { key: string; resolve: (doc: CachedDocument | null) => void; reject: (err: Error) => void }[] = [];
   private readonly documentReads = new Map<string, Promise<CachedDocument | null>>();
-  /** The document writes last started, for close. */
-  private documentWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -898,7 +896,7 @@ export class PgReleaseStore implements ReleaseStore {
 
   async getDocument(key: string): Promise<CachedDocument | null> {
     // A document given and not yet written is the latest one.
-    const pending = this.pendingDocuments.get(key);
+    const pending = this.documentWrites.pending(key);
     if (pending) return pending.doc;
     // Reads asked for in one turn of the event loop go together, in one query, when it ends.
     let read = this.documentReads.get(key);
@@ -936,59 +934,28 @@ export class PgReleaseStore implements ReleaseStore {
   /**
    * Documents given in one turn of the event loop are written together when it ends, in one
    * statement (up to `documentBatch` at a time): at a first install's first sights each document
-   * was a round trip of its own. A later document for a key given before the first is written
-   * replaces it (the row ends the same), and both settle together. The promise settles once its
-   * document is written (or is not).
+   * was a round trip of its own (see DocumentWrites). The promise settles once its document is
+   * written (or is not).
    */
   putDocument(key: string, doc: CachedDocument): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const pending = this.pendingDocuments.get(key);
-      if (pending) {
-        pending.doc = doc;
-        pending.waiters.push({ resolve, reject });
-      } else this.pendingDocuments.set(key, { doc, waiters: [{ resolve, reject }] });
-      if (!this.documentsScheduled) {
-        this.documentsScheduled = true;
-        setImmediate(() => void this.writeDocuments());
-      }
-    });
+    return this.documentWrites.put(key, key, doc);
   }
 
-  private async writeDocuments(): Promise<void> {
-    this.documentsScheduled = false;
-    const all = [...this.pendingDocuments];
-    this.pendingDocuments.clear();
-    const writes: Promise<void>[] = [];
-    for (let from = 0; from < all.length; from += documentBatch) {
-      const batch = all.slice(from, from + documentBatch);
-      const rows = batch.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(', ');
-      const values = batch.flatMap(([key, { doc }]) => [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt]);
-      writes.push(
-        this.q(
-          `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ${rows}
-           ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
-             last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
-          values,
-        ).then(
-          () => {
-            for (const [, { waiters }] of batch) for (const w of waiters) w.resolve();
-          },
-          (err: unknown) => {
-            for (const [, { waiters }] of batch) for (const w of waiters) w.reject(err as Error);
-          },
-        ),
-      );
-    }
-    this.documentWrites = Promise.all(writes).then(() => {});
-    await this.documentWrites;
+  private async writeDocuments(batch: PendingDocument[]): Promise<void> {
+    const rows = batch.map((_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(', ');
+    await this.q(
+      `INSERT INTO documents (key, body, etag, last_modified, fetched_at) VALUES ${rows}
+       ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+         last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+      batch.flatMap(({ key, doc }) => [key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt]),
+    );
   }
 
   async close(): Promise<void> {
     this.stopFollowing?.();
     this.stopFollowing = null;
     // Documents given before closing are written, not lost to the turn that would have written them.
-    if (this.pendingDocuments.size > 0) await this.writeDocuments();
-    await this.documentWrites;
+    await this.documentWrites.idle();
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 }

@@ -7,6 +7,7 @@ import { severities } from '../domain/severity.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import { mustExist } from '../must-exist.js';
 import { FileDocumentStore } from './file-document-store.js';
+import { DocumentWrites, type PendingDocument } from './document-writes.js';
 import { newRelease, writtenMetas } from './recorded-release.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 import type { Statement } from 'better-sqlite3';
@@ -193,8 +194,8 @@ export class SqliteReleaseStore implements ReleaseStore {
    */
   private readonly nextChanges = new NextChangeListeners(true);
   private stopFollowing: (() => void) | null = null;
-  /** Documents waiting for the end of this turn of the event loop (see putDocument). */
-  private documents: { key: string; doc: CachedDocument; resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Documents for the table waiting for the end of this turn of the event loop (see putDocument), all in one transaction. */
+  private readonly tableWrites = new DocumentWrites<string>((batch) => this.writeDocuments(batch), Number.POSITIVE_INFINITY);
 
   /** Documents as files (see FileDocumentStore); null keeps them in the documents table. */
   private readonly documentFiles: FileDocumentStore | null;
@@ -204,7 +205,7 @@ export class SqliteReleaseStore implements ReleaseStore {
   private readonly leftovers: Promise<number>;
 
   /**
-   * `documentsDir`: keep cached upstream documents as files there, written off the event loop,
+   * `documentsDir`: keep cached upstream documents as files there (see FileDocumentStore),
    * rather than in the database (`openDatabase` puts them beside the database file).
    */
   constructor(
@@ -718,6 +719,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     const file = await this.documentFiles?.get(key);
     if (file) return file;
     if (!this.documentsInTable) return null;
+    const pending = this.tableWrites.pending(key);
+    if (pending) return pending.doc;
     const row = this.stmts.getDocument.get(key);
     if (!row) return null;
     return { body: row.body, etag: row.etag, lastModified: row.last_modified, fetchedAt: new Date(row.fetched_at) };
@@ -735,30 +738,19 @@ export class SqliteReleaseStore implements ReleaseStore {
       if (this.documentsInTable && this.db.open) this.stmts.deleteDocument.run(key);
       return;
     }
-    return new Promise((resolve, reject) => {
-      if (this.documents.push({ key, doc, resolve, reject }) === 1) setImmediate(() => this.writeDocuments());
-    });
+    return this.tableWrites.put(key, key, doc);
   }
 
-  private writeDocuments(): void {
-    const batch = this.documents;
-    this.documents = [];
-    if (batch.length === 0) return;
-    try {
-      this.db.transaction(() => {
-        for (const { key, doc } of batch) this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
-      }).immediate();
-    } catch (err) {
-      for (const d of batch) d.reject(err as Error);
-      return;
-    }
-    for (const d of batch) d.resolve();
+  private writeDocuments(batch: PendingDocument[]): void {
+    this.db.transaction(() => {
+      for (const { key, doc } of batch) this.stmts.putDocument.run(key, doc.body, doc.etag, doc.lastModified, doc.fetchedAt.getTime());
+    }).immediate();
   }
 
   async close(): Promise<void> {
     this.stopFollowing?.();
     // Documents given before closing are written, not lost to the turn that would have written them.
-    if (this.db.open) this.writeDocuments();
+    if (this.db.open) await this.tableWrites.idle();
     await this.documentFiles?.idle();
     await this.leftovers;
     this.db.close();
