@@ -31,10 +31,10 @@ export interface Airlock {
   close(): Promise<void>;
 }
 
-/** Builds Airlock from its dependencies without listening. */
 /** How long after start unfinished downloads are looked for. */
 const orphanCleanupDelayMs = 5000;
 
+/** Builds Airlock from its dependencies without listening. */
 export function createApp(deps: AppDeps): Airlock {
   const policy = typeof deps.policy === 'function' ? deps.policy : ((p) => () => p)(deps.policy);
   const metrics = createMetrics(deps.store);

@@ -64,20 +64,21 @@ export async function loadS3BlobStore() {
   return (await import('./s3-blob-store.js')).S3BlobStore;
 }
 
-/**
- * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
- * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
- */
 /** How a process uses the stores it opens. */
 export interface OpenOptions {
   /**
-   * A server: on PostgreSQL the connection that hears other replicas' writes is opened at once,
-   * beside the migrations (waited for up to two seconds), rather than when first followed, so
-   * the first sweep already hears them. @default false (a CLI command)
+   * A server: on PostgreSQL a few pool connections and the connection that hears other replicas'
+   * writes are opened at once, beside the migrations (the latter waited for up to two seconds),
+   * rather than when first used, so the first sweep and requests do not wait for them and already
+   * hear other replicas. @default false (a CLI command, which needs one connection)
    */
   serve?: boolean;
 }
 
+/**
+ * Opens every store on one database, migrating its schema first (on PostgreSQL under an advisory
+ * lock, so replicas starting together migrate once). One `pg` pool serves both stores.
+ */
 export async function openDatabase(location: DatabaseLocation, log: (message: string) => void = console.error, options: OpenOptions = {}): Promise<OpenedDatabase> {
   if (location.kind === 'sqlite') {
     const db = openSqlite(location.file);
@@ -109,7 +110,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     // Beside the migrations, a few connections are opened at once for what a new process does
     // first (its first sweep, recovery and requests run several queries together): otherwise each
     // of those queries waits for a connection of its own, one after another.
-    const warm = Promise.all([warmPool(pool, startConnections), options.serve ? notifications.listen(listenWaitMs) : null]);
+    const warm = options.serve ? Promise.all([warmPool(pool, startConnections), notifications.listen(listenWaitMs)]) : null;
     const store = await PgReleaseStore.open(pool, { notifications });
     const tokens = await PgTokenStore.open(pool);
     const jobs = await PgJobQueue.open(pool, { notifications });
