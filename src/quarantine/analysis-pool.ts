@@ -21,6 +21,8 @@ export interface AnalysisPoolOptions {
 
 const loaderUrl = new URL('./analysis-worker-loader.mjs', import.meta.url);
 const workerEntry = new URL('../analyzer/analysis-worker.ts', import.meta.url).href;
+/** How long after a pool is made its worker module is built, unless work comes first. */
+const bundleAfterMs = 1000;
 /** Artifacts remembered with the profile keys of their files. */
 const maxArtifacts = 20_000;
 
@@ -79,7 +81,11 @@ export class AnalysisPool {
   private readonly maxProfiles: number;
   /** The worker as one module (see analysisWorkerBundle); null until built, or when it could not be. */
   private bundleUrl: URL | null = null;
-  /** How the workers started so far were started: from the bundle, or through the TypeScript loader. */
+  /** The build of that module, once started (see `bundle`); workers are spawned after it settles. */
+  private bundled: Promise<void> | null = null;
+  private bundleSettled = false;
+  private readonly bundleTimer: NodeJS.Timeout;
+  /** How the workers started so far were started: from the bundle, or through the TypeScript loader (when it could not be built). */
   readonly started = { bundle: 0, loader: 0 };
   private nextTask = 0;
   private closed = false;
@@ -90,8 +96,10 @@ export class AnalysisPool {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new TypeError(`Expected \`size\` to be an integer from 1 and up, got \`${options.size}\` (${typeof options.size})`);
     this.maxProfiles = options.maxProfiles ?? 50_000;
-    // Built while the server starts; workers spawned before it is ready use the loader.
-    void analysisWorkerBundle(options.log ?? (() => {})).then((url) => (this.bundleUrl = url));
+    // Not at once: a server's first moments (its stores opening, its first sweep) need the cores
+    // more than a first analysis that may be minutes away. Work that comes sooner starts the build.
+    this.bundleTimer = setTimeout(() => void this.bundle(), bundleAfterMs);
+    this.bundleTimer.unref();
   }
 
   /** Analyzes in a worker; resolves like `analyzeRelease`, rejects when the worker fails. */
@@ -142,11 +150,27 @@ export class AnalysisPool {
 
   /** Starts the workers ahead of the first job (a worker takes a moment to load the analyzer), e.g. while artifacts download. */
   warm(): void {
+    if (!this.bundleSettled) return void this.bundle().then(() => this.warm());
     while (!this.closed && this.slots.length < this.options.size) this.spawn();
+  }
+
+  /**
+   * Builds the worker module (about 50 ms, once per process), then dispatches what waited for it:
+   * every worker starts from the module, none through the TypeScript loader it replaces.
+   */
+  private bundle(): Promise<void> {
+    clearTimeout(this.bundleTimer);
+    this.bundled ??= analysisWorkerBundle(this.options.log ?? (() => {})).then((url) => {
+      this.bundleUrl = url;
+      this.bundleSettled = true;
+      if (!this.closed) this.dispatch();
+    });
+    return this.bundled;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.bundleTimer);
     const closed = new Error('the analysis pool is closed');
     for (const task of this.waiting.splice(0)) task.settle(closed);
     const slots = this.slots.splice(0);
@@ -249,7 +273,10 @@ export class AnalysisPool {
   private dispatch(): void {
     while (this.waiting.length > 0) {
       let slot = this.slots.find((s) => s.task === null);
-      if (!slot && this.slots.length < this.options.size) slot = this.spawn();
+      if (!slot && this.slots.length < this.options.size) {
+        if (!this.bundleSettled) return void this.bundle();
+        slot = this.spawn();
+      }
       if (!slot) return;
       const urgent = this.waiting.findIndex((t) => t.urgent);
       const [task] = this.waiting.splice(urgent === -1 ? 0 : urgent, 1);

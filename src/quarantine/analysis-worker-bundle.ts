@@ -8,7 +8,7 @@ let bundle: Promise<URL | null> | null = null;
 
 /**
  * The analysis worker and everything it imports (acorn, tar, yauzl: plain JavaScript) as one ES
- * module in a `data:` URL, built once per process with esbuild when the first pool is made. A
+ * module in a `data:` URL, built once per process with esbuild, a moment after the first pool is made. A
  * worker started from it needs no TypeScript loader: with tsx, each worker thread registered its
  * own loader (another thread) and compiled the analyzer module by module, about a second of CPU
  * per worker, paid when the first analysis of a cold install was waiting. Nothing is written to

@@ -49,14 +49,15 @@ export function sqliteDocumentsDir(databaseFile: string): string {
  * default does not carry them in its memory.
  */
 export async function loadPostgresStores() {
-  const [{ default: pg }, { PgJobQueue }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
+  const [{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
     import('pg'),
     import('./pg-job-queue.js'),
+    import('./pg-migrate.js'),
     import('./pg-notifications.js'),
     import('./pg-release-store.js'),
     import('./pg-token-store.js'),
   ]);
-  return { pg, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore };
+  return { pg, appliedVersions, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore };
 }
 
 /** The S3 blob store, loaded only for an S3 setting (the AWS SDK is about 14 MB of resident memory otherwise carried). */
@@ -98,7 +99,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       },
     };
   }
-  const { pg, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } = await loadPostgresStores();
+  const { pg, appliedVersions, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } = await loadPostgresStores();
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool opens a new one for the next query.
@@ -107,13 +108,17 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
   // opened when the sweeper or a job runner first follows it.
   const notifications = new PgNotifications(location.url, (message) => log(`PostgreSQL notifications: ${message}`));
   try {
+    // The schema's versions first, read once for the three stores: that read takes the first
+    // connection opened, which the others (below) do not delay.
+    const versions = appliedVersions(pool);
     // Beside the migrations, a few connections are opened at once for what a new process does
     // first (its first sweep, recovery and requests run several queries together): otherwise each
     // of those queries waits for a connection of its own, one after another.
-    const warm = options.serve ? Promise.all([warmPool(pool, startConnections), notifications.listen(listenWaitMs)]) : null;
-    const store = await PgReleaseStore.open(pool, { notifications });
-    const tokens = await PgTokenStore.open(pool);
-    const jobs = await PgJobQueue.open(pool, { notifications });
+    const warm = options.serve ? Promise.all([notifications.listen(listenWaitMs), warmPool(pool, startConnections - 1)]) : null;
+    const applied = await versions;
+    const store = await PgReleaseStore.open(pool, { notifications, applied });
+    const tokens = await PgTokenStore.open(pool, { applied });
+    const jobs = await PgJobQueue.open(pool, { notifications, applied });
     await warm;
     return {
       store,
@@ -132,7 +137,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
   }
 }
 
-/** Connections a PostgreSQL pool opens at start (see warmPool). */
+/** Connections a server's PostgreSQL pool opens at start (the schema read's, and more: see warmPool). */
 const startConnections = 4;
 /** How long a server's start waits for its notification connection (it keeps trying after). */
 const listenWaitMs = 2000;

@@ -3,7 +3,7 @@ import type { JobListener, JobQueue, NewJob, QueuedJob } from './job-queue.js';
 import { JobQueueListeners } from './job-queue-listeners.js';
 import { jobsChannel, type PgNotifications } from './pg-notifications.js';
 import type { Migration } from './migrations.js';
-import { migratePostgres } from './pg-migrate.js';
+import { migratePostgres, type MigrateOptions } from './pg-migrate.js';
 
 /** The job queue's PostgreSQL schema (track `jobs`); append, never edit a shipped entry. */
 export const pgJobMigrations: Migration[] = [
@@ -102,8 +102,8 @@ export class PgJobQueue implements JobQueue {
   ) {}
 
   /** Migrates the schema and returns the queue; `notifications`: how `watch` hears other replicas' jobs (else they go unheard). */
-  static async open(pool: pg.Pool, options: { notifications?: PgNotifications } = {}): Promise<PgJobQueue> {
-    await migratePostgres(pool, 'jobs', pgJobMigrations);
+  static async open(pool: pg.Pool, options: { applied?: MigrateOptions['applied']; notifications?: PgNotifications } = {}): Promise<PgJobQueue> {
+    await migratePostgres(pool, 'jobs', pgJobMigrations, { applied: options.applied });
     return new PgJobQueue(pool, options.notifications ?? null);
   }
 

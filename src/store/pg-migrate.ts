@@ -13,12 +13,14 @@ export const migrationLockKey = 0x6169726c6f636b00n;
  * for the first to commit and then finds nothing left to do. PostgreSQL's DDL is transactional,
  * so a migration that fails leaves the schema as it was. Returns the versions applied.
  */
-export async function migratePostgres(pool: pg.Pool, track: string, migrations: readonly Migration[], now = new Date()): Promise<number[]> {
+export async function migratePostgres(pool: pg.Pool, track: string, migrations: readonly Migration[], options: MigrateOptions = {}): Promise<number[]> {
   checkMigrations(track, migrations);
   // A replica starting on a schema already up to date (every start but the first after an
   // upgrade) needs one read, not a locked transaction: versions only grow, and one that moved
   // past this Airlock is refused below as it is here.
-  if ((await appliedVersion(pool, track)) === migrations.length) return [];
+  const before = options.applied === undefined ? await appliedVersion(pool, track) : options.applied && (options.applied.get(track) ?? 0);
+  if (before === migrations.length) return [];
+  const now = options.now ?? new Date();
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -57,13 +59,39 @@ export async function migratePostgres(pool: pg.Pool, track: string, migrations: 
   }
 }
 
+export interface MigrateOptions {
+  /** When the migrations are recorded as applied. @default now */
+  now?: Date;
+  /**
+   * Every track's latest applied version as `appliedVersions` read it just before (the stores of
+   * one database opening together read them once); unset: this track's is read.
+   */
+  applied?: ReadonlyMap<string, number> | null;
+}
+
 /** The track's latest applied version, read without the lock; null before the first migration made the table. */
 async function appliedVersion(pool: pg.Pool, track: string): Promise<number | null> {
   try {
     const { rows } = await pool.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE track = $1', [track]);
     return rows[0]?.v ?? 0;
   } catch (err) {
-    if ((err as { code?: unknown }).code === '42P01') return null; // undefined_table: a new database
+    if (isUndefinedTable(err)) return null;
     throw err;
   }
+}
+
+/** Every track's latest applied version in one read, without the lock; null before the first migration made the table. */
+export async function appliedVersions(pool: pg.Pool): Promise<Map<string, number> | null> {
+  try {
+    const { rows } = await pool.query<{ track: string; v: number }>('SELECT track, MAX(version) AS v FROM schema_migrations GROUP BY track');
+    return new Map(rows.map((r) => [r.track, r.v]));
+  } catch (err) {
+    if (isUndefinedTable(err)) return null;
+    throw err;
+  }
+}
+
+/** undefined_table: a new database, before its first migration. */
+function isUndefinedTable(err: unknown): boolean {
+  return (err as { code?: unknown }).code === '42P01';
 }

@@ -10,7 +10,7 @@ import type { Decision } from '../domain/decision.js';
 import type { ReleaseState, StateCount } from '../domain/release-state.js';
 import type { StoredFinding } from '../domain/finding.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
-import { migratePostgres } from './pg-migrate.js';
+import { migratePostgres, type MigrateOptions } from './pg-migrate.js';
 import { NextChangeListeners } from './next-change-listeners.js';
 import { nextChangeChannel, type PgNotifications } from './pg-notifications.js';
 import { stateCountQuery, sumStateCounts } from './state-count-query.js';
@@ -430,8 +430,8 @@ export class PgReleaseStore implements ReleaseStore {
    * pool. `notifications`: how `watchNextChanges` hears other replicas' writes; without it they go
    * unheard (its listeners are told they are not listening, and read the store).
    */
-  static async open(pool: pg.Pool, options: { ownsPool?: boolean; notifications?: PgNotifications } = {}): Promise<PgReleaseStore> {
-    await migratePostgres(pool, 'releases', pgReleaseMigrations);
+  static async open(pool: pg.Pool, options: { applied?: MigrateOptions['applied']; ownsPool?: boolean; notifications?: PgNotifications } = {}): Promise<PgReleaseStore> {
+    await migratePostgres(pool, 'releases', pgReleaseMigrations, { applied: options.applied });
     return new PgReleaseStore(pool, options.ownsPool ?? false, options.notifications ?? null);
   }
 

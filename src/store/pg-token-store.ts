@@ -1,7 +1,7 @@
 import { mustExist } from '../must-exist.js';
 import type pg from 'pg';
 import type { Migration } from './migrations.js';
-import { migratePostgres } from './pg-migrate.js';
+import { migratePostgres, type MigrateOptions } from './pg-migrate.js';
 import { pgTransaction } from './pg-transaction.js';
 import type { ApiToken, Role, Session, TokenStore } from './token-store.js';
 
@@ -70,8 +70,8 @@ export class PgTokenStore implements TokenStore {
     private readonly ownsPool: boolean,
   ) {}
 
-  static async open(pool: pg.Pool, options: { ownsPool?: boolean } = {}): Promise<PgTokenStore> {
-    await migratePostgres(pool, 'tokens', pgTokenMigrations);
+  static async open(pool: pg.Pool, options: { applied?: MigrateOptions['applied']; ownsPool?: boolean } = {}): Promise<PgTokenStore> {
+    await migratePostgres(pool, 'tokens', pgTokenMigrations, { applied: options.applied });
     return new PgTokenStore(pool, options.ownsPool ?? false);
   }
 

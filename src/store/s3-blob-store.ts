@@ -58,7 +58,8 @@ function isNotFound(err: unknown): boolean {
  * the same bytes.
  */
 export class S3BlobBackend implements BlobBackend {
-  private readonly client: S3Client;
+  /** Made at the first request: building the SDK client takes several ms of the event loop, which a start need not wait for. */
+  #client: S3Client | null = null;
   private readonly partSizeBytes: number;
   private readonly spoolDir: string;
 
@@ -66,7 +67,11 @@ export class S3BlobBackend implements BlobBackend {
     if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new Error(`S3 key prefix "${options.prefix}" must end with "/"`);
     this.partSizeBytes = Math.max(options.partSizeBytes ?? 16 * 1024 * 1024, minPartBytes);
     this.spoolDir = options.spoolDir ?? path.join(tmpdir(), 'airlock-s3-spool');
-    this.client = new S3Client({
+  }
+
+  private get client(): S3Client {
+    const options = this.options;
+    this.#client ??= new S3Client({
       endpoint: options.endpoint,
       region: options.region ?? 'us-east-1',
       forcePathStyle: options.forcePathStyle ?? false,
@@ -76,6 +81,7 @@ export class S3BlobBackend implements BlobBackend {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    return this.#client;
   }
 
   async begin(): Promise<BlobWriter> {
@@ -156,9 +162,9 @@ export class S3BlobBackend implements BlobBackend {
     return removed;
   }
 
-  /** Closes the client's sockets. */
+  /** Closes the client's sockets (if it was ever made). */
   close(): void {
-    this.client.destroy();
+    this.#client?.destroy();
   }
 
   private objectKey(key: string): string {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Migration } from '../../src/store/migrations.js';
-import { migratePostgres } from '../../src/store/pg-migrate.js';
+import { appliedVersions, migratePostgres } from '../../src/store/pg-migrate.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 
 const track: Migration[] = [
@@ -37,6 +37,23 @@ describe('PostgreSQL schema migrations', () => {
     expect(columns.rows.map((r: { column_name: string }) => r.column_name)).toEqual(['id']);
     await migratePostgres(pool, 'test', track);
     await expect(migratePostgres(pool, 'test', track.slice(0, 2))).rejects.toThrow(/newer than this Airlock knows/);
+    await pool.end();
+  });
+
+  it('reads every track\'s version at once for stores opening together, and migrates what that read found behind', async () => {
+    const pool = new pg.Pool({ connectionString: await cluster.createDatabase() });
+    const other: Migration[] = [{ version: 1, name: 'others', sql: 'CREATE TABLE others (id SERIAL PRIMARY KEY)' }];
+    expect(await appliedVersions(pool)).toBeNull();
+    // Read before the table existed: both tracks migrate.
+    expect(await migratePostgres(pool, 'test', track.slice(0, 2), { applied: null })).toEqual([1, 2]);
+    expect(await migratePostgres(pool, 'other', other, { applied: null })).toEqual([1]);
+    const read = await appliedVersions(pool);
+    expect(read).toEqual(new Map([['test', 2], ['other', 1]]));
+    // Up to date by the read: nothing to do. Behind by it (a newer Airlock's track): migrated under the lock.
+    expect(await migratePostgres(pool, 'other', other, { applied: read })).toEqual([]);
+    expect(await migratePostgres(pool, 'test', track, { applied: read })).toEqual([3]);
+    // A read older than another replica's migration sends this one to the lock, which finds it done.
+    expect(await migratePostgres(pool, 'test', track, { applied: read })).toEqual([]);
     await pool.end();
   });
 });
