@@ -90,20 +90,25 @@ export function createApp(deps: AppDeps): Airlock {
   const npm = createNpmEcosystem(context);
   const pypi = createPypiEcosystem(context);
   const artifacts = { npm: npm.artifacts, pypi: pypi.artifacts };
+  // Its first sweep starts here; queued jobs are taken after it.
+  const review = createReviewModule(context, artifacts);
   const analysis = new AnalysisRunner(context, artifacts, {
     retryDelayMs: deps.config.analysisRetryDelayMs,
     maxFetchAttempts: deps.config.analysisFetchAttempts,
     leaseMs: deps.config.analysisLeaseMs,
+    startAfter: review.firstSweep,
   });
   quarantine.setAnalysisScheduler(analysis);
+  let closed = false;
   // Analyses left pending by a restart (or another replica) are picked up again.
-  void analysis.recover().catch((err: unknown) => log(`could not queue pending analyses: ${(err as Error).message}`));
+  void review.firstSweep
+    .then(() => (closed ? undefined : analysis.recover()))
+    .catch((err: unknown) => log(`could not queue pending analyses: ${(err as Error).message}`));
 
   // Package endpoints are anonymous unless AIRLOCK_REQUIRE_TOKEN asks for a reader token.
   app.use(['/npm', '/pypi'], requireReader(context));
   app.use('/npm', npm.router);
   app.use('/pypi', pypi.router);
-  const review = createReviewModule(context, artifacts);
   app.use(review.router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -120,6 +125,7 @@ export function createApp(deps: AppDeps): Airlock {
       await Promise.all([npm.idle?.(), pypi.idle?.()]);
     },
     async close() {
+      closed = true;
       clearTimeout(orphanCleanup);
       await analysis.close();
       await Promise.all([npm.close?.(), pypi.close?.(), review.close(), artifactCache.close()]);

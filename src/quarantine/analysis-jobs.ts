@@ -34,6 +34,8 @@ export interface AnalysisJobsOptions {
   safetyPollMs?: number;
   /** How often a request waiting on an analysis another replica may be running looks at the store. @default 200 */
   waitPollMs?: number;
+  /** The queue is first looked at once this settles (a new process's first sweep); jobs this replica queues run at once. */
+  startAfter?: Promise<unknown>;
   /** Runs one analysis; `attempts` counts the claims of this job, this one included. */
   run(target: AnalysisTarget, attempts: number): Promise<AnalysisJobOutcome>;
   /** Whether the target's analysis is no longer pending in the store (done here or on any replica). */
@@ -101,6 +103,7 @@ export class AnalysisJobs {
       look: () => void this.pump(),
       unheardMs: o.claimPollMs ?? 1000,
       safetyMs: o.safetyPollMs,
+      after: o.startAfter,
     });
   }
 

@@ -41,6 +41,8 @@ export interface AnalysisRunnerOptions {
   maxFetchAttempts?: number;
   /** How long a claimed analysis job is held without renewal (with `ctx.jobs`). @default 60s */
   leaseMs?: number;
+  /** Queued analyses (of this process or another) are first looked for once this settles: a new process's first sweep goes first. */
+  startAfter?: Promise<unknown>;
 }
 
 /**
@@ -114,6 +116,7 @@ export class AnalysisRunner implements AnalysisScheduler {
           jobs: ctx.jobs,
           concurrency: running,
           leaseMs: options.leaseMs ?? 60_000,
+          startAfter: options.startAfter,
           retryDelayMs: options.retryDelayMs ?? 60_000,
           run: (target, attempts) => (target.artifactId === undefined ? this.run(target.releaseId, attempts) : this.runFile(target.releaseId, target.artifactId)),
           isFinished: (target) => this.isFinished(target),

@@ -15,6 +15,9 @@ import { webRoutes } from './web-routes.js';
 
 export { requireReader } from './require-reader.js';
 
+/** How long queued jobs wait at most for a new process's first sweep (see `ReviewModule.firstSweep`). */
+const firstSweepWaitMs = 1000;
+
 export interface ReviewModuleOptions {
   /** How often the sweeper looks for state changes made by time. @default 30s */
   sweepIntervalMs?: number;
@@ -25,6 +28,11 @@ export interface ReviewModule {
   router: Router;
   /** Records state changes made by time (audit entries, webhooks, gauges) now; tests call it after moving the clock. */
   sweep(): Promise<void>;
+  /**
+   * Settles once the first sweep has (a second after start at most): the transitions due while
+   * the process was down are recorded before it takes queued jobs (analyses, webhook deliveries).
+   */
+  firstSweep: Promise<void>;
   /** Resolves when no webhook delivery is in flight. */
   webhooksIdle(): Promise<void>;
   close(): Promise<void>;
@@ -40,7 +48,9 @@ export function createReviewModule(
   options: ReviewModuleOptions = {},
 ): ReviewModule {
   const { tokens, opened } = tokenStoreOf(ctx);
-  const webhooks = new WebhookSender(ctx, options.webhooks);
+  let firstSwept!: () => void;
+  const firstSweep = new Promise<void>((resolve) => (firstSwept = resolve));
+  const webhooks = new WebhookSender(ctx, { ...options.webhooks, startAfter: firstSweep });
   const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
   const sweeper = new Sweeper(ctx, webhooks);
   let closed = false;
@@ -68,10 +78,19 @@ export function createReviewModule(
     sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${errorStack(err)}`));
   }, sweepIntervalMs);
   timer.unref();
-  void sweeper.sweep().catch((err: unknown) => ctx.log(`review sweep failed: ${errorStack(err)}`));
+  const firstSweepBound = setTimeout(firstSwept, firstSweepWaitMs);
+  firstSweepBound.unref();
+  void sweeper
+    .sweep()
+    .catch((err: unknown) => ctx.log(`review sweep failed: ${errorStack(err)}`))
+    .finally(() => {
+      clearTimeout(firstSweepBound);
+      firstSwept();
+    });
 
   return {
     router,
+    firstSweep,
     sweep: () => sweeper.sweep(),
     webhooksIdle: () => webhooks.idle(),
     async close() {

@@ -37,6 +37,8 @@ export interface WebhookSenderOptions {
   outboxPollMs?: number;
   /** How often it is looked at while they are heard, in case a notification was lost. @default 5000 */
   outboxSafetyPollMs?: number;
+  /** The outbox is first looked at once this settles (a new process's first sweep, which may add to it); what this process sends goes at once. */
+  startAfter?: Promise<unknown>;
 }
 
 /** What an outbox job holds: the target by its URL's hash (the URL itself is a secret), and the exact body. */
@@ -87,6 +89,7 @@ export class WebhookSender {
         look: () => void this.pollOutbox(),
         unheardMs: options.outboxPollMs ?? 500,
         safetyMs: options.outboxSafetyPollMs,
+        after: options.startAfter,
       });
   }
 

@@ -11,6 +11,8 @@ export interface JobQueueWakerOptions {
   unheardMs: number;
   /** How often to look while they are heard, only in case a notification was lost. @default 5000 */
   safetyMs?: number;
+  /** Looking starts once this settles (a new process's first sweep); at once when unset. */
+  after?: Promise<unknown>;
 }
 
 /** After a look that left a job claimable now (a claim racing another replica's): look again this soon. */
@@ -36,9 +38,16 @@ export class JobQueueWaker {
   private timer: NodeJS.Timeout | null = null;
   private timerAtMs = Infinity;
   private closed = false;
-  private readonly stopWatching: () => void;
+  private stopWatching: () => void = () => {};
 
   constructor(private readonly o: JobQueueWakerOptions) {
+    if (o.after) void o.after.then(() => this.start(), () => this.start());
+    else this.start();
+  }
+
+  private start(): void {
+    if (this.closed) return;
+    const o = this.o;
     this.every(o.unheardMs);
     this.stopWatching = o.jobs.watch(o.kind, {
       claimableAt: (at) => this.wakeAt(Math.max(at.getTime(), Date.now()) + heardAfterMs),

@@ -46,29 +46,48 @@ export function sqliteDocumentsDir(databaseFile: string): string {
 
 /**
  * The PostgreSQL driver and stores, loaded only when the settings name PostgreSQL: the embedded
- * default does not carry them in its memory.
+ * default does not carry them in its memory. Loaded once per process (each `import()` of a module
+ * already loaded still asks the module loader, and through a loader hook, its thread).
  */
-export async function loadPostgresStores() {
-  const [{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
+export function loadPostgresStores() {
+  postgresStores ??= Promise.all([
     import('pg'),
     import('./pg-job-queue.js'),
     import('./pg-migrate.js'),
     import('./pg-notifications.js'),
     import('./pg-release-store.js'),
     import('./pg-token-store.js'),
-  ]);
-  return { pg, appliedVersions, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore };
+  ]).then(([{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }]) => ({
+    pg,
+    appliedVersions,
+    PgJobQueue,
+    PgNotifications,
+    PgReleaseStore,
+    PgTokenStore,
+  }));
+  return postgresStores;
 }
+let postgresStores: Promise<PostgresStores> | null = null;
+type PostgresStores = {
+  pg: typeof import('pg').default;
+  appliedVersions: typeof import('./pg-migrate.js').appliedVersions;
+  PgJobQueue: typeof import('./pg-job-queue.js').PgJobQueue;
+  PgNotifications: typeof import('./pg-notifications.js').PgNotifications;
+  PgReleaseStore: typeof import('./pg-release-store.js').PgReleaseStore;
+  PgTokenStore: typeof import('./pg-token-store.js').PgTokenStore;
+};
 
-/** The S3 blob store, loaded only for an S3 setting (the AWS SDK is about 14 MB of resident memory otherwise carried). */
-export async function loadS3BlobStore() {
-  return (await import('./s3-blob-store.js')).S3BlobStore;
+/** The S3 blob store, loaded only for an S3 setting (the AWS SDK is about 14 MB of resident memory otherwise carried); once per process. */
+export function loadS3BlobStore() {
+  s3BlobStore ??= import('./s3-blob-store.js').then((m) => m.S3BlobStore);
+  return s3BlobStore;
 }
+let s3BlobStore: Promise<typeof import('./s3-blob-store.js').S3BlobStore> | null = null;
 
 /** How a process uses the stores it opens. */
 export interface OpenOptions {
   /**
-   * A server: on PostgreSQL a few pool connections and the connection that hears other replicas'
+   * A server: on PostgreSQL two pool connections and the connection that hears other replicas'
    * writes are opened at once, beside the migrations (the latter waited for up to two seconds),
    * rather than when first used, so the first sweep and requests do not wait for them and already
    * hear other replicas. @default false (a CLI command, which needs one connection)
@@ -111,9 +130,10 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     // The schema's versions first, read once for the three stores: that read takes the first
     // connection opened, which the others (below) do not delay.
     const versions = appliedVersions(pool);
-    // Beside the migrations, a few connections are opened at once for what a new process does
-    // first (its first sweep, recovery and requests run several queries together): otherwise each
-    // of those queries waits for a connection of its own, one after another.
+    // Beside the migrations, the notification connection and one more are opened at once, for
+    // what a new process does first: its first sweep, and a request beside it. What starts after
+    // the sweep (recovery, the job queues) opens more as it needs them; opened all at once here,
+    // they took the cores from the first sweep on a small machine.
     const warm = options.serve ? Promise.all([notifications.listen(listenWaitMs), warmPool(pool, startConnections - 1)]) : null;
     const applied = await versions;
     const store = await PgReleaseStore.open(pool, { notifications, applied });
@@ -138,7 +158,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
 }
 
 /** Connections a server's PostgreSQL pool opens at start (the schema read's, and more: see warmPool). */
-const startConnections = 4;
+const startConnections = 2;
 /** How long a server's start waits for its notification connection (it keeps trying after). */
 const listenWaitMs = 2000;
 
