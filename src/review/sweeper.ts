@@ -175,12 +175,20 @@ export class Sweeper {
 
   private async sweepOnce(): Promise<void> {
     const now = this.ctx.clock.now();
-    await this.followPolicy(now);
-    if (!this.mustAsk(now)) return;
-    this.dirty = false;
-    this.heardDuringRead = null;
+    // A policy to follow (a reload, or the first sweep, whose predecessor is read from the audit
+    // log) and the first page of releases due are read together: a start waits one round trip
+    // less. When the policy did change what is due, that page is read again after.
+    const prefetch = this.ctx.policy() !== this.followedPolicy && this.dirty;
+    if (prefetch) this.heardDuringRead = null;
+    const firstPage = prefetch ? this.ctx.store.listDue(now, pageSize) : null;
+    // Its failure is the sweep's, after the policy's read (or unused, when that one fails first).
+    firstPage?.catch(() => {});
     try {
-      if (!(await this.applyDue(now))) {
+      const marked = await this.followPolicy(now);
+      if (!prefetch && !this.mustAsk(now)) return;
+      this.dirty = false;
+      this.heardDuringRead ??= null;
+      if (!(await this.applyDue(now, marked ? null : firstPage))) {
         // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
         this.known = null;
         this.markDirty();
@@ -200,10 +208,10 @@ export class Sweeper {
     this.arm();
   }
 
-  /** Applies the transitions of releases due at `now`, a few pages at most; false when more may be due. */
-  private async applyDue(now: Date): Promise<boolean> {
+  /** Applies the transitions of releases due at `now`, a few pages at most (the first as read already, if given); false when more may be due. */
+  private async applyDue(now: Date, firstPage: Promise<TrackedRelease[]> | null): Promise<boolean> {
     for (let page = 0; page < pagesPerTurn; page++) {
-      const due = await this.ctx.store.listDue(now, pageSize);
+      const due = await (page === 0 && firstPage ? firstPage : this.ctx.store.listDue(now, pageSize));
       if (due.length === 0) return true;
       const transitions = due.map((tracked) => this.transitionOf(tracked, now));
       const applied = new Set(await this.ctx.store.applyTransitions(transitions));
@@ -243,11 +251,11 @@ export class Sweeper {
    * changed are made due, found by a paged pass over package names (a reload is rare, and the pass
    * reads names, not releases). The policy each pass applied is recorded in the audit log
    * (`policy-applied`, without webhook secrets), so a restart with an edited policy file, or another
-   * replica, knows what the stored states were computed with.
+   * replica, knows what the stored states were computed with. True when it may have made releases due.
    */
-  private async followPolicy(now: Date): Promise<void> {
+  private async followPolicy(now: Date): Promise<boolean> {
     const policy = this.ctx.policy();
-    if (policy === this.followedPolicy) return;
+    if (policy === this.followedPolicy) return false;
     const digest = policyDigest(policy);
     const previous = this.followedPolicy
       ? { digest: policyDigest(this.followedPolicy), policy: this.followedPolicy }
@@ -266,6 +274,7 @@ export class Sweeper {
       });
     }
     this.followedPolicy = policy;
+    return previous !== null && previous.digest !== digest;
   }
 
   private async recordedPolicy(): Promise<{ digest: string; policy: Policy } | null> {

@@ -211,4 +211,23 @@ describe('the sweeper, with thousands of stored releases', () => {
     expect(await automaticEntries(a, 'npm:held@2.0.0')).toEqual(['discovered', 'released', 'quarantined', 'released']);
     expect(await automaticEntries(a, 'npm:decided@1.0.0')).toEqual(['discovered']);
   });
+
+  it('applies a policy edited while no process ran on the first sweep of the next one, reading only the packages it changed', async () => {
+    await a.airlock.context.quarantine.observe('npm', 'edited', [{ version: '1.0.0', publishedAt: new Date(clock.now().getTime() - 30 * hour) }]);
+    await Promise.all([a.airlock.review.sweep(), b.airlock.review.sweep()]);
+    expect(await automaticEntries(a, 'npm:edited@1.0.0')).toEqual(['discovered']);
+    // A new process on the same store, started with a shorter cooldown for `edited`: its first
+    // sweep reads the releases due beside the recorded policy, then again after the edit made `edited` due.
+    const c = await startReplica(temp.dir, clock, `${policy}block: ["npm:old-3"]\npackages:\n  "npm:edited": { cooldown: 24h }\n`);
+    try {
+      await c.airlock.review.sweep();
+      expect(await automaticEntries(c, 'npm:edited@1.0.0')).toEqual(['discovered', 'released']);
+      expect(c.counted.rows.listDue).toBe(1);
+      expect(c.counted.rows.listReleases ?? 0).toBe(0);
+      const applied = await api(c.url, 'api/v1/audit?action=policy-applied&limit=1', { token: adminToken });
+      expect((applied.body as Json).entries[0].reason).toBe('the policy changed');
+    } finally {
+      await stopReplica(c);
+    }
+  });
 });
