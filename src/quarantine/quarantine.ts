@@ -38,12 +38,20 @@ export interface QuarantineDeps {
 }
 
 /**
+ * What a change to a package was: `recorded`, new releases recorded with their first states (and
+ * their next changes told to the store's listeners); `state`, anything else (a decision, an
+ * analysis result, a withdrawal, a change another replica made).
+ */
+export type ChangeKind = 'recorded' | 'state';
+export type ChangeListener = (ecosystem: Ecosystem, name: string, origin: object | undefined, what: ChangeKind) => void;
+
+/**
  * Records what upstream shows, and answers what clients may see. Ecosystems call `observe` with
  * each fresh upstream document and `status` for every release they would serve.
  */
 export class Quarantine {
   private analysis: AnalysisScheduler | undefined;
-  private readonly listeners: ((ecosystem: Ecosystem, name: string, origin?: object) => void)[] = [];
+  private readonly listeners: ChangeListener[] = [];
   /**
    * Each package's effective policy, for the policy object it was resolved from: a reload makes a
    * new object and so a new cache. `perRelease` marks packages a release pattern names, whose
@@ -73,17 +81,17 @@ export class Quarantine {
   }
 
   /**
-   * Registers a listener for state changes of a package (decisions, analysis results, withdrawals).
-   * `origin` is what the caller of `observe`/`reconcileWithdrawn` passed, so a cache recording a
-   * document can tell its own change from anyone else's.
+   * Registers a listener for state changes of a package (decisions, analysis results, withdrawals)
+   * and for releases recorded for it. `origin` is what the caller of `observe`/`reconcileWithdrawn`
+   * passed, so a cache recording a document can tell its own change from anyone else's.
    */
-  onChange(listener: (ecosystem: Ecosystem, name: string, origin?: object) => void): void {
+  onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
 
-  /** Tells listeners a package's releases changed state. */
-  changed(ecosystem: Ecosystem, name: string, origin?: object): void {
-    for (const l of this.listeners) l(ecosystem, name, origin);
+  /** Tells listeners a package's releases changed state (or, `recorded`, that new ones were recorded). */
+  changed(ecosystem: Ecosystem, name: string, origin?: object, what: ChangeKind = 'state'): void {
+    for (const l of this.listeners) l(ecosystem, name, origin, what);
   }
 
   /**
@@ -243,7 +251,7 @@ export class Quarantine {
         })),
       );
     for (const artifact of pendingFiles) this.analysis?.scheduleFile(artifact);
-    if (added.length > 0) this.changed(ecosystem, name, origin);
+    if (added.length > 0) this.changed(ecosystem, name, origin, 'recorded');
     return releases;
   }
 

@@ -54,8 +54,10 @@ export function createReviewModule(
   const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
   const sweeper = new Sweeper(ctx, webhooks);
   let closed = false;
-  ctx.quarantine.onChange(() => {
-    if (!closed) sweeper.markDirty();
+  // New releases are recorded with their first states, and the store tells the sweeper their next
+  // changes: what needs a sweep soon is a change of state.
+  ctx.quarantine.onChange((_ecosystem, _name, _origin, what) => {
+    if (!closed && what === 'state') sweeper.markDirty();
   });
 
   const api = Router();

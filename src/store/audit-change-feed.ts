@@ -21,6 +21,14 @@ export type AuditWakeups = (feed: {
   listening: (on: boolean) => void;
 }) => { close(): Promise<void> };
 
+/**
+ * The entries a first sight writes with the rows it inserts (the new releases' first states). They
+ * change no release another replica has cached: a replica holding the package lacks those versions
+ * until it reads upstream again, and serves without them meanwhile. So they invalidate nothing,
+ * and on PostgreSQL a statement appending only these notifies no one (release migration 11).
+ */
+export const firstSightActions: ReadonlySet<string> = new Set(['discovered', 'trusted-by-age']);
+
 /** Without a wake-up source, or while it is not listening: often enough for the one-second promise. */
 const pollMs = 250;
 /** With a listening wake-up source: only in case a notification is lost. */
@@ -55,6 +63,7 @@ export async function startAuditChangeFeed(
       const packages = new Map<string, { ecosystem: Ecosystem; name: string }>();
       for (const entry of page) {
         if (!/^(npm|pypi):/.test(entry.subject)) continue; // token:…, policy:… are not releases
+        if (firstSightActions.has(entry.action)) continue;
         try {
           const id = parseReleaseId(entry.subject);
           packages.set(`${id.ecosystem}:${id.name}`, id);

@@ -280,4 +280,21 @@ DROP INDEX releases_risk;
 CREATE INDEX releases_risk_ascending ON releases (risk_rank DESC, COALESCE(analyzed_at, first_seen_at), id);
 `,
   },
+  {
+    version: 11,
+    name: 'first sights notify no airlock_audit',
+    // A first sight appends the new releases' first entries (discovered, trusted-by-age) with its
+    // rows; they change nothing another replica caches (audit-change-feed.ts, firstSightActions),
+    // yet each notification woke every replica's feed to read the log, and each notifying commit
+    // takes the cluster-wide notify lock: while a registry was first read, once per package.
+    sql: `
+CREATE OR REPLACE FUNCTION audit_notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM appended WHERE action NOT IN ('discovered', 'trusted-by-age')) THEN
+    PERFORM pg_notify('airlock_audit', '');
+  END IF;
+  RETURN NULL;
+END $$;
+`,
+  },
 ];

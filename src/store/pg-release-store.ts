@@ -705,7 +705,7 @@ export class PgReleaseStore implements ReleaseStore {
     return this.listArtifacts(releaseId);
   }
 
-  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
+  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date, options: { onlyFirst?: boolean } = {}): Promise<void> {
     // One row per (release, file), the last description winning, as repeated upserts would leave it:
     // a single INSERT … ON CONFLICT may not touch the same row twice.
     const rows = new Map<string, { releaseId: number; a: ObservedArtifact }>();
@@ -723,6 +723,7 @@ export class PgReleaseStore implements ReleaseStore {
            CASE WHEN EXISTS (SELECT 1 FROM artifacts a WHERE a.release_id = o.r) THEN 'pending' END,
            (SELECT MAX(a.first_seen_at) FROM artifacts a WHERE a.release_id = o.r AND a.first_seen_at < $1::timestamptz)
          FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[], $7::timestamptz[]) AS o(r, f, u, d, s, p)
+         ${options.onlyFirst ? 'WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.release_id = o.r)' : ''}
          ON CONFLICT (release_id, filename) DO UPDATE SET url = excluded.url,
            clock_floor_at = CASE WHEN artifacts.published_at IS NULL AND excluded.published_at IS NOT NULL
              THEN GREATEST(COALESCE(artifacts.clock_floor_at, artifacts.first_seen_at), artifacts.first_seen_at)

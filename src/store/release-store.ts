@@ -250,8 +250,10 @@ export interface ReleaseStore {
    * Records the artifacts of many releases at once (one transaction); known files keep their
    * first-seen time. A new file of a release that already had files starts with its own
    * analysis `pending` (see `Artifact.analysis`); the first files of a release start with null.
+   * `onlyFirst`: only releases that have no file yet get theirs; the others (recorded meanwhile,
+   * by any replica) are left as they are.
    */
-  recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void>;
+  recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date, options?: { onlyFirst?: boolean }): Promise<void>;
   listArtifacts(releaseId: number): Promise<Artifact[]>;
   /** Records the key of an artifact's verified bytes and, when given, their size (counted against AIRLOCK_CACHE_MAX). */
   setArtifactBlob(artifactId: number, blobKey: string, size?: number): Promise<void>;

@@ -578,11 +578,13 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.listArtifacts(releaseId);
   }
 
-  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date): Promise<void> {
+  async recordManyArtifacts(entries: { releaseId: number; artifacts: ObservedArtifact[] }[], now: Date, options: { onlyFirst?: boolean } = {}): Promise<void> {
     this.db.transaction(() => {
       for (const { releaseId, artifacts } of entries) {
         // Decided before inserting: files recorded together with a release's first are its first.
-        const own = this.stmts.hasArtifacts.get(releaseId) ? 'pending' : null;
+        const has = this.stmts.hasArtifacts.get(releaseId) !== undefined;
+        if (has && options.onlyFirst) continue;
+        const own = has ? 'pending' : null;
         for (const a of artifacts) {
           this.stmts.insertArtifact.run(
             releaseId,

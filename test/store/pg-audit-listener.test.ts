@@ -85,6 +85,33 @@ describe('the PostgreSQL audit listener', () => {
     expect(state.wakes).toBe(1);
   });
 
+  it('does not wake anyone for a first sight (its releases\' first entries change no cache), and wakes for the change after it', async () => {
+    const { state } = await listen();
+    const now = new Date('2026-11-01T10:00:00Z');
+    const longAgo = new Date('2025-01-01T00:00:00Z');
+    const old = Array.from({ length: 3 }, (_, i) => ({ version: `1.0.${i}`, publishedAt: longAgo }));
+    const fresh = { version: '2.0.0', publishedAt: new Date('2026-10-31T10:00:00Z') };
+    const trustedByAge: NewAuditEntry = { ...entry('npm:first-sight'), actor: 'system', role: 'system', action: 'trusted-by-age' };
+    const { added } = await store.recordSeen(
+      'npm',
+      'first-sight',
+      [...old, fresh],
+      now,
+      () => 'skipped',
+      (release) =>
+        release.version === '2.0.0'
+          ? { state: 'quarantined', holdUntil: null, nextChangeAt: new Date('2026-11-03T10:00:00Z'), audit: { ...entry('npm:first-sight@2.0.0'), action: 'discovered' } }
+          : { state: 'released', holdUntil: null, nextChangeAt: null, audit: null },
+      () => [trustedByAge],
+    );
+    expect(added).toHaveLength(4);
+    expect((await store.listAudit({ subject: 'npm:first-sight@2.0.0' })).map((e) => e.action)).toEqual(['discovered']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(state.wakes).toBe(0);
+    await store.appendAudit(entry('npm:first-sight@2.0.0'));
+    await when(() => state.wakes === 1, 500);
+  });
+
   it('listens again after its connection is killed, and wakes on the changes after that', async () => {
     const { state } = await listen(50);
     const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'airlock-audit-listener'`);

@@ -475,6 +475,25 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     await store.recordManyArtifacts([], later);
   });
 
+  it('records only the first files of releases that have none, with onlyFirst, leaving the others as they are', async () => {
+    const [a, b] = (await store.recordSeen('npm', 'first-files', [seen('1.0.0'), seen('2.0.0')], at('2026-11-01T10:00:00Z'), pending)).added;
+    const first = at('2026-11-01T10:00:00Z');
+    await store.recordArtifacts(a!.id, [file('first-files-1.0.0.tgz', { url: 'http://replica-a.test/1.0.0.tgz' })], first);
+    const later = at('2026-11-02T10:00:00Z');
+    await store.recordManyArtifacts(
+      [
+        { releaseId: a!.id, artifacts: [file('first-files-1.0.0.tgz', { url: 'http://replica-b.test/1.0.0.tgz' }), file('first-files-1.0.0-extra.tgz')] },
+        { releaseId: b!.id, artifacts: [file('first-files-2.0.0.tgz')] },
+      ],
+      later,
+      { onlyFirst: true },
+    );
+    const ofA = await store.listArtifacts(a!.id);
+    expect(ofA.map((x) => [x.filename, x.url, x.firstSeenAt])).toEqual([['first-files-1.0.0.tgz', 'http://replica-a.test/1.0.0.tgz', first]]);
+    const [ofB] = await store.listArtifacts(b!.id);
+    expect(ofB).toMatchObject({ filename: 'first-files-2.0.0.tgz', firstSeenAt: later, analysis: null });
+  });
+
   it('appends audit entries in order and lists them by subject, actor and action, newest or oldest first, paged by id', async () => {
     const one = await store.appendAudit(entry('discovered', 'npm:demo@1.0.0', { reason: 'cooldown 72h', detail: { state: 'quarantined', n: 1 } }));
     await store.appendAuditEntries([

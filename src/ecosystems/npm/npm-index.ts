@@ -204,16 +204,12 @@ export class NpmIndex {
     this.prefetching = [];
     try {
       // As artifactOf: a tarball already recorded (by another replica too, from its own upstream
-      // URL) is kept as it is, and only the missing ones are written.
+      // URL) is kept as it is, and only the missing ones are written, in the same statement.
       const entries: { releaseId: number; artifacts: ObservedArtifact[] }[] = [];
-      for (const { release, upstream } of batch.values()) {
-        if (this.artifacts.has(release.id)) continue;
-        const [stored] = await this.ctx.store.listArtifacts(release.id);
-        if (stored) this.remember(release.id, stored);
-        else entries.push({ releaseId: release.id, artifacts: [this.tarballOf(release, upstream)] });
-      }
+      for (const { release, upstream } of batch.values())
+        if (!this.artifacts.has(release.id)) entries.push({ releaseId: release.id, artifacts: [this.tarballOf(release, upstream)] });
       // Not remembered here: a download reads the row once (artifactOf).
-      if (entries.length > 0) await this.ctx.store.recordManyArtifacts(entries, this.ctx.clock.now());
+      if (entries.length > 0) await this.ctx.store.recordManyArtifacts(entries, this.ctx.clock.now(), { onlyFirst: true });
     } catch (err) {
       this.ctx.log(`npm: tarballs read ahead not recorded (recorded on download instead): ${(err as Error).message}`);
     }
