@@ -7,7 +7,7 @@ import type { Release } from '../domain/release.js';
 import type { ReleaseState } from '../domain/release-state.js';
 import { ecosystems, type Ecosystem } from '../domain/ecosystem.js';
 import { formatReleaseId } from '../domain/release-id.js';
-import type { NewAuditEntry, StateTransition, TrackedRelease } from '../store/release-store.js';
+import type { DuePage, NewAuditEntry, StateTransition, TrackedRelease } from '../store/release-store.js';
 import { sortFindings } from './release-view.js';
 import type { WebhookEventName, WebhookPayload, WebhookSender } from './webhook-sender.js';
 
@@ -179,8 +179,10 @@ export class Sweeper {
     // log) and the first page of releases due are read together: a start waits one round trip
     // less. When the policy did change what is due, that page is read again after.
     const prefetch = this.ctx.policy() !== this.followedPolicy && this.dirty;
+    // A read during which hearing went off or on again cannot be trusted to cover what went unheard.
+    const hearingSince = this.hearingChanges;
     if (prefetch) this.heardDuringRead = null;
-    const firstPage = prefetch ? this.ctx.store.listDue(now, pageSize) : null;
+    const firstPage = prefetch ? this.ctx.store.dueAndNext(now, pageSize) : null;
     // Its failure is the sweep's, after the policy's read (or unused, when that one fails first).
     firstPage?.catch(() => {});
     try {
@@ -188,7 +190,8 @@ export class Sweeper {
       if (!prefetch && !this.mustAsk(now)) return;
       this.dirty = false;
       this.heardDuringRead ??= null;
-      if (!(await this.applyDue(now, marked ? null : firstPage))) {
+      const swept = await this.applyDue(now, marked ? null : firstPage);
+      if (swept === 'more') {
         // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
         this.known = null;
         this.markDirty();
@@ -197,8 +200,8 @@ export class Sweeper {
       // Without hearing others' writes, what would be read now is stale at once: the next sweep asks again.
       this.known = null;
       if (!this.hearing) return;
-      const hearingSince = this.hearingChanges;
-      const next = await this.ctx.store.nextChangeAt();
+      // A read that found nothing due said when the next change is; after transitions, ask.
+      const next = swept === 'moved' ? await this.ctx.store.nextChangeAt() : swept.next;
       // Heard while the store was read (the sweep's own transitions among them): the answer may predate it.
       const heard = this.heardDuringRead as Date | null | undefined;
       if (hearingSince === this.hearingChanges) this.known = { at: heard && (next === null || heard < next) ? heard : next, readAtMs: Date.now() };
@@ -208,11 +211,15 @@ export class Sweeper {
     this.arm();
   }
 
-  /** Applies the transitions of releases due at `now`, a few pages at most (the first as read already, if given); false when more may be due. */
-  private async applyDue(now: Date, firstPage: Promise<TrackedRelease[]> | null): Promise<boolean> {
+  /**
+   * Applies the transitions of releases due at `now`, a few pages at most (the first as read
+   * already, if given). Answers what the last read found: nothing due (and when the next change
+   * is), `moved` (transitions applied, none left on that page), or `more` (more may be due).
+   */
+  private async applyDue(now: Date, firstPage: Promise<DuePage> | null): Promise<{ next: Date | null } | 'moved' | 'more'> {
     for (let page = 0; page < pagesPerTurn; page++) {
-      const due = await (page === 0 && firstPage ? firstPage : this.ctx.store.listDue(now, pageSize));
-      if (due.length === 0) return true;
+      const { due, next } = await (page === 0 && firstPage ? firstPage : this.ctx.store.dueAndNext(now, pageSize));
+      if (due.length === 0) return { next };
       const transitions = due.map((tracked) => this.transitionOf(tracked, now));
       const applied = new Set(await this.ctx.store.applyTransitions(transitions));
       due.forEach((tracked, i) => {
@@ -220,9 +227,9 @@ export class Sweeper {
         if (t === undefined) return;
         if (applied.has(t.releaseId) && t.audit && t.state === 'awaiting-review') this.announce(tracked.release, t.audit);
       });
-      if (due.length < pageSize) return true;
+      if (due.length < pageSize) return 'moved';
     }
-    return false;
+    return 'more';
   }
 
   /** The transition recording a due release's state now; with an audit entry when time or policy moved an undecided release. */

@@ -21,6 +21,7 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  DuePage,
   InitialState,
   NewAuditEntry,
   NextChangeListener,
@@ -573,6 +574,24 @@ export class PgReleaseStore implements ReleaseStore {
   async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
     const { rows } = await this.q<ReleaseRow>(`SELECT ${releaseColumns} FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2`, [now, limit]);
     return rows.map(toTracked);
+  }
+
+  async dueAndNext(now: Date, limit: number): Promise<DuePage> {
+    // One round trip: the due page and, after it, the first release due later (its time is the answer).
+    const { rows } = await this.q<ReleaseRow>(
+      `SELECT ${releaseColumns} FROM (
+        (SELECT ${releaseColumns} FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2)
+        UNION ALL (SELECT ${releaseColumns} FROM releases WHERE next_change_at > $1 ORDER BY next_change_at LIMIT 1)
+      ) AS page`,
+      [now, limit],
+    );
+    const due: TrackedRelease[] = [];
+    let next: Date | null = null;
+    for (const row of rows) {
+      if (row.next_change_at !== null && row.next_change_at > now) next = row.next_change_at;
+      else due.push(toTracked(row));
+    }
+    return { due, next };
   }
 
   async applyTransitions(transitions: StateTransition[]): Promise<number[]> {

@@ -132,6 +132,13 @@ export interface StateTransition {
   audit: NewAuditEntry | null;
 }
 
+/** Releases due, and when the first release due later is (see `dueAndNext`). */
+export interface DuePage {
+  due: TrackedRelease[];
+  /** The soonest next change after the time asked about; null when none can change by time alone. */
+  next: Date | null;
+}
+
 /** A new release's first recorded state (see `recordSeen`). */
 export type InitialState = Omit<StateTransition, 'releaseId' | 'revision'>;
 
@@ -198,6 +205,11 @@ export interface ReleaseStore {
 
   /** Releases whose next change is at or before `now` (soonest first), at most `limit`. Indexed on next change. */
   listDue(now: Date, limit: number): Promise<TrackedRelease[]>;
+  /**
+   * As `listDue`, with the soonest next change after `now` read together (null: none): what
+   * `nextChangeAt` would answer when nothing is due, without a second query.
+   */
+  dueAndNext(now: Date, limit: number): Promise<DuePage>;
   /**
    * Applies each transition whose release is still at the revision it was read at, with its audit
    * entry, in one transaction; returns the ids of the releases it applied to. A second sweeper

@@ -21,6 +21,7 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  DuePage,
   InitialState,
   NewAuditEntry,
   NextChangeListener,
@@ -262,6 +263,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       nextChange: db.prepare<[], { at: number }>(
         'SELECT next_change_at AS at FROM releases WHERE next_change_at IS NOT NULL ORDER BY next_change_at LIMIT 1',
       ),
+      nextChangeAfter: db.prepare<[number], { at: number }>('SELECT next_change_at AS at FROM releases WHERE next_change_at > ? ORDER BY next_change_at LIMIT 1'),
       artifacts: db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE release_id = ? ORDER BY filename'),
       insertArtifact: db.prepare(
         // A file new to a release whose files Airlock had already read gets the latest first
@@ -458,6 +460,12 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
     return this.stmts.due.all(now.getTime(), limit).map(toTracked);
+  }
+
+  async dueAndNext(now: Date, limit: number): Promise<DuePage> {
+    const due = this.stmts.due.all(now.getTime(), limit).map(toTracked);
+    const next = this.stmts.nextChangeAfter.get(now.getTime());
+    return { due, next: next ? new Date(next.at) : null };
   }
 
   async applyTransitions(transitions: StateTransition[]): Promise<number[]> {

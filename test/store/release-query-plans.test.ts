@@ -42,6 +42,7 @@ describe.each(storeEngines)('release queries on $name', (engine) => {
       'pending analyses': () => traced.releases.listReleases({ analysis: 'pending' }),
       'packages': () => traced.releases.listPackages('npm', { after: 'old-1', limit: 5 }),
       'due': () => traced.releases.listDue(now, 100),
+      'due and the next after': () => traced.releases.dueAndNext(now, 100),
       'next change': () => traced.releases.nextChangeAt(),
     };
     const scans: string[] = [];

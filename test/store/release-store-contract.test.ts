@@ -322,6 +322,12 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect((await store.listAudit()).map((e) => e.subject)).toEqual(['npm:demo@1.0.0']);
     expect((await store.listDue(now, 10)).map((t) => t.release.version)).toEqual(['2.0.0']);
     expect((await store.listDue(hold, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    // With the first release due later: its time, not the release.
+    const page = await store.dueAndNext(now, 10);
+    expect(page.due.map((t) => t.release.version)).toEqual(['2.0.0']);
+    expect(page.next).toEqual(hold);
+    expect(await store.dueAndNext(hold, 10)).toMatchObject({ next: null });
+    expect((await store.dueAndNext(hold, 1)).due).toHaveLength(1);
     expect(await store.countByState()).toEqual([{ ecosystem: 'npm', state: 'quarantined', count: 1 }]);
     expect(await store.markDue('npm', 'demo')).toBe(2);
     expect((await store.listDue(now, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
@@ -337,6 +343,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     }));
     expect(added).toHaveLength(1);
     expect(await store.listDue(now, 10)).toEqual([]);
+    expect(await store.dueAndNext(now, 10)).toEqual({ due: [], next: at('2026-11-04T10:00:00Z') });
     expect(await store.countReleases({ states: ['quarantined'] })).toBe(1);
     expect((await store.listAudit()).map((e) => [e.action, e.subject])).toEqual([['discovered', 'npm:demo@1.0.0']]);
   });
