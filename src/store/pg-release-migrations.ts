@@ -297,4 +297,17 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 12,
+    name: 'audit entries by action in id order',
+    // The latest entry of an action (the policy a start compares its own with, an action the API
+    // filters on) is read newest first. With the index on action alone PostgreSQL read the log
+    // backwards along its key, filtering every entry until one matched: the policy-applied entry
+    // is among the first, so each start read the whole log. (SQLite's index on action holds the
+    // id already: its rowid.)
+    sql: `
+DROP INDEX audit_action;
+CREATE INDEX audit_action_id ON audit (action, id);
+`,
+  },
 ];

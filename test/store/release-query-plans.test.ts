@@ -20,6 +20,24 @@ describe.each(storeEngines)('release queries on $name', (engine) => {
   });
   afterEach(() => database.drop());
 
+  it('reads the latest audit entry of an action from an index, however long the log is before it', async () => {
+    const store = (await database.connect()).releases;
+    const entry = (action: string, subject: string) => ({ at: now, actor: 'system', role: 'system', action, subject, reason: null, detail: {} });
+    // The entry a start looks for is among the first; thousands of others follow it.
+    await store.appendAudit(entry('policy-applied', 'policy'));
+    for (let i = 0; i < 20; i++) await store.appendAuditEntries(Array.from({ length: 200 }, (_, j) => entry('trusted-by-age', `npm:old-${i}-${j}`)));
+    const traced = await database.traced();
+    expect((await traced.releases.listAudit({ action: 'policy-applied', limit: 1 })).map((e) => e.action)).toEqual(['policy-applied']);
+    const [select] = traced.statements.filter((s) => /\bFROM audit\b/.test(s.sql));
+    const plan = await traced.plan(select!);
+    // In the order asked, from the entries of that action: not the whole log read backwards along
+    // its key and filtered (which PostgreSQL chose once its estimate of the action's entries was
+    // off), nor a scan of it, nor the action's entries sorted.
+    expect(plan).not.toMatch(/audit_pkey|Seq Scan on audit|^SCAN audit/m);
+    expect(plan).not.toMatch(sorted);
+    await store.close();
+  });
+
   it('answers the queues, the sweeper and package reads from indexes, with a few thousand releases mostly released', async () => {
     const store = (await database.connect()).releases;
     // 3,000 releases trusted by age, as first sight records them, and a few in the queues.

@@ -148,7 +148,7 @@ export function postgresEngine(): StoreEngine {
             async plan(statement) {
               const client = await pool.connect();
               try {
-                await client.query('ANALYZE releases');
+                await client.query('ANALYZE releases, audit');
                 await client.query('SET enable_seqscan = off');
                 const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, statement.params);
                 return rows.map((r) => r['QUERY PLAN']).join('\n');
