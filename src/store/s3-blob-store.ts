@@ -12,10 +12,10 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
 import type { BlobBackend, BlobWriter } from './blob-store.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
@@ -43,6 +43,43 @@ export interface S3BlobOptions {
 }
 
 const minPartBytes = 5 * 1024 * 1024;
+/** Blobs up to this size are put without asking first, and kept in memory a while (see `begin`). */
+const recentBlobBytes = 1024 * 1024;
+/** The memory those kept blobs may take in all, the least recently used going first. */
+const recentTotalBytes = 32 * 1024 * 1024;
+
+/** Small blobs lately stored, by key: immutable (content-addressed), so never stale; dropped with the object. */
+class RecentBlobs {
+  private readonly blobs = new Map<string, Buffer>();
+  private bytes = 0;
+
+  get(key: string): Buffer | undefined {
+    const blob = this.blobs.get(key);
+    if (blob) {
+      this.blobs.delete(key);
+      this.blobs.set(key, blob);
+    }
+    return blob;
+  }
+
+  add(key: string, blob: Buffer): void {
+    this.delete(key);
+    this.blobs.set(key, blob);
+    this.bytes += blob.byteLength;
+    for (const [oldest, b] of this.blobs) {
+      if (this.bytes <= recentTotalBytes) break;
+      this.blobs.delete(oldest);
+      this.bytes -= b.byteLength;
+    }
+  }
+
+  delete(key: string): void {
+    const blob = this.blobs.get(key);
+    if (!blob) return;
+    this.blobs.delete(key);
+    this.bytes -= blob.byteLength;
+  }
+}
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -62,6 +99,7 @@ export class S3BlobBackend implements BlobBackend {
   #client: S3Client | null = null;
   private readonly partSizeBytes: number;
   private readonly spoolDir: string;
+  private readonly recent = new RecentBlobs();
 
   constructor(private readonly options: S3BlobOptions) {
     if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new Error(`S3 key prefix "${options.prefix}" must end with "/"`);
@@ -91,7 +129,15 @@ export class S3BlobBackend implements BlobBackend {
       commit: async (key, size) => {
         await spool.close();
         try {
-          if (!(await this.stat(key))) await this.upload(this.objectKey(key), spool.path, size);
+          // Under its digest the object is the same bytes whoever wrote it: a small one is put
+          // again rather than asked after first (a HEAD costs about what such a PUT does), and
+          // kept in memory a while, as what was just stored is read at once (served, analyzed);
+          // a large one another replica stored already is not sent again.
+          if (size <= recentBlobBytes) {
+            const bytes = await readFile(spool.path);
+            await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Body: bytes, ContentLength: size }));
+            this.recent.add(key, bytes);
+          } else if (!(await this.stat(key))) await this.upload(this.objectKey(key), spool.path, size);
         } finally {
           await rm(spool.path, { force: true });
         }
@@ -111,6 +157,8 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async open(key: string, range?: { start: number; end: number }): Promise<Readable> {
+    const kept = this.recent.get(key);
+    if (kept) return Readable.from([range ? kept.subarray(range.start, range.end + 1) : kept]);
     try {
       const got = await this.client.send(
         new GetObjectCommand({
@@ -127,6 +175,7 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async delete(key: string): Promise<void> {
+    this.recent.delete(key);
     // S3 answers a delete of a missing key with success too.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
   }

@@ -32,6 +32,8 @@ async function orphanIn(dir: string, at: Date): Promise<void> {
 
 interface OpenedBlobs {
   blobs: BlobStore;
+  /** Another store on the same data, as another replica (or a restarted process) opens it. */
+  another(): BlobStore;
   /** Every stored file or object (blobs and anything half-written). */
   everything(): Promise<string[]>;
   /** Leaves what a write killed half-way leaves, last touched at `at`. */
@@ -54,6 +56,7 @@ const fsEngine: BlobEngine = {
     const temp = await tempDir('airlock-blobs-');
     return {
       blobs: new FsBlobStore(temp.dir),
+      another: () => new FsBlobStore(temp.dir),
       everything: () => filesUnder(temp.dir),
       leaveOrphan: (at) => orphanIn(path.join(temp.dir, 'tmp'), at),
       close: temp.remove,
@@ -78,8 +81,14 @@ function s3Engine(): BlobEngine {
       const options = { bucket: server.bucket, prefix, endpoint: server.endpoint, forcePathStyle: true, credentials: server.credentials };
       const blobs = new S3BlobStore({ ...options, spoolDir: spool.dir, partSizeBytes: 5 * 1024 * 1024 });
       const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: server.credentials });
+      const others: S3BlobStore[] = [];
       return {
         blobs,
+        another() {
+          const other = new S3BlobStore({ ...options, spoolDir: spool.dir, partSizeBytes: 5 * 1024 * 1024 });
+          others.push(other);
+          return other;
+        },
         async everything() {
           const listed = await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: prefix }));
           return [...(listed.Contents ?? []).map((o) => o.Key!), ...(await filesUnder(spool.dir))];
@@ -87,6 +96,7 @@ function s3Engine(): BlobEngine {
         leaveOrphan: (at) => orphanIn(spool.dir, at),
         async close() {
           blobs.close();
+          for (const o of others) o.close();
           client.destroy();
           await spool.remove();
         },
@@ -105,6 +115,18 @@ describe.each([fsEngine, s3Engine()])('blob store on $name', (engine) => {
     blobs = opened.blobs;
   });
   afterEach(() => opened.close());
+
+  it('gives another store on the same data (another replica) what one stored, whole or by range, and nothing once deleted', async () => {
+    const bytes = randomBytes(200_000);
+    const info = await blobs.put(chunksOf(bytes), { sha256: hex('sha256', bytes) });
+    const other = opened.another();
+    expect(await other.stat(info.key)).toEqual({ size: bytes.length });
+    expect((await readAll(await other.open(info.key))).equals(bytes)).toBe(true);
+    expect((await readAll(await other.open(info.key, { start: 1000, end: 1999 }))).equals(bytes.subarray(1000, 2000))).toBe(true);
+    await blobs.delete(info.key);
+    expect(await other.stat(info.key)).toBeNull();
+    await expect(blobs.open(info.key)).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
 
   it('stores verified bytes under their sha256 and reads them back, whole or by range', async () => {
     const bytes = Buffer.from('hello world');
