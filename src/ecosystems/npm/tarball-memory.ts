@@ -49,7 +49,10 @@ export class TarballMemory {
     if (size > this.maxFileBytes || size > this.maxBytes || this.entries.has(key)) return;
     const chunks: Buffer[] = [];
     for await (const chunk of await this.blobs.open(key)) chunks.push(chunk as Buffer);
-    const bytes = Buffer.concat(chunks);
+    // One chunk that is all of its memory (a blob store's own copy in memory) is kept as it is,
+    // shared; anything else is copied, so no larger read buffer is held for a small tarball.
+    const [only] = chunks;
+    const bytes = chunks.length === 1 && only && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength ? only : Buffer.concat(chunks);
     if (bytes.length !== size || this.entries.has(key)) return;
     this.entries.set(key, bytes);
     this.bytes += size;
