@@ -66,6 +66,7 @@ export async function benchLifecycle(): Promise<void> {
   const wanted = (process.env.AIRLOCK_BENCH_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim());
   const results: { engine: LifecycleEngine; figures: LifecycleFigures }[] = [];
   let roundTripMs: number | null = null;
+  let newConnectionMs: number | null = null;
   if (wanted.includes('sqlite')) {
     const engine = { label: 'SQLite + files', env: {} };
     results.push({ engine, figures: await lifecycleRun(engine) });
@@ -89,6 +90,7 @@ export async function benchLifecycle(): Promise<void> {
       };
       results.push({ engine, figures: await lifecycleRun(engine) });
       roundTripMs = await meanRoundTripMs(url);
+      newConnectionMs = await newProcessFirstQueryMs(url);
     } finally {
       await s3.stop();
       await cluster.stop();
@@ -128,7 +130,28 @@ export async function benchLifecycle(): Promise<void> {
       `Round-trip floor: one SELECT 1 to PostgreSQL on loopback takes ${(roundTripMs * 1000).toFixed(0)} µs here (mean of 500); ` +
         `"floor N×": one round trip is already N× SQLite's in-process figure, so no query can meet ${engineTarget}× there.`,
     );
+  if (newConnectionMs !== null)
+    console.log(
+      `A new process's first query: connecting and one SELECT 1, with the driver loaded but its code never run, takes ${newConnectionMs.toFixed(1)} ms here ` +
+        `(median of ${sweepProcesses} processes): the part of a first sweep on PostgreSQL that SQLite, in the process, has no counterpart for.`,
+    );
   console.log('The database server and s3rver are processes of their own: their memory is not in Airlock\'s RSS. Both engines ran on this machine at its load of the moment.');
+}
+
+/** A new process's first query to `url` (pg loaded first, untimed): the median over `sweepProcesses` processes, in ms. */
+async function newProcessFirstQueryMs(url: string): Promise<number> {
+  const script = `const { default: pg } = await import('pg'); const t = performance.now(); const c = new pg.Client({ connectionString: process.env.URL }); await c.connect(); await c.query('SELECT 1'); console.log(performance.now() - t); await c.end();`;
+  const times: number[] = [];
+  for (let i = 0; i < sweepProcesses; i++) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, URL: url }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const ms = Number(out.trim());
+    if (code !== 0 || !Number.isFinite(ms)) throw new Error(`the first-query probe failed (exit ${code}): ${out.slice(-300)}`);
+    times.push(ms);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
 /**
