@@ -7,7 +7,7 @@ import { effectivePolicy, releasePatternsFor } from '../policy/effective-policy.
 import type { EffectivePolicy, Policy } from '../policy/policy.js';
 import { formatReleaseId } from '../domain/release-id.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
-import type { Artifact, InitialState, NewAuditEntry, ObservedRelease, ReleaseStore, StateTransition } from '../store/release-store.js';
+import type { Artifact, InitialState, NewAuditEntry, ObservedRelease, RecordSeenHint, ReleaseStore, StateTransition } from '../store/release-store.js';
 import { artifactDigest } from './artifact-digest.js';
 import type { Decision } from '../domain/decision.js';
 import type { Release, ReleaseFacts } from '../domain/release.js';
@@ -173,11 +173,12 @@ export class Quarantine {
    * horizon are queued for analysis; older ones are trusted by age. Returns every stored release
    * of the package.
    */
-  async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[], origin?: object): Promise<Release[]> {
+  async observe(ecosystem: Ecosystem, name: string, observed: ObservedRelease[], origin?: object, hint?: RecordSeenHint): Promise<Release[]> {
     const now = this.deps.clock.now();
     // Releases past the analysis horizon at first sight and released by age alone: a reviewer
-    // needs one entry saying how many were trusted that way, not one per old version.
-    const trusted: { version: string; publishedAt: Date | null; horizonMs: number }[] = [];
+    // needs one entry saying how many were trusted that way, not one per old version. By version:
+    // the store may judge a release again (the last judgement counts).
+    const trusted = new Map<string, { version: string; publishedAt: Date | null; horizonMs: number }>();
     const policyOf = this.packagePolicy(ecosystem, name);
     const { releases, added } = await this.deps.store.recordSeen(
       ecosystem,
@@ -195,9 +196,10 @@ export class Quarantine {
         const policy = policyOf(release.version);
         const status = releaseStatus(release, policy, now);
         if (release.analysis === 'skipped' && status.state === 'released') {
-          trusted.push({ version: release.version, publishedAt: release.publishedAt, horizonMs: policy.analysisHorizonMs });
+          trusted.set(release.version, { version: release.version, publishedAt: release.publishedAt, horizonMs: policy.analysisHorizonMs });
           return stateFor(status, now, null);
         }
+        trusted.delete(release.version);
         const audit = {
           at: now,
           actor: 'system',
@@ -214,7 +216,11 @@ export class Quarantine {
         };
         return stateFor(status, now, audit);
       },
-      () => (trusted.length > 0 ? [trustedByAgeEntry(`${ecosystem}:${name}`, trusted, now)] : []),
+      (versions) => {
+        const written = [...trusted.values()].filter((t) => versions.has(t.version));
+        return written.length > 0 ? [trustedByAgeEntry(`${ecosystem}:${name}`, written, now)] : [];
+      },
+      hint,
     );
     // Artifacts are recorded before analysis is scheduled: the analysis reads them from the store.
     // (npm lists none at first sight: its thousands of old tarballs are recorded when first fetched.)

@@ -21,12 +21,14 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  ClosingAudit,
   DuePage,
   InitialState,
   NewAuditEntry,
   NextChangeListener,
   ObservedArtifact,
   ObservedRelease,
+  RecordSeenHint,
   ReleaseQuery,
   ReleaseVersion,
   ReleaseStore,
@@ -303,7 +305,7 @@ const addedColumns = releaseColumns
  * it, so the package's rows are those read (`known`) with the ones it filled or inserted put in.
  * A publish time learned after first sight never starts the clock before first sight.
  */
-const recordSeenSql = `
+const recordSeenStatement = (guard: string) => `
   WITH filled AS (
     UPDATE releases r SET published_at = f.p, meta = f.m,
       clock_floor_at = GREATEST(COALESCE(r.clock_floor_at, r.first_seen_at), r.first_seen_at), ${factChanged}
@@ -316,6 +318,7 @@ const recordSeenSql = `
     SELECT $1::text, $2::text, o.v, to_timestamp(o.p / 1000.0), $3::timestamptz, $4::timestamptz, o.a, o.m, o.st,
       to_timestamp(o.hu / 1000.0), to_timestamp(o.nc / 1000.0)
     FROM jsonb_to_recordset($5::jsonb) AS o(v text, p float8, a text, m jsonb, st text, hu float8, nc float8)
+    ${guard}
     ON CONFLICT (ecosystem, name, version) DO NOTHING
     RETURNING id, version
   ),
@@ -336,6 +339,19 @@ const recordSeenSql = `
     UNION ALL SELECT ${releaseColumns}, 'known' AS source FROM releases
       WHERE ecosystem = $1 AND name = $2 AND id NOT IN (SELECT id FROM filled)
   ) AS package ORDER BY id`;
+const recordSeenSql = recordSeenStatement('');
+/**
+ * recordSeen of a package most likely new (see RecordSeenHint), without reading it first: the rows
+ * go in only if the package has none, since new releases of a package already read are judged
+ * knowing when it was last read ($4). Otherwise nothing is written, and the rows answered are the
+ * package's, as the read would have given them.
+ */
+const recordNewSql = recordSeenStatement('WHERE NOT EXISTS (SELECT 1 FROM releases WHERE ecosystem = $1 AND name = $2)');
+
+/** A publish time upstream gave for a release stored without one. */
+type Fill = { row: ReleaseRow; o: ObservedRelease & { publishedAt: Date } };
+/** A row of recordSeen's statement: the package's, each saying where it came from. */
+type SeenRow = ReleaseRow & { source: 'added' | 'filled' | 'known' };
 
 /** A decision's history row values, at the parameters a statement reads them from. */
 function decisionValues(decision: Decision): unknown[] {
@@ -448,10 +464,53 @@ export class PgReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
     initialState?: (release: ReleaseFacts) => InitialState,
-    closingAudit?: () => NewAuditEntry[],
+    closingAudit?: ClosingAudit,
+    hint: RecordSeenHint = {},
   ): Promise<{ releases: Release[]; added: Release[] }> {
-    // Most reads of a package find nothing new: answer those with one query, no transaction.
-    const known = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
+    let known: ReleaseRow[];
+    if (hint.likelyNew && observed.length > 0) {
+      // A first sight, most likely: the rows go in at once, in the one statement, only if the
+      // package has none (else it answers them, and the package is recorded as below).
+      const first = await this.recordNew(ecosystem, name, observed, now, initialAnalysis, initialState, closingAudit);
+      if ('releases' in first) return first;
+      known = first.known;
+    } else {
+      // Most reads of a package find nothing new: answer those with one query, no transaction.
+      known = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
+    }
+    return this.record(ecosystem, name, observed, now, known, initialAnalysis, initialState, closingAudit);
+  }
+
+  /** recordSeen of a package Airlock holds no row of; the package's rows, as they are, when it has some after all. */
+  private async recordNew(
+    ecosystem: Ecosystem,
+    name: string,
+    observed: ObservedRelease[],
+    now: Date,
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: ClosingAudit,
+  ): Promise<{ releases: Release[]; added: Release[] } | { known: ReleaseRow[] }> {
+    const fresh = new Map(observed.map((o) => [o.version, o]));
+    const written = await this.writeSeen(recordNewSql, ecosystem, name, now, null, fresh, [], initialAnalysis, initialState, closingAudit);
+    if (written.result) return written.result;
+    if (written.addedIds.size > 0) return this.readPackage(ecosystem, name, written.addedIds);
+    // Nothing written: the package had rows (the statement answers them), or another replica
+    // inserted every one of these just now (then there are none here, and the usual way finds them).
+    return { known: written.rows.filter((r) => r.source === 'known') };
+  }
+
+  /** recordSeen given the package's rows as read (`known`). */
+  private async record(
+    ecosystem: Ecosystem,
+    name: string,
+    observed: ObservedRelease[],
+    now: Date,
+    known: ReleaseRow[],
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: ClosingAudit,
+  ): Promise<{ releases: Release[]; added: Release[] }> {
     const existing = new Map(known.map((r) => [r.version, r]));
     // A release new to a package Airlock had already read was not there at the last read that
     // added anything, so its clock cannot start before that read, whatever date upstream gives.
@@ -460,14 +519,34 @@ export class PgReleaseStore implements ReleaseStore {
     for (const r of known) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
     const fresh = new Map<string, ObservedRelease>();
     // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
-    const fills: { row: ReleaseRow; o: ObservedRelease & { publishedAt: Date } }[] = [];
+    const fills: Fill[] = [];
     for (const o of observed) {
       const row = existing.get(o.version);
       if (!row) fresh.set(o.version, o);
       else if (row.published_at === null && o.publishedAt) fills.push({ row, o: { ...o, publishedAt: o.publishedAt } });
     }
     if (fresh.size === 0 && fills.length === 0) return { releases: known.map(toRelease), added: [] };
+    const written = await this.writeSeen(recordSeenSql, ecosystem, name, now, lastRead, fresh, fills, initialAnalysis, initialState, closingAudit);
+    return written.result ?? this.readPackage(ecosystem, name, written.addedIds);
+  }
 
+  /**
+   * Writes what recordSeen found new with `sql` (recordSeenSql, or recordNewSql). Its answer, the
+   * package's releases, is null when the statement's rows are not all of it: another replica
+   * wrote some of the same meanwhile (or, with recordNewSql, the package had rows).
+   */
+  private async writeSeen(
+    sql: string,
+    ecosystem: Ecosystem,
+    name: string,
+    now: Date,
+    lastRead: Date | null,
+    fresh: Map<string, ObservedRelease>,
+    fills: Fill[],
+    initialAnalysis: (release: ObservedRelease) => AnalysisState,
+    initialState?: (release: ReleaseFacts) => InitialState,
+    closingAudit?: ClosingAudit,
+  ): Promise<{ rows: SeenRow[]; addedIds: Set<number>; result: { releases: Release[]; added: Release[] } | null }> {
     const metaOf = writtenMetas();
     const clockFloorAt = lastRead;
     // Each new release built once, as it will read back (see newRelease), and judged as such.
@@ -478,39 +557,33 @@ export class PgReleaseStore implements ReleaseStore {
     });
     const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.release.version, entry: x.initial.audit }] : []));
     // Entries about the whole read (releases trusted by age); written only when this call inserts rows.
-    const closing = list.length > 0 ? (closingAudit?.() ?? []) : [];
+    const closing = list.length > 0 ? (closingAudit?.(new Set(fresh.keys())) ?? []) : [];
     // One statement, so one round trip and atomic without a transaction: the publish times learned
     // late, the new rows, their first states' audit entries and the read's closing entries. ON
     // CONFLICT: another replica may be recording the same package right now; its rows win and only
     // the rows this statement inserted are "added" here, so "discovered" is written once.
-    const { rows } = await this.q<ReleaseRow & { source: 'added' | 'filled' | 'known' }>(
-      recordSeenSql, [
-        ecosystem,
-        name,
-        now,
-        lastRead,
-        newRowsJson(list),
-        fills.map((f) => f.row.id),
-        fills.map((f) => f.o.publishedAt),
-        fills.map((f) => JSON.stringify(f.o.meta ?? f.row.meta)),
-        firstAudits.map((a) => a.version),
-        ...auditArrays(firstAudits.map((a) => a.entry)),
-        ...auditArrays(closing),
-        auditOrderLockKey.toString(),
-      ],
-    );
-    if (fills.length > 0) this.wrote(dueNow);
-    this.wrote(soonest(list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow))));
+    const { rows } = await this.q<SeenRow>(sql, [
+      ecosystem,
+      name,
+      now,
+      lastRead,
+      newRowsJson(list),
+      fills.map((f) => f.row.id),
+      fills.map((f) => f.o.publishedAt),
+      fills.map((f) => JSON.stringify(f.o.meta ?? f.row.meta)),
+      firstAudits.map((a) => a.version),
+      ...auditArrays(firstAudits.map((a) => a.entry)),
+      ...auditArrays(closing),
+      auditOrderLockKey.toString(),
+    ]);
     const addedIds = new Set(rows.filter((r) => r.source === 'added').map((r) => r.id));
     const filled = rows.filter((r) => r.source === 'filled').length;
+    if (filled > 0) this.wrote(dueNow);
+    if (addedIds.size > 0) this.wrote(soonest(list.map((x) => (x.initial ? x.initial.nextChangeAt : dueNow))));
     // The statement's rows are the package as it was when the statement started, with what it
     // wrote. A row another replica wrote meanwhile (a version both inserted, a time both learned)
-    // is read again here, rarely: the answer lists every stored release of the package.
-    const complete = addedIds.size === list.length && filled === fills.length;
-    if (!complete) {
-      const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
-      return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
-    }
+    // is read again (readPackage), rarely: the answer lists every stored release of the package.
+    if (addedIds.size !== list.length || filled !== fills.length) return { rows, addedIds, result: null };
     // The rows inserted as they were built (see newRelease), with their ids.
     const given = new Map(list.map((x) => [x.release.version, x.release]));
     const added: Release[] = [];
@@ -523,7 +596,13 @@ export class PgReleaseStore implements ReleaseStore {
       added.push(release);
       return release;
     });
-    return { releases, added };
+    return { rows, addedIds, result: { releases, added } };
+  }
+
+  /** Every stored release of a package, read again; `addedIds` those a recordSeen just inserted. */
+  private async readPackage(ecosystem: Ecosystem, name: string, addedIds: Set<number>): Promise<{ releases: Release[]; added: Release[] }> {
+    const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
+    return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
   }
 
   async getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null> {

@@ -132,6 +132,19 @@ export interface StateTransition {
   audit: NewAuditEntry | null;
 }
 
+/** recordSeen's entries about the whole read, given the versions it is inserting. */
+export type ClosingAudit = (versions: ReadonlySet<string>) => NewAuditEntry[];
+
+/** What the caller of `recordSeen` knows beforehand. */
+export interface RecordSeenHint {
+  /**
+   * No document of the package was stored or in memory: most likely a first sight, whose rows a
+   * store can write without reading the package first. Only a hint: a package that has rows gets
+   * nothing written on its strength (its new releases' clocks depend on when it was last read).
+   */
+  likelyNew?: boolean;
+}
+
 /** Releases due, and when the first release due later is (see `dueAndNext`). */
 export interface DuePage {
   due: TrackedRelease[];
@@ -186,9 +199,13 @@ export interface ReleaseStore {
     initialState?: (release: ReleaseFacts) => InitialState,
     /**
      * Audit entries written last in the same transaction, after every new release's own: called
-     * once `initialState` has seen every new release (e.g. one entry for all releases trusted by age).
+     * once `initialState` has seen every new release (e.g. one entry for all releases trusted by
+     * age), with the versions about to be inserted. A store may judge a release more than once
+     * (see RecordSeenHint): the last `initialState` of each version counts, and `closingAudit`
+     * speaks only of the versions it is given.
      */
-    closingAudit?: () => NewAuditEntry[],
+    closingAudit?: ClosingAudit,
+    hint?: RecordSeenHint,
   ): Promise<{ releases: Release[]; added: Release[] }>;
   getRelease(ecosystem: Ecosystem, name: string, version: string): Promise<Release | null>;
   getReleaseById(id: number): Promise<Release | null>;

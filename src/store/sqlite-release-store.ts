@@ -21,6 +21,7 @@ import type {
   AuditEntry,
   AuditQuery,
   CachedDocument,
+  ClosingAudit,
   DuePage,
   InitialState,
   NewAuditEntry,
@@ -351,7 +352,7 @@ export class SqliteReleaseStore implements ReleaseStore {
     now: Date,
     initialAnalysis: (release: ObservedRelease) => AnalysisState,
     initialState?: (release: ReleaseFacts) => InitialState,
-    closingAudit?: () => NewAuditEntry[],
+    closingAudit?: ClosingAudit,
   ): Promise<{ releases: Release[]; added: Release[] }> {
     const run = this.db.transaction(() => {
       const rows = this.stmts.byPackage.all(ecosystem, name);
@@ -418,7 +419,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       }
       for (const [state, n] of inserted) this.stmts.countInserted.run(ecosystem, state, n);
       for (const entry of audits) this.insertAudit(entry);
-      for (const entry of closingAudit?.() ?? []) this.insertAudit(entry);
+      if (added.length > 0) for (const entry of closingAudit?.(new Set(added.map((r) => r.version))) ?? []) this.insertAudit(entry);
       // Known rows as read (those whose publish time was just filled read again), then the new ones.
       const known = rows.map((r) => (refilled.has(r.id) ? toRelease(mustExist(this.stmts.byId.get(r.id), `release #${r.id} just updated`)) : toRelease(r)));
       return { releases: [...known, ...added].sort(byVersionText), added };

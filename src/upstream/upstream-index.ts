@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
-import type { CachedDocument, ReleaseStore } from '../store/release-store.js';
+import type { CachedDocument, RecordSeenHint, ReleaseStore } from '../store/release-store.js';
 import { BoundedCache } from './bounded-cache.js';
 import { SingleFlight } from './single-flight.js';
 import { isUpstreamUnavailable, type DocumentResult, type UpstreamClient } from './upstream-client.js';
@@ -29,7 +29,7 @@ export interface IndexSource<S extends IndexSnapshot> {
    * Reads a document and records what it says (releases, artifacts, withdrawals). Reading comes
    * first: a document that cannot be read throws an upstream error (`EUPSTREAM`) and changes nothing.
    */
-  ingest(name: string, doc: CachedDocument, revision: number, origin: object): Promise<S>;
+  ingest(name: string, doc: CachedDocument, revision: number, origin: object, hint: RecordSeenHint): Promise<S>;
   /**
    * A document the store already holds (read again after the package left memory, or confirmed by
    * a 304) was recorded when it arrived: when given, this only reads it and its releases back,
@@ -293,7 +293,8 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     const doc: CachedDocument = { body: result.body, etag: result.etag, lastModified: result.lastModified, fetchedAt: new Date(checkedAt) };
     let entry: Entry<S>;
     try {
-      entry = await this.ingest(name, doc, checkedAt);
+      // No document of it in memory or stored: most likely a package never seen.
+      entry = await this.ingest(name, doc, checkedAt, false, { likelyNew: !previous?.snapshot && !stored });
     } catch (err) {
       // A document Airlock cannot read changes nothing: keep serving the last good one.
       if (!isUpstreamUnavailable(err)) throw err;
@@ -346,7 +347,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
    * when the ecosystem can, and keeps its revision when nothing changed since it was shelved, so
    * documents rendered from it stay valid.
    */
-  private async ingest(name: string, doc: CachedDocument, checkedAt: number, recorded = false): Promise<Entry<S>> {
+  private async ingest(name: string, doc: CachedDocument, checkedAt: number, recorded = false, hint: RecordSeenHint = {}): Promise<Entry<S>> {
     const { source, deps } = this;
     const fetchedAt = doc.fetchedAt.getTime();
     const validators = { checkedAt, etag: doc.etag, lastModified: doc.lastModified, fetchedAt };
@@ -365,7 +366,7 @@ export class UpstreamIndex<S extends IndexSnapshot> {
     this.recording.add(origin);
     let snapshot: S;
     try {
-      snapshot = await source.ingest(name, doc, ++this.revisions, origin);
+      snapshot = await source.ingest(name, doc, ++this.revisions, origin, hint);
     } finally {
       this.recording.delete(origin);
     }

@@ -132,6 +132,32 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect(b!.clockFloorAt).toEqual(second);
   });
 
+  it('records a package hinted new at once, and one wrongly hinted new as if unhinted: a backdated release still floors at the last read', async () => {
+    const first = at('2026-11-01T10:00:00Z');
+    const judged: string[][] = [];
+    const trusted = (versions: ReadonlySet<string>) => (judged.push([...versions].sort()), [entry('trusted-by-age', 'npm:hinted', { detail: { n: versions.size } })]);
+    const released = () => ({ state: 'released' as const, holdUntil: null, nextChangeAt: null, audit: null });
+    const fresh = await store.recordSeen('npm', 'hinted', [seen('1.0.0', '2024-01-01T00:00:00Z'), seen('1.1.0', '2024-02-01T00:00:00Z')], first, pending, released, trusted, { likelyNew: true });
+    expect(fresh.added.map((r) => [r.version, r.clockFloorAt])).toEqual([
+      ['1.0.0', null],
+      ['1.1.0', null],
+    ]);
+    expect(fresh.releases.map((r) => r.version)).toEqual(['1.0.0', '1.1.0']);
+    // Upstream now lists 2.0.0 with an old date, and the hint is wrong (the package has rows).
+    const second = at('2026-11-02T10:00:00Z');
+    const again = await store.recordSeen('npm', 'hinted', [seen('1.0.0'), seen('1.1.0'), seen('2.0.0', '2024-03-01T00:00:00Z')], second, pending, released, trusted, { likelyNew: true });
+    expect(again.added.map((r) => [r.version, r.clockFloorAt])).toEqual([['2.0.0', first]]);
+    expect(again.releases.map((r) => r.version).sort()).toEqual(['1.0.0', '1.1.0', '2.0.0']);
+    expect((await store.getRelease('npm', 'hinted', '2.0.0'))?.clockFloorAt).toEqual(first);
+    // The entries about each read speak of what that read inserted, once.
+    expect(judged.at(0)).toEqual(['1.0.0', '1.1.0']);
+    expect(judged.at(-1)).toEqual(['2.0.0']);
+    expect((await store.listAudit({ subject: 'npm:hinted', order: 'oldest' })).map((e) => e.detail.n)).toEqual([2, 1]);
+    // Nothing new, hinted or not: nothing written.
+    expect((await store.recordSeen('npm', 'hinted', [seen('2.0.0')], second, pending, released, trusted, { likelyNew: true })).added).toEqual([]);
+    expect(await store.listAudit({ subject: 'npm:hinted' })).toHaveLength(2);
+  });
+
   it('adds each release once when two handles record the same package at the same moment', async () => {
     const other = (await database.connect()).releases;
     const versions = Array.from({ length: 40 }, (_, i) => seen(`1.0.${i}`));

@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { AirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../domain/release.js';
-import type { Artifact, CachedDocument, ObservedArtifact, ObservedRelease } from '../../store/release-store.js';
+import type { Artifact, CachedDocument, ObservedArtifact, ObservedRelease, RecordSeenHint } from '../../store/release-store.js';
 import { resolveUpstreamUrl } from '../../http/resolve-upstream-url.js';
 import type { UpstreamClient } from '../../upstream/upstream-client.js';
 import { UpstreamIndex } from '../../upstream/upstream-index.js';
@@ -73,7 +73,7 @@ export class NpmIndex {
         documentKey,
         documentUrl: (name) => packumentUrl(ctx.config.npmUpstream, name),
         accept: upstreamAccept,
-        ingest: (name, doc, revision, origin) => this.ingest(name, doc, revision, origin),
+        ingest: (name, doc, revision, origin, hint) => this.ingest(name, doc, revision, origin, hint),
         readBack: (name, doc, revision) => this.readBack(name, doc, revision),
         reload: async (snapshot, revision) => ({
           ...snapshot,
@@ -248,7 +248,7 @@ export class NpmIndex {
    * its tarball as an artifact with the digests from `dist`, withdrawals of versions that are gone.
    * Reading comes first, so an unreadable document changes nothing.
    */
-  private async ingest(name: string, doc: CachedDocument, revision: number, origin?: object): Promise<PackageSnapshot> {
+  private async ingest(name: string, doc: CachedDocument, revision: number, origin?: object, hint?: RecordSeenHint): Promise<PackageSnapshot> {
     const packument = readPackument(name, doc.body, (message) => this.ctx.log(message));
     // One meta object per distinct publisher and provenance, shared by the versions that have it
     // (most of a package's): the store writes each distinct one once, not once per version.
@@ -264,7 +264,7 @@ export class NpmIndex {
       publishedAt: v.publishedAt,
       meta: metaOf(v.publisher, v.hasProvenance),
     }));
-    const releases = await this.ctx.quarantine.observe('npm', name, observed, origin);
+    const releases = await this.ctx.quarantine.observe('npm', name, observed, origin, hint);
     const releaseOf = byVersion(releases);
     // Releases waiting for analysis get their artifact now (the analyzer and reviewers need it);
     // the rest, often thousands of old versions, when first downloaded.

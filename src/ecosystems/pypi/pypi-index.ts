@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../domain/release.js';
-import type { Artifact, ObservedRelease } from '../../store/release-store.js';
+import type { Artifact, ObservedRelease, RecordSeenHint } from '../../store/release-store.js';
 import type { UpstreamClient } from '../../upstream/upstream-client.js';
 import { UpstreamIndex } from '../../upstream/upstream-index.js';
 import { fileStatus } from './file-status.js';
@@ -71,7 +71,7 @@ export class PypiIndex {
         documentKey,
         documentUrl: (name) => pageUrl(ctx.config.pypiUpstream, name),
         accept: upstreamAccept,
-        ingest: (name, doc, revision) => this.ingest(name, doc.body, revision),
+        ingest: (name, doc, revision, _origin, hint) => this.ingest(name, doc.body, revision, hint),
         reload: (snapshot, revision) => this.reload(snapshot, revision),
         gone: async (name) => {
           const known = await ctx.store.listReleases({ ecosystem: 'pypi', name });
@@ -167,7 +167,7 @@ export class PypiIndex {
    * `upload-time`), every file as an artifact with its own upload time, withdrawals of versions
    * that are gone. Parsing comes first, so a bad page changes nothing.
    */
-  private async ingest(name: string, body: Buffer, revision: number): Promise<ProjectSnapshot> {
+  private async ingest(name: string, body: Buffer, revision: number, hint?: RecordSeenHint): Promise<ProjectSnapshot> {
     const project = parseSimpleDetail(body, {
       project: name,
       pageUrl: pageUrl(this.ctx.config.pypiUpstream, name),
@@ -185,7 +185,7 @@ export class PypiIndex {
       artifacts: files.map((f) => ({ filename: f.filename, url: f.url.href, digests: { sha256: f.sha256 }, size: f.size, publishedAt: f.uploadedAt })),
     }));
 
-    const releases = await this.ctx.quarantine.observe('pypi', name, observed);
+    const releases = await this.ctx.quarantine.observe('pypi', name, observed, undefined, hint);
     const releaseOf = byKey(releases);
     const files: IndexedFile[] = [];
     for (const [key, group] of groups) {
