@@ -131,9 +131,9 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
     // connection opened, which the others (below) do not delay.
     const versions = appliedVersions(pool);
     // Beside the migrations, the notification connection and one more are opened at once, for
-    // what a new process does first: its first sweep, and a request beside it. What starts after
-    // the sweep (recovery, the job queues) opens more as it needs them; opened all at once here,
-    // they took the cores from the first sweep on a small machine.
+    // what a new process does first: its first sweep, which reads two things at once. What starts
+    // after the sweep (recovery, the job queues) opens more as it needs them; opened all at once
+    // here, they took the cores from the first sweep on a small machine.
     const warm = options.serve ? Promise.all([notifications.listen(listenWaitMs), warmPool(pool, startConnections - 1)]) : null;
     const applied = await versions;
     const store = await PgReleaseStore.open(pool, { notifications, applied });
