@@ -138,6 +138,28 @@ export async function benchLifecycle(): Promise<void> {
   console.log('The database server and s3rver are processes of their own: their memory is not in Airlock\'s RSS. Both engines ran on this machine at its load of the moment.');
 }
 
+/**
+ * Waits until no autovacuum worker has run on the cluster at `url` for half a second (at most two
+ * minutes); returns the seconds waited.
+ */
+async function databaseAtRest(url: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const started = performance.now();
+  try {
+    let quiet = 0;
+    while (quiet < 2 && performance.now() - started < 120_000) {
+      const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'");
+      quiet = rows[0]?.n === 0 ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A new process's first query to `url` (pg loaded first, untimed): the median over `sweepProcesses` processes, in ms. */
 async function newProcessFirstQueryMs(url: string): Promise<number> {
   const script = `const { default: pg } = await import('pg'); const t = performance.now(); const c = new pg.Client({ connectionString: process.env.URL }); await c.connect(); await c.query('SELECT 1'); console.log(performance.now() - t); await c.end();`;
@@ -248,7 +270,10 @@ async function lifecycleRun(engine: LifecycleEngine): Promise<LifecycleFigures> 
     await new Promise((r) => child!.once('exit', r));
     child = null;
 
-    // One sweep over the filled store, timed in this process with the same Airlock code and data.
+    // The first sweeps of new processes on the filled store (see timeSweeps), on PostgreSQL once
+    // its autovacuum is done with what the read wrote: two cores shared with that work timed it.
+    const restedSeconds = engine.env.AIRLOCK_DATABASE_URL ? await databaseAtRest(engine.env.AIRLOCK_DATABASE_URL) : null;
+    if (restedSeconds !== null) console.log(`PostgreSQL at rest (no autovacuum worker) after ${restedSeconds.toFixed(1)} s`);
     const sweep = await timeSweeps(policyFile, env);
 
     const ratio = (x: number, y: number) => (y > 0 ? x / y : Infinity);
