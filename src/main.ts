@@ -6,7 +6,6 @@ import { loadPolicy, PolicyError } from './policy/load-policy.js';
 import { createLogger } from './log/create-logger.js';
 import { startAuditChangeFeed } from './store/audit-change-feed.js';
 import { openStores } from './store/open-stores.js';
-import { listenForAuditAppends } from './store/pg-audit-listener.js';
 
 /** Assembles Airlock from its settings and starts serving. */
 async function main(): Promise<void> {
@@ -18,16 +17,12 @@ async function main(): Promise<void> {
   const airlock = createApp({ config, store, tokens, blobs, jobs, clock: systemClock, policy: () => policy, logger });
   // On a shared database other replicas change releases too: follow their audit entries so this
   // process's index caches drop what they changed (one process on SQLite sees all its own changes).
-  // PostgreSQL notifies each append (LISTEN/NOTIFY), so the feed reads when there is something.
-  const databaseUrl = config.databaseUrl;
-  const feed = databaseUrl
+  // PostgreSQL notifies each append (LISTEN/NOTIFY, on the process's one listening connection), so
+  // the feed reads when there is something.
+  const feed = stores.auditWakeups
     ? await startAuditChangeFeed(store, (ecosystem, name) => airlock.context.quarantine.changed(ecosystem, name), {
         log: (message) => logger.warn({ event: 'change-feed' }, message),
-        wakeups: ({ wake, listening }) =>
-          listenForAuditAppends(databaseUrl, wake, {
-            onListening: listening,
-            log: (message) => logger.warn({ event: 'change-feed' }, message),
-          }),
+        wakeups: stores.auditWakeups,
       })
     : null;
 

@@ -11,7 +11,7 @@ export interface AuditChangeFeed {
 
 /**
  * Says when the audit log may have grown, sooner than a timer would: on PostgreSQL, LISTEN on the
- * channel the audit table's trigger notifies (see listenForAuditAppends). Started with the feed's
+ * channel the audit table's trigger notifies (OpenedDatabase.auditWakeups). Started with the feed's
  * two callbacks, it returns what stops it.
  */
 export type AuditWakeups = (feed: {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { redactUrl, type Config } from '../config.js';
+import type { AuditWakeups } from './audit-change-feed.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import type { JobQueue } from './job-queue.js';
@@ -21,6 +22,11 @@ export interface OpenedDatabase {
   jobs: JobQueue;
   /** The location for messages, with any password redacted. */
   where: string;
+  /**
+   * On PostgreSQL: when the audit log grew, for the change feed that keeps caches coherent with
+   * other replicas (startAuditChangeFeed), heard on the process's one listening connection.
+   */
+  auditWakeups?: AuditWakeups;
   close(): Promise<void>;
 }
 
@@ -57,9 +63,10 @@ export function loadPostgresStores() {
     import('./pg-notifications.js'),
     import('./pg-release-store.js'),
     import('./pg-token-store.js'),
-  ]).then(([{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications }, { PgReleaseStore }, { PgTokenStore }]) => ({
+  ]).then(([{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications, auditChannel }, { PgReleaseStore }, { PgTokenStore }]) => ({
     pg,
     appliedVersions,
+    auditChannel,
     PgJobQueue,
     PgNotifications,
     PgReleaseStore,
@@ -71,6 +78,7 @@ let postgresStores: Promise<PostgresStores> | null = null;
 type PostgresStores = {
   pg: typeof import('pg').default;
   appliedVersions: typeof import('./pg-migrate.js').appliedVersions;
+  auditChannel: typeof import('./pg-notifications.js').auditChannel;
   PgJobQueue: typeof import('./pg-job-queue.js').PgJobQueue;
   PgNotifications: typeof import('./pg-notifications.js').PgNotifications;
   PgReleaseStore: typeof import('./pg-release-store.js').PgReleaseStore;
@@ -118,7 +126,7 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       },
     };
   }
-  const { pg, appliedVersions, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } = await loadPostgresStores();
+  const { pg, appliedVersions, auditChannel, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } = await loadPostgresStores();
   const pool = new pg.Pool({ connectionString: location.url, max: 10, application_name: 'airlock' });
   // An idle connection dropped by the server (restart, failover) must not take the process down;
   // the pool opens a new one for the next query.
@@ -145,6 +153,10 @@ export async function openDatabase(location: DatabaseLocation, log: (message: st
       tokens,
       jobs,
       where: redactUrl(location.url),
+      auditWakeups: ({ wake, listening }) => {
+        const stop = notifications.subscribe(auditChannel, { notify: () => wake(), listening });
+        return { close: async () => stop() };
+      },
       close: async () => {
         await notifications.close();
         if (!pool.ended) await pool.end();

@@ -5,7 +5,10 @@ export const nextChangeChannel = 'airlock_next_change';
 /** Each statement queueing jobs, or handing them back, notifies `<kind> <ms since the epoch it may be claimed>` (jobs migration 2). */
 export const jobsChannel = 'airlock_jobs';
 
-const channels = [nextChangeChannel, jobsChannel] as const;
+/** The audit table's trigger notifies each statement that appends an entry a replica's caches care about (migrations 6 and 11). */
+export const auditChannel = 'airlock_audit';
+
+const channels = [nextChangeChannel, jobsChannel, auditChannel] as const;
 export type PgChannel = (typeof channels)[number];
 
 export interface PgSubscriber {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuditChangeFeed } from '../../src/store/audit-change-feed.js';
-import { listenForAuditAppends, type AuditListener } from '../../src/store/pg-audit-listener.js';
+import { openDatabase, type OpenedDatabase } from '../../src/store/open-stores.js';
 import { PgReleaseStore } from '../../src/store/pg-release-store.js';
 import type { NewAuditEntry } from '../../src/store/release-store.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
@@ -26,12 +26,12 @@ async function when(condition: () => boolean, withinMs: number): Promise<number>
   return performance.now() - started;
 }
 
-describe('the PostgreSQL audit listener', () => {
+describe('audit appends heard on a PostgreSQL process\'s listening connection', () => {
   let cluster: Postgres;
   let url: string;
   let pool: pg.Pool;
   let store: PgReleaseStore;
-  const listeners: AuditListener[] = [];
+  const opened: OpenedDatabase[] = [];
   beforeAll(async () => {
     cluster = await startPostgres();
     url = await cluster.createDatabase();
@@ -39,28 +39,28 @@ describe('the PostgreSQL audit listener', () => {
     store = await PgReleaseStore.open(pool);
   }, 120_000);
   afterAll(async () => {
-    for (const l of listeners) await l.close();
+    for (const o of opened) await o.close();
     await pool?.end();
     await cluster?.stop();
   });
 
-  /** A listener on its own connection, counting wake-ups, resolved once it listens. */
-  async function listen(retryMinMs?: number) {
+  /** Another process's stores on the database (as a replica opens them), following audit appends and counting wake-ups; resolved once it listens. */
+  async function listen() {
+    const database = await openDatabase({ kind: 'postgres', url }, () => {});
+    opened.push(database);
     const state = { wakes: 0, listening: false, changes: [] as boolean[] };
     let ready!: () => void;
     const listeningNow = new Promise<void>((resolve) => (ready = resolve));
-    const listener = listenForAuditAppends(url, () => state.wakes++, {
-      retryMinMs,
-      log: () => {},
-      onListening: (on) => {
+    const listener = database.auditWakeups!({
+      wake: () => state.wakes++,
+      listening: (on) => {
         state.listening = on;
         state.changes.push(on);
         if (on) ready();
       },
     });
-    listeners.push(listener);
     await listeningNow;
-    return { state, listener };
+    return { state, listener, database };
   }
 
   it('wakes a listener on another connection well within a second of an append through the store, once per statement', async () => {
@@ -113,28 +113,36 @@ describe('the PostgreSQL audit listener', () => {
   });
 
   it('listens again after its connection is killed, and wakes on the changes after that', async () => {
-    const { state } = await listen(50);
-    const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'airlock-audit-listener'`);
+    const { state } = await listen();
+    const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'airlock-store-listener'`);
     expect(rows.length).toBeGreaterThan(0);
-    // Every listener's connection is killed from another session, as a server restart would.
-    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', ['airlock-audit-listener']);
-    await when(() => state.changes.includes(false), 2000);
+    const from = state.changes.length;
+    // Every listening connection is killed from another session, as a server restart would.
+    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', ['airlock-store-listener']);
+    await when(() => state.changes.slice(from).includes(false), 2000);
     await when(() => state.listening, 5000);
-    expect(state.changes.slice(-2)).toEqual([false, true]);
+    expect(state.changes.slice(from)).toEqual([false, true]);
     const before = state.wakes;
     await store.appendAudit(entry('npm:later@1.0.0'));
     await when(() => state.wakes > before, 500);
   });
 
-  it('stops waking and closes its connection when closed', async () => {
-    const { state, listener } = await listen();
+  it('stops waking when closed, and the connection closes with the stores', async () => {
+    const { state, listener, database } = await listen();
     await listener.close();
     await store.appendAudit(entry('npm:closed@1.0.0'));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(state.wakes).toBe(0);
+    const pids = async () => (await pool.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'airlock-store-listener'`)).rowCount;
+    const before = (await pids()) ?? 0;
+    await database.close();
+    for (let i = 0; i < 100 && (await pids()) !== before - 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await pids()).toBe(before - 1);
   });
 
   it('gives a change feed the release an append named within well under a second, with its safety poll at a minute', async () => {
+    const replica = await openDatabase({ kind: 'postgres', url }, () => {});
+    opened.push(replica);
     const changed: string[] = [];
     let listening!: () => void;
     const listeningNow = new Promise<void>((resolve) => (listening = resolve));
@@ -142,9 +150,9 @@ describe('the PostgreSQL audit listener', () => {
       safetyIntervalMs: 60_000,
       log: () => {},
       wakeups: ({ wake, listening: on }) =>
-        listenForAuditAppends(url, wake, {
-          log: () => {},
-          onListening: (isOn) => {
+        replica.auditWakeups!({
+          wake,
+          listening: (isOn) => {
             on(isOn);
             if (isOn) listening();
           },
