@@ -1,7 +1,7 @@
 import { mustExist } from '../../must-exist.js';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context.js';
-import { AirlockError } from '../../errors.js';
+import { AirlockError, isAirlockError } from '../../errors.js';
 import { analysisPendingError } from '../../quarantine/analysis-pending-error.js';
 import type { Release } from '../../domain/release.js';
 import type { Artifact } from '../../store/release-store.js';
@@ -60,8 +60,10 @@ export function fileRoutes(ctx: AppContext, index: PypiIndex, fetcher: FileFetch
       }
       const key = await fetcher.ensure(file.artifact);
       ctx.artifactCache?.markServed(file.artifact.id);
-      // The blob may have been evicted (AIRLOCK_CACHE_MAX) by another replica since: fetch it again once.
-      const source = await blobSource(ctx.blobs, key).catch(async () => {
+      // The blob may have been evicted (AIRLOCK_CACHE_MAX) by another replica since: fetch it again
+      // once. Storage failing to answer is its error, not a reason to ask upstream.
+      const source = await blobSource(ctx.blobs, key).catch(async (err: unknown) => {
+        if (!isAirlockError(err) || err.code !== 'ENOTFOUND') throw err;
         fetcher.forget(file.artifact.id);
         return blobSource(ctx.blobs, await fetcher.ensure(file.artifact));
       });

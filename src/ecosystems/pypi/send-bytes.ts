@@ -12,7 +12,7 @@ export interface ByteSource {
 /** A stored blob as a byte source. */
 export async function blobSource(blobs: BlobStore, key: string): Promise<ByteSource> {
   const stat = await blobs.stat(key);
-  if (!stat) throw new AirlockError('EINTERNAL', `blob ${key} vanished from the store`);
+  if (!stat) throw new AirlockError('ENOTFOUND', `blob ${key} vanished from the store`);
   return { size: stat.size, open: (range) => blobs.open(key, range) };
 }
 

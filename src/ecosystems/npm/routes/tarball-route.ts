@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../../../app-context.js';
-import { AirlockError } from '../../../errors.js';
+import { AirlockError, isAirlockError } from '../../../errors.js';
 import type { Release } from '../../../domain/release.js';
 import { analysisPendingError } from '../../../quarantine/analysis-pending-error.js';
 import { heldError, waitsOnAnalysisOnly } from '../held-error.js';
@@ -98,8 +98,10 @@ async function serveTarball(req: Request, res: Response, release: Release, artif
   let stream;
   try {
     stream = await ctx.blobs.open(stored.key);
-  } catch {
-    // The blob vanished under a running process (storage cleaned up): fetch it again once.
+  } catch (err) {
+    // The blob vanished under a running process (storage cleaned up, evicted by another replica):
+    // fetch it again once. Storage failing to answer is its error, not a reason to ask upstream.
+    if (!isAirlockError(err) || err.code !== 'ENOTFOUND') throw err;
     fetcher.forget(artifact);
     stored = await fetcher.ensure(release, artifact);
     stream = await ctx.blobs.open(stored.key);
