@@ -350,6 +350,15 @@ const recordNewSql = recordSeenStatement('WHERE NOT EXISTS (SELECT 1 FROM releas
 
 /** A publish time upstream gave for a release stored without one. */
 type Fill = { row: ReleaseRow; o: ObservedRelease & { publishedAt: Date } };
+/** One recordSeen call: the package, its time, and how its new releases are judged. */
+interface SeenCall {
+  ecosystem: Ecosystem;
+  name: string;
+  now: Date;
+  initialAnalysis: (release: ObservedRelease) => AnalysisState;
+  initialState?: (release: ReleaseFacts) => InitialState;
+  closingAudit?: ClosingAudit;
+}
 /** A row of recordSeen's statement: the package's, each saying where it came from. */
 type SeenRow = ReleaseRow & { source: 'added' | 'filled' | 'known' };
 
@@ -467,56 +476,40 @@ export class PgReleaseStore implements ReleaseStore {
     closingAudit?: ClosingAudit,
     hint: RecordSeenHint = {},
   ): Promise<{ releases: Release[]; added: Release[] }> {
+    const seen: SeenCall = { ecosystem, name, now, initialAnalysis, initialState, closingAudit };
     let known: ReleaseRow[];
     if (hint.likelyNew && observed.length > 0) {
       // A first sight, most likely: the rows go in at once, in the one statement, only if the
       // package has none (else it answers them, and the package is recorded as below).
-      const first = await this.recordNew(ecosystem, name, observed, now, initialAnalysis, initialState, closingAudit);
+      const first = await this.recordNew(seen, observed);
       if ('releases' in first) return first;
       known = first.known;
     } else {
       // Most reads of a package find nothing new: answer those with one query, no transaction.
       known = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows;
     }
-    return this.record(ecosystem, name, observed, now, known, initialAnalysis, initialState, closingAudit);
+    return this.record(seen, observed, known);
   }
 
   /** recordSeen of a package Airlock holds no row of; the package's rows, as they are, when it has some after all. */
-  private async recordNew(
-    ecosystem: Ecosystem,
-    name: string,
-    observed: ObservedRelease[],
-    now: Date,
-    initialAnalysis: (release: ObservedRelease) => AnalysisState,
-    initialState?: (release: ReleaseFacts) => InitialState,
-    closingAudit?: ClosingAudit,
-  ): Promise<{ releases: Release[]; added: Release[] } | { known: ReleaseRow[] }> {
+  private async recordNew(seen: SeenCall, observed: ObservedRelease[]): Promise<{ releases: Release[]; added: Release[] } | { known: ReleaseRow[] }> {
     const fresh = new Map(observed.map((o) => [o.version, o]));
-    const written = await this.writeSeen(recordNewSql, ecosystem, name, now, null, fresh, [], initialAnalysis, initialState, closingAudit);
+    const written = await this.writeSeen(recordNewSql, seen, null, fresh, []);
     if (written.result) return written.result;
-    if (written.addedIds.size > 0) return this.readPackage(ecosystem, name, written.addedIds);
+    if (written.addedIds.size > 0) return this.readPackage(seen, written.addedIds);
     // Nothing written: the package had rows (the statement answers them), or another replica
     // inserted every one of these just now (then there are none here, and the usual way finds them).
     return { known: written.rows.filter((r) => r.source === 'known') };
   }
 
   /** recordSeen given the package's rows as read (`known`). */
-  private async record(
-    ecosystem: Ecosystem,
-    name: string,
-    observed: ObservedRelease[],
-    now: Date,
-    known: ReleaseRow[],
-    initialAnalysis: (release: ObservedRelease) => AnalysisState,
-    initialState?: (release: ReleaseFacts) => InitialState,
-    closingAudit?: ClosingAudit,
-  ): Promise<{ releases: Release[]; added: Release[] }> {
+  private async record(seen: SeenCall, observed: ObservedRelease[], known: ReleaseRow[]): Promise<{ releases: Release[]; added: Release[] }> {
     const existing = new Map(known.map((r) => [r.version, r]));
     // A release new to a package Airlock had already read was not there at the last read that
     // added anything, so its clock cannot start before that read, whatever date upstream gives.
     // (Rows first seen at this same instant came with this same read.)
     let lastRead: Date | null = null;
-    for (const r of known) if (r.first_seen_at < now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
+    for (const r of known) if (r.first_seen_at < seen.now && (lastRead === null || r.first_seen_at > lastRead)) lastRead = r.first_seen_at;
     const fresh = new Map<string, ObservedRelease>();
     // Upstream learned the publish time later (e.g. a full document after an abbreviated one).
     const fills: Fill[] = [];
@@ -526,33 +519,28 @@ export class PgReleaseStore implements ReleaseStore {
       else if (row.published_at === null && o.publishedAt) fills.push({ row, o: { ...o, publishedAt: o.publishedAt } });
     }
     if (fresh.size === 0 && fills.length === 0) return { releases: known.map(toRelease), added: [] };
-    const written = await this.writeSeen(recordSeenSql, ecosystem, name, now, lastRead, fresh, fills, initialAnalysis, initialState, closingAudit);
-    return written.result ?? this.readPackage(ecosystem, name, written.addedIds);
+    const written = await this.writeSeen(recordSeenSql, seen, lastRead, fresh, fills);
+    return written.result ?? this.readPackage(seen, written.addedIds);
   }
 
   /**
-   * Writes what recordSeen found new with `sql` (recordSeenSql, or recordNewSql). Its answer, the
-   * package's releases, is null when the statement's rows are not all of it: another replica
-   * wrote some of the same meanwhile (or, with recordNewSql, the package had rows).
+   * Writes what recordSeen found new with `sql` (recordSeenSql, or recordNewSql), the new releases'
+   * clocks floored at `lastRead`. Its answer, the package's releases, is null when the statement's
+   * rows are not all of it: another replica wrote some of the same meanwhile (or, with
+   * recordNewSql, the package had rows).
    */
   private async writeSeen(
     sql: string,
-    ecosystem: Ecosystem,
-    name: string,
-    now: Date,
+    { ecosystem, name, now, initialAnalysis, initialState, closingAudit }: SeenCall,
     lastRead: Date | null,
     fresh: Map<string, ObservedRelease>,
     fills: Fill[],
-    initialAnalysis: (release: ObservedRelease) => AnalysisState,
-    initialState?: (release: ReleaseFacts) => InitialState,
-    closingAudit?: ClosingAudit,
   ): Promise<{ rows: SeenRow[]; addedIds: Set<number>; result: { releases: Release[]; added: Release[] } | null }> {
     const metaOf = writtenMetas();
-    const clockFloorAt = lastRead;
     // Each new release built once, as it will read back (see newRelease), and judged as such.
     const list = [...fresh.values()].map((o) => {
       const meta = metaOf(o.meta);
-      const release = newRelease(ecosystem, name, o, now, clockFloorAt, initialAnalysis(o), meta.object);
+      const release = newRelease(ecosystem, name, o, now, lastRead, initialAnalysis(o), meta.object);
       return { release, initial: initialState?.(release), meta: meta.text };
     });
     const firstAudits = list.flatMap((x) => (x.initial?.audit ? [{ version: x.release.version, entry: x.initial.audit }] : []));
@@ -600,7 +588,7 @@ export class PgReleaseStore implements ReleaseStore {
   }
 
   /** Every stored release of a package, read again; `addedIds` those a recordSeen just inserted. */
-  private async readPackage(ecosystem: Ecosystem, name: string, addedIds: Set<number>): Promise<{ releases: Release[]; added: Release[] }> {
+  private async readPackage({ ecosystem, name }: SeenCall, addedIds: Set<number>): Promise<{ releases: Release[]; added: Release[] }> {
     const releases = (await this.q<ReleaseRow>(byPackageSql, [ecosystem, name])).rows.map(toRelease);
     return { releases, added: releases.filter((r) => addedIds.has(r.id)) };
   }
