@@ -638,11 +638,6 @@ export class PgReleaseStore implements ReleaseStore {
     return rows.map((r) => r.name);
   }
 
-  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
-    const { rows } = await this.q<ReleaseRow>(`SELECT ${releaseColumns} FROM releases WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2`, [now, limit]);
-    return rows.map(toTracked);
-  }
-
   async dueAndNext(now: Date, limit: number): Promise<DuePage> {
     // One round trip: the due page and, after it, the first release due later (its time is the answer).
     const { rows } = await this.q<ReleaseRow>(

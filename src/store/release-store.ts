@@ -220,11 +220,10 @@ export interface ReleaseStore {
   /** Package names known in an ecosystem, sorted; `after` and `limit` page through them. */
   listPackages(ecosystem: Ecosystem, page?: { after?: string; limit?: number }): Promise<string[]>;
 
-  /** Releases whose next change is at or before `now` (soonest first), at most `limit`. Indexed on next change. */
-  listDue(now: Date, limit: number): Promise<TrackedRelease[]>;
   /**
-   * As `listDue`, with the soonest next change after `now` read together (null: none): what
-   * `nextChangeAt` would answer when nothing is due, without a second query.
+   * Releases whose next change is at or before `now` (soonest first), at most `limit`, and the
+   * soonest next change after `now` read together (null: none): what `nextChangeAt` would answer
+   * when nothing is due, without a second query. Indexed on next change.
    */
   dueAndNext(now: Date, limit: number): Promise<DuePage>;
   /**

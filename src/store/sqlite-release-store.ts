@@ -459,10 +459,6 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.stmts.packages.all(ecosystem, page.after ?? '', page.limit ?? -1).map((r) => r.name);
   }
 
-  async listDue(now: Date, limit: number): Promise<TrackedRelease[]> {
-    return this.stmts.due.all(now.getTime(), limit).map(toTracked);
-  }
-
   async dueAndNext(now: Date, limit: number): Promise<DuePage> {
     const due = this.stmts.due.all(now.getTime(), limit).map(toTracked);
     const next = this.stmts.nextChangeAfter.get(now.getTime());

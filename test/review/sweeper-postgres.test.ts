@@ -11,7 +11,7 @@ import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Store methods a sweep may ask; the test counts the calls. */
-const sweepReads = ['listDue', 'dueAndNext', 'nextChangeAt'] as const;
+const sweepReads = ['dueAndNext', 'nextChangeAt'] as const;
 
 function countingStore(store: ReleaseStore): { store: ReleaseStore; calls: Record<string, number> } {
   const calls: Record<string, number> = {};

@@ -17,7 +17,7 @@ import { adminToken, api } from './review-fixtures.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies in assertions
 
 /** Store methods that answer with release rows; the test counts the rows each returns. */
-const releaseReads = ['listReleases', 'listDue', 'dueAndNext', 'getRelease', 'getReleaseById', 'recordSeen'] as const;
+const releaseReads = ['listReleases', 'dueAndNext', 'getRelease', 'getReleaseById', 'recordSeen'] as const;
 
 /**
  * A real SQLite release store behind a proxy that counts the release rows each read returns, so a
@@ -153,7 +153,7 @@ describe('the sweeper, with thousands of stored releases', () => {
 
   it('writes each audit entry once when two replicas read the same due releases before either writes', async () => {
     clock.advance('2h'); // `later` and `latest` are due
-    const [seenByA, seenByB] = await Promise.all([a.counted.store.listDue(clock.now(), 100), b.counted.store.listDue(clock.now(), 100)]);
+    const [{ due: seenByA }, { due: seenByB }] = await Promise.all([a.counted.store.dueAndNext(clock.now(), 100), b.counted.store.dueAndNext(clock.now(), 100)]);
     expect(seenByA.map((t) => t.release.name).sort()).toEqual(['later', 'latest']);
     const transitions = (seen: typeof seenByA) =>
       seen.map((t) => {

@@ -59,8 +59,7 @@ describe.each(storeEngines)('release queries on $name', (engine) => {
       'one release': () => traced.releases.getRelease('npm', 'old-3', '1.7.0'),
       'pending analyses': () => traced.releases.listReleases({ analysis: 'pending' }),
       'packages': () => traced.releases.listPackages('npm', { after: 'old-1', limit: 5 }),
-      'due': () => traced.releases.listDue(now, 100),
-      'due and the next after': () => traced.releases.dueAndNext(now, 100),
+      'due, and the next after': () => traced.releases.dueAndNext(now, 100),
       'next change': () => traced.releases.nextChangeAt(),
     };
     const scans: string[] = [];

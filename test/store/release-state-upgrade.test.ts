@@ -36,7 +36,7 @@ describe('upgrading a release store from before states were stored', () => {
     old.close();
 
     const store = new SqliteReleaseStore(openSqlite(file));
-    const due = await store.listDue(clock.now(), 10);
+    const due = (await store.dueAndNext(clock.now(), 10)).due;
     expect(due.map((t) => [t.release.name, t.state])).toEqual([
       ['done', 'released'],
       ['waiting', 'quarantined'],
@@ -63,7 +63,7 @@ describe('upgrading a release store from before states were stored', () => {
       expect(await automatic('npm:done@1.0.0')).toEqual(['discovered', 'released']);
       expect(await automatic('npm:waiting@1.0.0')).toEqual(['discovered']);
       expect(await automatic('npm:ended@1.0.0')).toEqual(['discovered', 'released']);
-      expect(await store.listDue(clock.now(), 10)).toEqual([]);
+      expect((await store.dueAndNext(clock.now(), 10)).due).toEqual([]);
 
       clock.advance('2h');
       await airlock.review.sweep();

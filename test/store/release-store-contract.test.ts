@@ -323,7 +323,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
   it('keeps each release due until a transition records its state, applying a transition only at the revision it was read at', async () => {
     const now = at('2026-11-01T10:00:00Z');
     await store.recordSeen('npm', 'demo', [seen('1.0.0'), seen('2.0.0')], now, pending);
-    const due = await store.listDue(now, 10);
+    const due = (await store.dueAndNext(now, 10)).due;
     expect(due.map((t) => [t.release.version, t.state, t.revision])).toEqual([
       ['1.0.0', null, 0],
       ['2.0.0', null, 0],
@@ -346,8 +346,8 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     await store.setWithdrawn(two!.release.id, now);
     expect(await store.applyTransitions([transition(two, 'released')])).toEqual([]);
     expect((await store.listAudit()).map((e) => e.subject)).toEqual(['npm:demo@1.0.0']);
-    expect((await store.listDue(now, 10)).map((t) => t.release.version)).toEqual(['2.0.0']);
-    expect((await store.listDue(hold, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect((await store.dueAndNext(now, 10)).due.map((t) => t.release.version)).toEqual(['2.0.0']);
+    expect((await store.dueAndNext(hold, 10)).due.map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
     // With the first release due later: its time, not the release.
     const page = await store.dueAndNext(now, 10);
     expect(page.due.map((t) => t.release.version)).toEqual(['2.0.0']);
@@ -356,7 +356,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     expect((await store.dueAndNext(hold, 1)).due).toHaveLength(1);
     expect(await store.countByState()).toEqual([{ ecosystem: 'npm', state: 'quarantined', count: 1 }]);
     expect(await store.markDue('npm', 'demo')).toBe(2);
-    expect((await store.listDue(now, 10)).map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect((await store.dueAndNext(now, 10)).due.map((t) => t.release.version).sort()).toEqual(['1.0.0', '2.0.0']);
   });
 
   it('writes a new release\'s first state and its discovered entry with the row when asked', async () => {
@@ -368,7 +368,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
       audit: entry('discovered', `npm:demo@${facts.version}`, { detail: { state: 'quarantined' } }),
     }));
     expect(added).toHaveLength(1);
-    expect(await store.listDue(now, 10)).toEqual([]);
+    expect((await store.dueAndNext(now, 10)).due).toEqual([]);
     expect(await store.dueAndNext(now, 10)).toEqual({ due: [], next: at('2026-11-04T10:00:00Z') });
     expect(await store.countReleases({ states: ['quarantined'] })).toBe(1);
     expect((await store.listAudit()).map((e) => [e.action, e.subject])).toEqual([['discovered', 'npm:demo@1.0.0']]);
@@ -387,7 +387,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     // No recorded state yet: not counted.
     await store.recordSeen('npm', 'unswept', [seen('1.0.0')], now, pending);
     const v1 = (await store.getRelease('npm', 'demo', '1.0.0'))!;
-    const tracked = (await store.listDue(at('2026-11-05T00:00:00Z'), 10)).find((t) => t.release.id === v1.id)!;
+    const tracked = (await store.dueAndNext(at('2026-11-05T00:00:00Z'), 10)).due.find((t) => t.release.id === v1.id)!;
     const released = { releaseId: v1.id, revision: tracked.revision, state: 'released' as const, holdUntil: null, nextChangeAt: null, audit: null };
     expect(await store.applyTransitions([released])).toEqual([v1.id]);
     // Applied again at the old revision: nothing moves, the counts neither.
@@ -441,7 +441,7 @@ describe.each(storeEngines)('release store on $name', (engine) => {
     const [a1, a2, b1] = [(await store.getRelease('npm', 'Alpha', '1.0.0'))!, (await store.getRelease('npm', 'Alpha', '2.0.0'))!, (await store.getRelease('npm', 'beta', '1.0.0'))!];
     await store.saveAnalysis(a2.id, { findings: [{ kind: 'x', severity: 'critical', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
     await store.saveAnalysis(b1.id, { findings: [{ kind: 'x', severity: 'low', path: null, line: null, message: 'm' }], baselineVersion: null, analyzedAt: now });
-    const tracked = await store.listDue(now, 10);
+    const tracked = (await store.dueAndNext(now, 10)).due;
     await store.applyTransitions(
       tracked.map((t, i) => ({ releaseId: t.release.id, revision: t.revision, state: 'awaiting-review' as const, holdUntil: i === 0 ? null : at(`2026-11-0${5 - i}T00:00:00Z`), nextChangeAt: null, audit: null })),
     );
