@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
+import { BoundedCache } from '../bounded-cache.js';
 import type { BlobBackend, BlobWriter } from './blob-store.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 import { openTempFile } from './temp-file.js';
@@ -48,36 +49,26 @@ const recentBlobBytes = 1024 * 1024;
 /** The memory those kept blobs may take in all, the least recently used going first. */
 const recentTotalBytes = 32 * 1024 * 1024;
 
-/** Small blobs lately stored, by key: immutable (content-addressed), so never stale; dropped with the object. */
+/**
+ * Small blobs lately stored or read, by key, the least recently used going first: immutable
+ * (content-addressed), so never stale; dropped with the object.
+ */
 class RecentBlobs {
-  private readonly blobs = new Map<string, Buffer>();
-  private bytes = 0;
+  private readonly blobs = new BoundedCache<string, Buffer>({ maxBytes: recentTotalBytes });
 
   get(key: string): Buffer | undefined {
     const blob = this.blobs.get(key);
-    if (blob) {
-      this.blobs.delete(key);
-      this.blobs.set(key, blob);
-    }
+    // Read: the newest again.
+    if (blob) this.blobs.set(key, blob, blob.byteLength);
     return blob;
   }
 
   add(key: string, blob: Buffer): void {
-    this.delete(key);
-    this.blobs.set(key, blob);
-    this.bytes += blob.byteLength;
-    for (const [oldest, b] of this.blobs) {
-      if (this.bytes <= recentTotalBytes) break;
-      this.blobs.delete(oldest);
-      this.bytes -= b.byteLength;
-    }
+    this.blobs.set(key, blob, blob.byteLength);
   }
 
   delete(key: string): void {
-    const blob = this.blobs.get(key);
-    if (!blob) return;
     this.blobs.delete(key);
-    this.bytes -= blob.byteLength;
   }
 }
 

@@ -3,7 +3,7 @@ import { AirlockError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Ecosystem } from '../domain/ecosystem.js';
 import type { CachedDocument, RecordSeenHint, ReleaseStore } from '../store/release-store.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { SingleFlight } from './single-flight.js';
 import { isUpstreamUnavailable, type DocumentResult, type UpstreamClient } from './upstream-client.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedCache } from '../../src/upstream/bounded-cache.js';
+import { BoundedCache } from '../../src/bounded-cache.js';
 
 describe('a cache bounded by bytes', () => {
   it('drops the entries set least recently once their costs pass the budget, however few they are', () => {
