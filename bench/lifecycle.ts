@@ -165,15 +165,26 @@ async function newProcessFirstQueryMs(url: string): Promise<number> {
   const script = `const { default: pg } = await import('pg'); const t = performance.now(); const c = new pg.Client({ connectionString: process.env.URL }); await c.connect(); await c.query('SELECT 1'); console.log(performance.now() - t); await c.end();`;
   const times: number[] = [];
   for (let i = 0; i < sweepProcesses; i++) {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, URL: url }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const ms = Number(out.trim());
-    if (code !== 0 || !Number.isFinite(ms)) throw new Error(`the first-query probe failed (exit ${code}): ${out.slice(-300)}`);
+    const ms = Number(await lastLineOf(['--input-type=module', '-e', script], { URL: url }, 'the first-query probe'));
+    if (!Number.isFinite(ms)) throw new Error(`the first-query probe printed no time`);
     times.push(ms);
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return median(times);
+}
+
+/** The middle of `values` (sorted in place). */
+function median(values: number[]): number {
+  return values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+/** Runs Node with `args` in a process of its own (`env` added) and answers the last line it printed; `what` names it in the error when it fails. */
+async function lastLineOf(args: string[], env: Record<string, string>, what: string): Promise<string> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${what} failed (exit ${code}): ${out.slice(-500)}`);
+  return out.trim().split('\n').pop() ?? '';
 }
 
 /**
@@ -408,28 +419,17 @@ function packument(name: string, count: number, upstream: string): Buffer {
  */
 async function timeSweeps(policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number; firstRangeMs: [number, number] }> {
   const runs: { firstMs: number; nextMs: number }[] = [];
-  for (let i = 0; i < sweepProcesses; i++) runs.push(await timeSweepsOnce(policyFile, env));
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  for (let i = 0; i < sweepProcesses; i++) {
+    const line = await lastLineOf(['--import', 'tsx', path.join(here, 'first-sweep.ts'), policyFile], { ...env, AIRLOCK_BENCH_ROOT: root }, 'first-sweep.ts');
+    if (!line.startsWith('{')) throw new Error(`first-sweep.ts printed no figures: ${line}`);
+    runs.push(JSON.parse(line) as { firstMs: number; nextMs: number });
+  }
   const firsts = runs.map((r) => r.firstMs);
   return { firstMs: median([...firsts]), nextMs: median(runs.map((r) => r.nextMs)), firstRangeMs: [Math.min(...firsts), Math.max(...firsts)] };
 }
 
 /** New processes whose first sweeps `timeSweeps` takes the median of. */
 const sweepProcesses = 5;
-
-async function timeSweepsOnce(policyFile: string, env: Record<string, string>): Promise<{ firstMs: number; nextMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'first-sweep.ts'), policyFile], {
-    cwd: root,
-    env: { ...process.env, ...env, AIRLOCK_BENCH_ROOT: root },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const line = out.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !line.startsWith('{')) throw new Error(`first-sweep.ts failed (exit ${code}): ${out.slice(-500)}`);
-  return JSON.parse(line) as { firstMs: number; nextMs: number };
-}
 
 /** The mean time of one prepared `SELECT 1` to the server at `url`, in ms: the least any query costs. */
 async function meanRoundTripMs(url: string): Promise<number> {
