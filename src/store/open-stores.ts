@@ -56,34 +56,22 @@ export function sqliteDocumentsDir(databaseFile: string): string {
  * already loaded still asks the module loader, and through a loader hook, its thread).
  */
 export function loadPostgresStores() {
-  postgresStores ??= Promise.all([
+  postgresStores ??= importPostgresStores();
+  return postgresStores;
+}
+let postgresStores: ReturnType<typeof importPostgresStores> | null = null;
+
+async function importPostgresStores() {
+  const [{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications, auditChannel }, { PgReleaseStore }, { PgTokenStore }] = await Promise.all([
     import('pg'),
     import('./pg-job-queue.js'),
     import('./pg-migrate.js'),
     import('./pg-notifications.js'),
     import('./pg-release-store.js'),
     import('./pg-token-store.js'),
-  ]).then(([{ default: pg }, { PgJobQueue }, { appliedVersions }, { PgNotifications, auditChannel }, { PgReleaseStore }, { PgTokenStore }]) => ({
-    pg,
-    appliedVersions,
-    auditChannel,
-    PgJobQueue,
-    PgNotifications,
-    PgReleaseStore,
-    PgTokenStore,
-  }));
-  return postgresStores;
+  ]);
+  return { pg, appliedVersions, auditChannel, PgJobQueue, PgNotifications, PgReleaseStore, PgTokenStore } as const;
 }
-let postgresStores: Promise<PostgresStores> | null = null;
-type PostgresStores = {
-  pg: typeof import('pg').default;
-  appliedVersions: typeof import('./pg-migrate.js').appliedVersions;
-  auditChannel: typeof import('./pg-notifications.js').auditChannel;
-  PgJobQueue: typeof import('./pg-job-queue.js').PgJobQueue;
-  PgNotifications: typeof import('./pg-notifications.js').PgNotifications;
-  PgReleaseStore: typeof import('./pg-release-store.js').PgReleaseStore;
-  PgTokenStore: typeof import('./pg-token-store.js').PgTokenStore;
-};
 
 /** The S3 blob store, loaded only for an S3 setting (the AWS SDK is about 14 MB of resident memory otherwise carried); once per process. */
 export function loadS3BlobStore() {
