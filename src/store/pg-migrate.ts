@@ -18,7 +18,8 @@ export async function migratePostgres(pool: pg.Pool, track: string, migrations: 
   // A replica starting on a schema already up to date (every start but the first after an
   // upgrade) needs one read, not a locked transaction: versions only grow, and one that moved
   // past this Airlock is refused below as it is here.
-  const before = options.applied === undefined ? await appliedVersion(pool, track) : options.applied && (options.applied.get(track) ?? 0);
+  const known = options.applied === undefined ? await appliedVersions(pool) : options.applied;
+  const before = known && (known.get(track) ?? 0);
   if (before === migrations.length) return [];
   const now = options.now ?? new Date();
   const client = await pool.connect();
@@ -64,20 +65,9 @@ export interface MigrateOptions {
   now?: Date;
   /**
    * Every track's latest applied version as `appliedVersions` read it just before (the stores of
-   * one database opening together read them once); unset: this track's is read.
+   * one database opening together read them once); unset: read now.
    */
   applied?: ReadonlyMap<string, number> | null;
-}
-
-/** The track's latest applied version, read without the lock; null before the first migration made the table. */
-async function appliedVersion(pool: pg.Pool, track: string): Promise<number | null> {
-  try {
-    const { rows } = await pool.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations WHERE track = $1', [track]);
-    return rows[0]?.v ?? 0;
-  } catch (err) {
-    if (isUndefinedTable(err)) return null;
-    throw err;
-  }
 }
 
 /** Every track's latest applied version in one read, without the lock; null before the first migration made the table. */
