@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../src/store/job-queue.js';
+import { JobQueueWaker } from '../../src/store/job-queue-waker.js';
 import { storeEngines, type EngineDatabase } from './store-engines.js';
 
 const t0 = new Date('2026-11-01T10:00:00Z');
@@ -16,6 +17,22 @@ describe.each(storeEngines)('job queue on $name', (engine) => {
     jobs = (await database.connect()).jobs;
   });
   afterEach(() => database.drop());
+
+  it('has a waker look at the queue only once what it waits for (a new process\'s first sweep) has settled', async () => {
+    let settle!: () => void;
+    const after = new Promise<void>((resolve) => (settle = resolve));
+    let looks = 0;
+    const waker = new JobQueueWaker({ jobs, kind: 'analysis', owner: 'replica-a', look: () => looks++, unheardMs: 20, safetyMs: 20, after });
+    try {
+      await jobs.enqueue({ kind: 'analysis', key: 'analysis:9', payload: { releaseId: 9 } }, t0);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(looks).toBe(0);
+      settle();
+      await vi.waitFor(() => expect(looks).toBeGreaterThan(0), { timeout: 2000, interval: 10 });
+    } finally {
+      waker.close();
+    }
+  });
 
   it('queues a key once while it is unfinished, and again once it has finished', async () => {
     expect(await jobs.enqueue({ kind: 'analysis', key: 'analysis:1', payload: { releaseId: 1 } }, t0)).toBe(true);
