@@ -179,8 +179,9 @@ export class Sweeper {
     // log) and the first page of releases due are read together: a start waits one round trip
     // less. When the policy did change what is due, that page is read again after.
     const prefetch = this.ctx.policy() !== this.followedPolicy && this.dirty;
-    // A read during which hearing went off or on again cannot be trusted to cover what went unheard.
-    const hearingSince = this.hearingChanges;
+    // A read during which hearing went off or on again cannot be trusted to cover what went unheard:
+    // counted from the start of the read that says when the next change is.
+    let hearingSince = this.hearingChanges;
     if (prefetch) this.heardDuringRead = null;
     const firstPage = prefetch ? this.ctx.store.dueAndNext(now, pageSize) : null;
     // Its failure is the sweep's, after the policy's read (or unused, when that one fails first).
@@ -190,7 +191,9 @@ export class Sweeper {
       if (!prefetch && !this.mustAsk(now)) return;
       this.dirty = false;
       this.heardDuringRead ??= null;
-      const swept = await this.applyDue(now, marked ? null : firstPage);
+      const usePrefetched = prefetch && !marked;
+      if (!usePrefetched) hearingSince = this.hearingChanges;
+      const swept = await this.applyDue(now, usePrefetched ? firstPage : null);
       if (swept === 'more') {
         // More is due (after an upgrade, or a policy edit touching many packages): go on after other work.
         this.known = null;
@@ -201,6 +204,7 @@ export class Sweeper {
       this.known = null;
       if (!this.hearing) return;
       // A read that found nothing due said when the next change is; after transitions, ask.
+      if (swept === 'moved') hearingSince = this.hearingChanges;
       const next = swept === 'moved' ? await this.ctx.store.nextChangeAt() : swept.next;
       // Heard while the store was read (the sweep's own transitions among them): the answer may predate it.
       const heard = this.heardDuringRead as Date | null | undefined;

@@ -44,7 +44,7 @@ let b: Replica;
 
 /** One Airlock process's worth on the shared database: its own pool and listening connection, as a replica opens them. */
 async function startReplica(url: string): Promise<Replica> {
-  const database = await openDatabase({ kind: 'postgres', url }, () => {});
+  const database = await openDatabase({ kind: 'postgres', url }, () => {}, { serve: true });
   const counted = countingStore(database.store);
   const config = loadConfig({ AIRLOCK_STORAGE: temp.dir, AIRLOCK_NPM_UPSTREAM: 'http://127.0.0.1:9/', AIRLOCK_PYPI_UPSTREAM: 'http://127.0.0.1:9/' });
   const policy = parsePolicy('cooldown: 72h\nanalysisHorizon: 1h\n');
